@@ -1,0 +1,370 @@
+"""Orchestration of one audit: experiment -> plan -> runs -> statistics -> verdicts -> report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from auditkit.errors import ExitCode, UsageError
+from auditkit.execute.local import Finished, LocalExecutor, RunContext
+from auditkit.execute.store import RunStore, result_to_dict
+from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
+from auditkit.plan import Plan, build_plan
+from auditkit.report.document import RuleRow, build_document
+from auditkit.rulepack import RulePack, load_rulepack, select_rules
+from auditkit.train.encode import encode
+from auditkit.train.loop import resolve_device
+from auditkit.types import RunResult, Verdict
+from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
+
+#: folder, under the working directory, for the run store and the report folders
+STATE_DIR = Path(".auditkit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditOptions:
+    """What the user asked for on the command line."""
+
+    model_file: str
+    rules: str = "default"
+    seeds: int | None = None
+    out: str | None = None
+    device: str = "auto"
+    experiment: str | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    cache: bool = True
+    strict: bool = False
+    #: the command line, for provenance
+    command: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOutcome:
+    """The finished audit: its document, where it was written, and the exit code."""
+
+    document: dict[str, Any]
+    out_dir: Path
+    exit_code: ExitCode
+
+
+ProgressFn = Callable[[Finished, int, int], None]
+
+
+def check_device(name: str) -> torch.device:
+    """Validate ``--device`` and return the torch device.
+
+    Raises
+    ------
+    UsageError
+        Unknown device name, or CUDA asked for on a machine without it.
+    """
+    valid = name in ("auto", "cpu", "cuda") or (name.startswith("cuda:") and name[5:].isdigit())
+    if not valid:
+        raise UsageError(
+            f"--device {name!r} is not a device; use auto, cpu, cuda or cuda:N",
+            slug="bad-device",
+        )
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(
+                f"--device {name} asks for a GPU, but this torch ({torch.__version__}) sees no "
+                "CUDA device; use --device cpu (or auto), or install a CUDA build of torch "
+                "(see the README)",
+                slug="no-cuda",
+            )
+        index = int(name[5:]) if ":" in name else 0
+        if index >= torch.cuda.device_count():
+            raise UsageError(
+                f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                f"numbered from 0",
+                slug="bad-device",
+            )
+    return resolve_device(name)
+
+
+def _git_commit(path: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path.parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    out = {"auditkit": version("auditkit"), "python": platform.python_version()}
+    for lib in ("torch", "numpy", "scipy", "statsmodels", "scikit-learn", "jinja2", "rich"):
+        try:
+            out[lib] = version(lib)
+        except Exception:  # a missing optional library is not an error for provenance
+            out[lib] = "not installed"
+    return out
+
+
+def _evidence(
+    spec: ExperimentSpec, plan: Plan, results: Mapping[Any, RunResult]
+) -> list[ClaimEvidence]:
+    """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
+    by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
+    out = []
+    for claim in spec.claims:
+        seeds, base, var = [], [], []
+        failed = undefined = 0
+        for seed in plan.seeds:
+            pair = [by_key[(arm, "nominal", seed)] for arm in (claim.baseline, claim.variant)]
+            if not all(r.ok for r in pair):
+                failed += sum(not r.ok for r in pair)
+                continue
+            values = [r.test_metrics.get(claim.metric) for r in pair]
+            if values[0] is None or values[1] is None:
+                undefined += sum(v is None for v in values)
+                continue
+            seeds.append(seed)
+            base.append(float(values[0]))
+            var.append(float(values[1]))
+        out.append(
+            ClaimEvidence(
+                claim=claim,
+                seeds=tuple(seeds),
+                baseline=tuple(base),
+                variant=tuple(var),
+                seeds_planned=len(plan.seeds),
+                failed_runs=failed,
+                undefined_runs=undefined,
+            )
+        )
+    return out
+
+
+def _exit_code(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
+    bad = {Verdict.REFUTED, Verdict.FRAGILE} | ({Verdict.INCONCLUSIVE} if strict else set())
+    return ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees a half-written file, and a crash leaves the old file in place.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def prepare_out_dir(out: str | None, now: dt.datetime) -> Path:
+    """Create the report folder; by default ``.auditkit/runs/<timestamp>/``.
+
+    Raises
+    ------
+    UsageError
+        When the folder cannot be created or written.
+    """
+    path = Path(out) if out else STATE_DIR / "runs" / now.strftime("%Y%m%d-%H%M%S-%f")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".auditkit-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"--out {str(path)!r} cannot be written: {exc.strerror or exc}; choose a folder "
+            "you can write to",
+            slug="out-unwritable",
+        ) from None
+    return path
+
+
+def _point_last(out_dir: Path) -> None:
+    """Make ``.auditkit/last`` a symlink to the newest report folder (best effort)."""
+    link = STATE_DIR / "last"
+    try:
+        STATE_DIR.mkdir(exist_ok=True)
+        target = os.path.relpath(out_dir.resolve(), STATE_DIR.resolve())
+        tmp = STATE_DIR / f".last.tmp-{os.getpid()}"
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(target, target_is_directory=True)
+        tmp.replace(link)
+    except OSError:
+        pass  # a filesystem without symlinks still gets its report
+
+
+def run_audit(
+    options: AuditOptions,
+    *,
+    progress: ProgressFn | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> AuditOutcome:
+    """Run a whole audit and write ``audit.json`` to the report folder.
+
+    Parameters
+    ----------
+    options
+        The command line's choices.
+    progress
+        Called after each run as ``progress(finished, done, total)``.
+    on_plan
+        Called once with the plan before training starts.
+
+    Returns
+    -------
+    AuditOutcome
+
+    Raises
+    ------
+    AuditkitError
+        Bad model file, rule pack, data or flag (exit code 4); no rules selected is
+        reported through the exit code 5 instead.
+    """
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    if options.seeds is not None and options.seeds < 2:
+        raise UsageError(
+            f"--seeds {options.seeds} is too few: a paired comparison needs at least 2 seeds "
+            "per arm, and 5 or more to detect small gains",
+            slug="bad-seeds",
+        )
+    device = check_device(options.device)
+    pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
+    spec = load_experiment(options.model_file, name=options.experiment)
+    out_dir = prepare_out_dir(options.out, now)
+    n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
+    seeds = list(range(n_seeds))
+    plan = build_plan(spec, pack, seeds)
+    if on_plan is not None:
+        on_plan(plan)
+
+    model_sha = file_digest(options.model_file)
+    data = encode(spec.data)
+    versions = _versions()
+    key_facts: dict[str, object] = {
+        "model_sha256": model_sha,
+        "experiment": spec.name,
+        "data": spec.data.fingerprint(),
+        "train": spec.train.as_dict(),
+        "metrics": list(spec.metrics),
+        "device": device.type,
+        "versions": {k: versions[k] for k in ("auditkit", "torch", "numpy")},
+    }
+    context = RunContext(spec=spec, data=data, device=device, key_facts=key_facts)
+    store = RunStore(STATE_DIR / "store.sqlite") if options.cache else None
+    results: dict[Any, RunResult] = {}
+    cached = 0
+    try:
+        for i, finished in enumerate(LocalExecutor(store).map(plan.runs, context), start=1):
+            results[finished.result.spec] = finished.result
+            cached += finished.cached
+            if progress is not None:
+                progress(finished, i, len(plan.runs))
+    finally:
+        if store is not None:
+            store.close()
+
+    thresholds = Thresholds(
+        alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
+    )
+    decisions = decide_all(_evidence(spec, plan, results), thresholds) if plan.runs else []
+    rows = []
+    for rule_plan in plan.rules:
+        rule = rule_plan.rule
+        if rule_plan.skipped:
+            outcome, reason = "skipped", rule_plan.skipped
+        else:
+            outcome, reason = seed_rule_outcome(decisions)
+        rows.append(
+            RuleRow(
+                id=rule.id,
+                name=rule.name,
+                check=rule.check,
+                severity=rule.severity,
+                why=rule.why,
+                fix=rule.fix,
+                references=rule.references,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+    exit_code = (
+        ExitCode.NO_RULES_SELECTED if not pack.rules else _exit_code(decisions, options.strict)
+    )
+    runs = []
+    for result in results.values():
+        raw = result_to_dict(result)
+        del raw["test_predictions"]
+        runs.append(raw)
+    model_path = Path(options.model_file)
+    document = build_document(
+        auditkit_version=versions["auditkit"],
+        created_at=now.isoformat(timespec="seconds"),
+        experiment={
+            "name": spec.name,
+            "model_file": str(model_path),
+            "model_sha256": model_sha,
+            "data": {
+                "name": spec.data.name,
+                "kind": spec.data.kind,
+                "fingerprint": spec.data.fingerprint(),
+                "metadata": dict(spec.data.metadata),
+            },
+            "metrics": list(spec.metrics),
+            "train": spec.train.as_dict(),
+            "variants": [
+                {"name": v.name, "baseline": v.baseline, "origin": v.origin}
+                for v in spec.variants.values()
+            ],
+            "baseline": spec.baseline,
+        },
+        rule_pack={
+            "name": pack.name,
+            "path": pack.path,
+            "sha256": pack.sha256,
+            "settings": {
+                "seeds": n_seeds,
+                "alpha": pack.settings.alpha,
+                "rope": pack.settings.rope,
+                "confidence": pack.settings.confidence,
+            },
+        },
+        rules=rows,
+        seeds=seeds,
+        decisions=decisions,
+        runs=runs,
+        run_counts={
+            "total": len(results),
+            "failed": sum(not r.ok for r in results.values()),
+            "cached": cached,
+        },
+        wall_time_s=time.perf_counter() - started,
+        provenance={
+            **{f"{k} version": v for k, v in versions.items()},
+            "platform": platform.platform(),
+            "device": str(device),
+            "git commit": _git_commit(model_path.resolve()) or "none (not a git repository)",
+            "command": options.command or " ".join(sys.argv),
+        },
+        exit_code=int(exit_code),
+    )
+    write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _point_last(out_dir)
+    return AuditOutcome(document=document, out_dir=out_dir, exit_code=exit_code)

@@ -1,0 +1,57 @@
+"""The exception hierarchy and exit codes; messages say what happened, why, and what to do."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+DOCS_URL = "https://auditkit.readthedocs.io/en/latest/messages.html"
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, with pytest's numbers (DESIGN.md §7)."""
+
+    OK = 0  #: every claim supported
+    CLAIMS_FAILED = 1  #: a claim not supported (inconclusive counts only with --strict)
+    INTERRUPTED = 2  #: Ctrl-C
+    INTERNAL_ERROR = 3  #: a bug in auditkit
+    USAGE_ERROR = 4  #: bad command line, rule pack, data or model file
+    NO_RULES_SELECTED = 5  #: --only/--skip left nothing to run
+
+
+class AuditkitError(Exception):
+    """Base class of every error auditkit raises on purpose.
+
+    Parameters
+    ----------
+    message
+        The full message: what happened (with the offending value), why it matters,
+        what to do.
+    slug
+        Short stable identifier of the message, linked from the docs.
+    """
+
+    exit_code: ExitCode = ExitCode.USAGE_ERROR
+
+    def __init__(self, message: str, *, slug: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.slug = slug
+
+    def __str__(self) -> str:
+        return f"{self.message}\n({self.slug}); see {DOCS_URL}#{self.slug}"
+
+
+class ModelFileError(AuditkitError):
+    """The user's model file cannot be loaded or declares an invalid experiment."""
+
+
+class DataError(AuditkitError):
+    """A dataset (CSV folder, generator options) is malformed."""
+
+
+class RulePackError(AuditkitError):
+    """A rule pack is missing or invalid; the message starts with ``file:line``."""
+
+
+class UsageError(AuditkitError):
+    """A bad command-line value."""

@@ -1,0 +1,1 @@
+"""Execution: run specs in, run results out; user-code errors are recorded, never raised."""

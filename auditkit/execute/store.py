@@ -1,0 +1,159 @@
+"""The run store: finished runs in an SQLite file, committed one by one.
+
+Each run is committed in its own transaction as soon as it finishes, in WAL mode, so a
+crash or ``kill -9`` at any moment loses at most the run in flight, and a second
+``auditkit check`` picks up every finished run by its key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from auditkit.types import EpochRecord, RunResult, RunSpec
+
+#: bump when the stored JSON of a run changes shape; old rows are then ignored
+STORE_FORMAT = 1
+
+
+def run_key(spec: RunSpec, context: Mapping[str, Any]) -> str:
+    """Content hash of everything that determines a run's result.
+
+    Parameters
+    ----------
+    spec
+        The run.
+    context
+        JSON-ready facts shared by the runs of one audit: model file digest, data
+        fingerprint, training config, metrics, device, library versions.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest of the canonical JSON of ``spec`` and ``context``.
+    """
+    payload = {
+        "format": STORE_FORMAT,
+        "spec": spec_to_dict(spec),
+        "context": dict(context),
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
+    """A run spec as a JSON-ready dict."""
+    return {
+        "variant": spec.variant,
+        "init_seed": spec.init_seed,
+        "order_seed": spec.order_seed,
+        "condition": spec.condition,
+        "overrides": [list(pair) for pair in spec.overrides],
+    }
+
+
+def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
+    """Inverse of ``spec_to_dict``."""
+    return RunSpec(
+        variant=raw["variant"],
+        init_seed=int(raw["init_seed"]),
+        order_seed=int(raw["order_seed"]),
+        condition=raw["condition"],
+        overrides=tuple((str(k), v) for k, v in raw["overrides"]),
+    )
+
+
+def result_to_dict(result: RunResult) -> dict[str, Any]:
+    """A run result as a JSON-ready dict (the store's and audit.json's form)."""
+    return {
+        "spec": spec_to_dict(result.spec),
+        "run_id": result.spec.run_id,
+        "test_metrics": dict(result.test_metrics),
+        "dev_metrics": dict(result.dev_metrics),
+        "curves": [
+            {
+                "epoch": c.epoch,
+                "train_loss": c.train_loss,
+                "dev_loss": c.dev_loss,
+                "dev_metric": c.dev_metric,
+            }
+            for c in result.curves
+        ],
+        "best_epoch": result.best_epoch,
+        "test_predictions": list(result.test_predictions),
+        "duration_s": result.duration_s,
+        "device": result.device,
+        "error": result.error,
+    }
+
+
+def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
+    """Inverse of ``result_to_dict``."""
+    return RunResult(
+        spec=spec_from_dict(raw["spec"]),
+        test_metrics=dict(raw["test_metrics"]),
+        dev_metrics=dict(raw["dev_metrics"]),
+        curves=tuple(EpochRecord(**c) for c in raw["curves"]),
+        best_epoch=raw["best_epoch"],
+        test_predictions=tuple(raw["test_predictions"]),
+        duration_s=float(raw["duration_s"]),
+        device=raw["device"],
+        error=raw["error"],
+    )
+
+
+class RunStore:
+    """Finished runs keyed by ``run_key``, in an SQLite database file.
+
+    Only successful runs are reused; a failed run is recorded for the report but is
+    retried on the next audit, since the failure may have been transient.
+
+    Parameters
+    ----------
+    path
+        The database file, e.g. ``.auditkit/runs.sqlite``; its folder is created.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # autocommit mode: every statement is its own transaction unless we open one.
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        # WAL keeps readers and a writer apart, and with synchronous=FULL a committed run
+        # survives a power cut as well as a kill; a crash mid-write leaves the database
+        # at the last commit.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS runs ("
+            " key TEXT PRIMARY KEY, format INTEGER NOT NULL, ok INTEGER NOT NULL,"
+            " result TEXT NOT NULL, created REAL NOT NULL DEFAULT (julianday('now')))"
+        )
+
+    def get(self, key: str) -> RunResult | None:
+        """The stored successful run under ``key``, or None."""
+        row = self._db.execute(
+            "SELECT result FROM runs WHERE key = ? AND format = ? AND ok = 1",
+            (key, STORE_FORMAT),
+        ).fetchone()
+        return None if row is None else result_from_dict(json.loads(row[0]))
+
+    def put(self, key: str, result: RunResult) -> None:
+        """Commit ``result`` under ``key`` (replacing an earlier failure)."""
+        blob = json.dumps(result_to_dict(result), allow_nan=True)
+        self._db.execute(
+            "INSERT OR REPLACE INTO runs (key, format, ok, result) VALUES (?, ?, ?, ?)",
+            (key, STORE_FORMAT, int(result.ok), blob),
+        )
+
+    def count(self) -> int:
+        """Number of stored runs, failed ones included."""
+        return int(self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()

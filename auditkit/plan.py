@@ -1,0 +1,88 @@
+"""The planner: claims x rules x seeds -> de-duplicated run specs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from auditkit.checks import checks
+from auditkit.experiment import ExperimentSpec
+from auditkit.rulepack import Rule, RulePack
+from auditkit.types import Claim, RunSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulePlan:
+    """What one rule needs: its runs per claim, or why it is skipped."""
+
+    rule: Rule
+    #: claim index -> the runs the rule reads for that claim
+    runs: Mapping[int, tuple[RunSpec, ...]]
+    #: set when the rule cannot apply to this experiment
+    skipped: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Every run an audit needs, each once, and which rule reads which runs."""
+
+    claims: tuple[Claim, ...]
+    seeds: tuple[int, ...]
+    #: unique runs in a stable order (baseline first, then variants, by seed)
+    runs: tuple[RunSpec, ...]
+    rules: tuple[RulePlan, ...]
+
+
+def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Plan:
+    """Expand claims x rules x seeds into run specs, removing duplicates.
+
+    The nominal seed runs of the baseline serve every claim and every rule that reads
+    them, so a run shared by several claims is trained once.
+
+    Parameters
+    ----------
+    spec
+        The loaded experiment.
+    pack
+        The rule pack, already filtered by ``--only``/``--skip``.
+    seeds
+        Seeds per arm; every arm of every claim uses the same ones (paired design).
+
+    Returns
+    -------
+    Plan
+    """
+    registry = checks()
+    unique: dict[RunSpec, None] = {}
+    rule_plans: list[RulePlan] = []
+    for rule in pack.rules:
+        registered = registry[rule.check]
+        if spec.data.kind not in registered.kinds:
+            rule_plans.append(
+                RulePlan(
+                    rule=rule,
+                    runs={},
+                    skipped=f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} "
+                    f"data, and this experiment's data is {spec.data.kind}",
+                )
+            )
+            continue
+        per_claim: dict[int, tuple[RunSpec, ...]] = {}
+        for index, claim in enumerate(spec.claims):
+            runs = tuple(registered.impl.plan(claim, rule.params, seeds))
+            per_claim[index] = runs
+            unique.update(dict.fromkeys(runs))
+        rule_plans.append(RulePlan(rule=rule, runs=per_claim))
+    # Baseline runs first: they are shared by every claim, so an interrupted audit has
+    # the most reusable work done.
+    order = sorted(
+        unique,
+        key=lambda r: (
+            r.variant != spec.baseline,
+            r.condition,
+            r.init_seed,
+            r.order_seed,
+            r.variant,
+        ),
+    )
+    return Plan(claims=spec.claims, seeds=tuple(seeds), runs=tuple(order), rules=tuple(rule_plans))

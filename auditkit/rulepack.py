@@ -1,0 +1,356 @@
+"""Rule packs: YAML files that say which checks to run, why they matter and how to fix them."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditkit.checks import checks
+from auditkit.errors import RulePackError
+
+SCHEMA = 1
+RULE_ID = re.compile(r"^AK[1-5]\d\d$")
+RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+SEVERITIES = ("low", "medium", "high")
+PACK_KEYS = {"pack", "schema", "description", "settings", "rules"}
+RULE_KEYS = {"id", "name", "check", "severity", "params", "why", "fix", "references"}
+REQUIRED_RULE_KEYS = ("id", "name", "check", "severity", "why", "fix")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Statistical settings of a pack; ``--seeds`` overrides ``seeds``."""
+
+    #: seeds per arm
+    seeds: int = 5
+    #: one-sided significance level, after Holm correction across claims
+    alpha: float = 0.05
+    #: region of practical equivalence, in metric units (0.005 = half a point)
+    rope: float = 0.005
+    #: confidence level of the reported intervals
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or self.seeds < 2:
+            raise ValueError(f"seeds={self.seeds!r} must be an integer >= 2")
+        for name in ("alpha", "confidence"):
+            value = getattr(self, name)
+            if not isinstance(value, float | int) or not 0 < value < 1:
+                raise ValueError(f"{name}={value!r} must be a number strictly between 0 and 1")
+        if not isinstance(self.rope, float | int) or self.rope < 0:
+            raise ValueError(f"rope={self.rope!r} must be a number >= 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One rule of a pack."""
+
+    id: str
+    name: str
+    check: str
+    severity: str
+    #: the check's params dataclass, built from the YAML mapping
+    params: Any
+    why: str
+    fix: str
+    references: tuple[str, ...] = ()
+    #: "file:line" of the rule in its pack
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulePack:
+    """A validated rule pack."""
+
+    name: str
+    path: str
+    description: str
+    settings: Settings
+    rules: tuple[Rule, ...]
+    #: SHA-256 of the pack file's bytes (provenance)
+    sha256: str = field(default="")
+
+    def find(self, key: str) -> Rule | None:
+        """The rule whose id or name is ``key``, or None."""
+        for rule in self.rules:
+            if key in (rule.id, rule.name):
+                return rule
+        return None
+
+
+def builtin_packs_dir() -> Path:
+    """Folder of the shipped packs: ``auditkit/rules`` in a wheel, ``rules/`` in a checkout."""
+    packaged = Path(str(files("auditkit"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def builtin_packs() -> dict[str, Path]:
+    """Shipped pack names mapped to their files."""
+    return {p.stem: p for p in sorted(builtin_packs_dir().glob("*.yaml"))}
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _fail(path: str, line: int, message: str, slug: str) -> RulePackError:
+    return RulePackError(f"{path}:{line}: {message}", slug=slug)
+
+
+def _unknown_key(
+    path: str, key_node: yaml.Node, key: str, allowed: set[str], where: str
+) -> RulePackError:
+    hint = difflib.get_close_matches(key, sorted(allowed), n=1)
+    mean = f" Did you mean {hint[0]!r}?" if hint else ""
+    return _fail(
+        path,
+        _line(key_node),
+        f"unknown key {key!r} in {where}.{mean} Allowed keys: {', '.join(sorted(allowed))}.",
+        "unknown-key",
+    )
+
+
+def _mapping_nodes(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    return {str(k.value): (k, v) for k, v in node.value}
+
+
+def _build_params(path: str, line: int, rule_label: str, cls: type, raw: Any) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _fail(
+            path, line, f"{rule_label}: params must be a mapping, got {raw!r}", "bad-params"
+        )
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            hint = difflib.get_close_matches(str(key), sorted(names), n=1)
+            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            known = ", ".join(sorted(names)) or "none"
+            raise _fail(
+                path,
+                line,
+                f"{rule_label}: unknown param {key!r}.{mean} The check's params are: {known}.",
+                "bad-params",
+            )
+    try:
+        return cls(**raw)
+    except (TypeError, ValueError) as exc:
+        raise _fail(path, line, f"{rule_label}: bad params: {exc}", "bad-params") from None
+
+
+def load_rulepack(name_or_path: str | Path) -> RulePack:
+    """Load and validate a rule pack.
+
+    Parameters
+    ----------
+    name_or_path
+        A shipped pack's name (``quick``, ``default``) or the path of a YAML file.
+
+    Returns
+    -------
+    RulePack
+
+    Raises
+    ------
+    RulePackError
+        With ``file:line``: YAML syntax errors, unknown keys, unknown checks (with a
+        suggestion), bad params, missing ``why``/``fix``, malformed or duplicate ids.
+    """
+    packs = builtin_packs()
+    text_name = str(name_or_path)
+    if text_name in packs:
+        path = packs[text_name]
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            hint = difflib.get_close_matches(text_name, list(packs), n=1)
+            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise RulePackError(
+                f"--rules {text_name!r} is neither a shipped pack nor a file.{mean} Shipped "
+                f"packs: {', '.join(packs)}; or pass the path of your own YAML pack.",
+                slug="unknown-pack",
+            )
+    shown = str(path)
+    raw_bytes = path.read_bytes()
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulePackError(
+            f"{shown}: not UTF-8 text (byte {exc.start}); save the pack as UTF-8",
+            slug="pack-not-utf8",
+        ) from None
+    try:
+        # compose keeps line numbers; SafeLoader builds plain values only (never objects).
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise _fail(shown, line, f"YAML syntax error: {exc.problem}", "yaml-syntax") from None
+    except yaml.YAMLError as exc:
+        raise RulePackError(f"{shown}: YAML error: {exc}", slug="yaml-syntax") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise _fail(
+            shown, 1, "a rule pack must be a mapping with keys pack, schema, rules", "pack-shape"
+        )
+    top = _mapping_nodes(root)
+    for key, (key_node, _) in top.items():
+        if key not in PACK_KEYS:
+            raise _unknown_key(shown, key_node, key, PACK_KEYS, "the pack")
+    for key in ("pack", "schema", "rules"):
+        if key not in top:
+            raise _fail(shown, 1, f"missing top-level key {key!r}", "pack-shape")
+    if doc["schema"] != SCHEMA:
+        raise _fail(
+            shown,
+            _line(top["schema"][1]),
+            f"schema {doc['schema']!r} is not supported; this auditkit reads schema {SCHEMA}",
+            "pack-schema",
+        )
+    settings_raw = doc.get("settings") or {}
+    settings_line = _line(top["settings"][1]) if "settings" in top else 1
+    if not isinstance(settings_raw, dict):
+        raise _fail(shown, settings_line, "settings must be a mapping", "bad-settings")
+    allowed = {f.name for f in dataclasses.fields(Settings)}
+    for key in settings_raw:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise _fail(shown, settings_line, f"unknown setting {key!r}.{mean}", "bad-settings")
+    try:
+        settings = Settings(**settings_raw)
+    except ValueError as exc:
+        raise _fail(shown, settings_line, f"bad settings: {exc}", "bad-settings") from None
+
+    rules_node = top["rules"][1]
+    if not isinstance(rules_node, yaml.SequenceNode):
+        raise _fail(shown, _line(rules_node), "rules must be a list of rules", "pack-shape")
+    registry = checks()
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for rule_node, raw in zip(rules_node.value, doc["rules"], strict=True):
+        line = _line(rule_node)
+        if not isinstance(rule_node, yaml.MappingNode):
+            raise _fail(shown, line, "each rule must be a mapping", "pack-shape")
+        fields = _mapping_nodes(rule_node)
+        for key, (key_node, _) in fields.items():
+            if key not in RULE_KEYS:
+                raise _unknown_key(shown, key_node, key, RULE_KEYS, "a rule")
+        label = f"rule {raw.get('id', '?')} ({raw.get('name', '?')})"
+        for key in REQUIRED_RULE_KEYS:
+            if not raw.get(key) or not isinstance(raw[key], str):
+                raise _fail(
+                    shown,
+                    line,
+                    f"{label}: missing or empty {key!r}; every rule states "
+                    f"{', '.join(REQUIRED_RULE_KEYS)}",
+                    "rule-missing-field",
+                )
+        rule_id, rule_name = raw["id"], raw["name"]
+        if not RULE_ID.match(rule_id):
+            raise _fail(
+                shown,
+                _line(fields["id"][1]),
+                f"rule id {rule_id!r} must be AK + family digit 1-5 + two digits, e.g. AK101",
+                "rule-id",
+            )
+        if not RULE_NAME.match(rule_name):
+            raise _fail(
+                shown,
+                _line(fields["name"][1]),
+                f"rule name {rule_name!r} must be kebab-case, e.g. seed-variance",
+                "rule-name",
+            )
+        for key in (rule_id, rule_name):
+            if key in seen:
+                raise _fail(
+                    shown,
+                    line,
+                    f"{label}: {key!r} is already used by the rule at line {seen[key]}; "
+                    "ids and names must be unique",
+                    "duplicate-rule",
+                )
+            seen[key] = line
+        if raw["severity"] not in SEVERITIES:
+            raise _fail(
+                shown,
+                _line(fields["severity"][1]),
+                f"{label}: severity {raw['severity']!r} must be one of {', '.join(SEVERITIES)}",
+                "rule-severity",
+            )
+        check_name = raw["check"]
+        if check_name not in registry:
+            hint = difflib.get_close_matches(check_name, sorted(registry), n=1)
+            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise _fail(
+                shown,
+                _line(fields["check"][1]),
+                f"{label}: unknown check {check_name!r}. Known checks: "
+                f"{', '.join(sorted(registry))}.{mean}",
+                "unknown-check",
+            )
+        params_line = _line(fields["params"][1]) if "params" in fields else line
+        params = _build_params(
+            shown, params_line, label, registry[check_name].params, raw.get("params")
+        )
+        references = raw.get("references") or []
+        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+            raise _fail(shown, line, f"{label}: references must be a list of strings", "pack-shape")
+        rules.append(
+            Rule(
+                id=rule_id,
+                name=rule_name,
+                check=check_name,
+                severity=raw["severity"],
+                params=params,
+                why=" ".join(raw["why"].split()),
+                fix=" ".join(raw["fix"].split()),
+                references=tuple(references),
+                origin=f"{shown}:{line}",
+            )
+        )
+    return RulePack(
+        name=str(doc["pack"]),
+        path=shown,
+        description=str(doc.get("description") or ""),
+        settings=settings,
+        rules=tuple(rules),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+    )
+
+
+def select_rules(pack: RulePack, only: tuple[str, ...], skip: tuple[str, ...]) -> RulePack:
+    """Keep the rules named (by id or name) in ``only`` and drop those in ``skip``.
+
+    Raises
+    ------
+    RulePackError
+        When a key names no rule of the pack.
+    """
+    known = [r.id for r in pack.rules] + [r.name for r in pack.rules]
+    for key in (*only, *skip):
+        if pack.find(key) is None:
+            hint = difflib.get_close_matches(key, known, n=1)
+            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise RulePackError(
+                f"--only/--skip {key!r} names no rule of pack {pack.name!r}.{mean} Its rules: "
+                f"{', '.join(f'{r.id} ({r.name})' for r in pack.rules)}.",
+                slug="unknown-rule",
+            )
+    kept = tuple(
+        r
+        for r in pack.rules
+        if (not only or r.id in only or r.name in only) and r.id not in skip and r.name not in skip
+    )
+    return dataclasses.replace(pack, rules=kept)

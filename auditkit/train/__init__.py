@@ -1,0 +1,1 @@
+"""Training: encoding of data into tensors and the built-in training loop."""

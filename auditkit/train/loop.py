@@ -1,0 +1,205 @@
+"""The built-in PyTorch training loop: AdamW, cross-entropy, model selection on dev."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from auditkit.experiment.contract import Builder
+from auditkit.metrics import compute_metrics
+from auditkit.train.encode import EncodedData, EncodedSplit
+from auditkit.types import EpochRecord, TrainConfig
+
+#: rows per forward pass when evaluating; large, since no gradients are kept
+EVAL_BATCH = 1024
+
+
+class TrainingError(Exception):
+    """A run failed because of the user's model (bad output, NaN loss); recorded, not raised."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainOutcome:
+    """What one training run measured."""
+
+    test_metrics: dict[str, float | None]
+    dev_metrics: dict[str, float | None]
+    curves: tuple[EpochRecord, ...]
+    #: 1-based epoch whose weights were evaluated on test
+    best_epoch: int
+    #: test predictions at the selected epoch, shape (n_test,)
+    test_predictions: tuple[int, ...]
+
+
+def resolve_device(name: str) -> torch.device:
+    """Map ``auto``, ``cpu``, ``cuda`` or ``cuda:i`` to a torch device.
+
+    ``auto`` picks the first GPU when CUDA is available and the CPU otherwise.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _order_noise_seed(init_seed: int, order_seed: int) -> int:
+    # Dropout and other in-training randomness draw from the global generator; seed it
+    # from both seeds, after initialisation, so init and data order stay separable.
+    return (init_seed * 1_000_003 + order_seed * 7_919 + 17) % (2**63 - 1)
+
+
+def _logits(
+    model: nn.Module, batch: dict[str, torch.Tensor], n_rows: int, n_classes: int
+) -> torch.Tensor:
+    out = model(batch)
+    if not isinstance(out, torch.Tensor):
+        raise TrainingError(
+            f"forward(batch) returned {type(out).__name__}; it must return a logits tensor of "
+            f"shape (batch, n_classes) = ({n_rows}, {n_classes})"
+        )
+    if out.shape != (n_rows, n_classes):
+        raise TrainingError(
+            f"forward(batch) returned a tensor of shape {tuple(out.shape)}; expected logits of "
+            f"shape (batch, n_classes) = ({n_rows}, {n_classes}). Return one row of class "
+            "scores per sequence (pool over the length dimension first)."
+        )
+    return out
+
+
+def _evaluate(
+    model: nn.Module,
+    split: EncodedSplit,
+    n_classes: int,
+    metrics: Sequence[str],
+    device: torch.device,
+) -> tuple[float, dict[str, float | None], np.ndarray]:
+    """Mean loss, metrics and predictions (shape (n_rows,)) of ``model`` on ``split``."""
+    model.eval()
+    losses, predictions = [], []
+    with torch.no_grad():
+        for start in range(0, len(split), EVAL_BATCH):
+            index = torch.arange(start, min(start + EVAL_BATCH, len(split)))
+            batch = split.batch(index, device)
+            logits = _logits(model, batch, len(index), n_classes).float()
+            labels = split.labels[index].to(device)
+            losses.append(nn.functional.cross_entropy(logits, labels, reduction="sum").item())
+            predictions.append(logits.argmax(dim=1).cpu())
+    pred = torch.cat(predictions).numpy() if predictions else np.zeros(0, dtype=np.int64)
+    loss = sum(losses) / max(len(split), 1)
+    values = compute_metrics(metrics, split.labels.numpy(), pred, split.sequences)
+    return loss, values, pred
+
+
+def train_and_evaluate(
+    builder: Builder,
+    data: EncodedData,
+    config: TrainConfig,
+    *,
+    init_seed: int,
+    order_seed: int,
+    metrics: Sequence[str],
+    device: torch.device,
+) -> TrainOutcome:
+    """Train one model and evaluate it on test at the epoch chosen on dev.
+
+    Parameters
+    ----------
+    builder
+        The variant's builder: ``DataInfo -> nn.Module``.
+    data
+        The encoded dataset.
+    config
+        Epochs, batch size, learning rate, weight decay and the selection metric.
+    init_seed
+        Seeds the parameter initialisation (the global torch generator while the
+        builder runs).
+    order_seed
+        Seeds the order of training batches (a private generator) and dropout.
+    metrics
+        Metric names computed on dev and test.
+    device
+        Where to train.
+
+    Returns
+    -------
+    TrainOutcome
+
+    Raises
+    ------
+    TrainingError
+        The builder returned something that is not an ``nn.Module``, ``forward`` returned
+        the wrong shape, or the loss became NaN. Any other exception from user code
+        propagates unchanged; the executor records it.
+    """
+    torch.manual_seed(init_seed)
+    model = builder(data.info)
+    if not isinstance(model, nn.Module):
+        raise TrainingError(
+            f"the variant builder returned {type(model).__name__}; it must return a "
+            "torch.nn.Module whose forward(batch) returns logits"
+        )
+    model = model.to(device)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    order = torch.Generator().manual_seed(order_seed)
+    torch.manual_seed(_order_noise_seed(init_seed, order_seed))
+    train, dev, test = data.splits["train"], data.splits["dev"], data.splits["test"]
+    n_classes = data.info.n_classes
+    selection = config.select_metric
+    eval_metrics = list(dict.fromkeys([*metrics, selection]))
+
+    curves: list[EpochRecord] = []
+    best_score, best_epoch, best_state = -math.inf, 0, None
+    best_dev: dict[str, float | None] = {}
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        permutation = torch.randperm(len(train), generator=order)
+        total, count = 0.0, 0
+        for start in range(0, len(train), config.batch_size):
+            index = permutation[start : start + config.batch_size]
+            batch = train.batch(index, device)
+            logits = _logits(model, batch, len(index), n_classes)
+            loss = nn.functional.cross_entropy(logits.float(), train.labels[index].to(device))
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"the training loss became {loss.item()} at epoch {epoch}, step "
+                    f"{start // config.batch_size + 1}; lower the learning rate "
+                    f"(lr={config.lr}) or check the model for unstable operations"
+                )
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimiser.step()
+            total += loss.item() * len(index)
+            count += len(index)
+        dev_loss, dev_values, _ = _evaluate(model, dev, n_classes, eval_metrics, device)
+        score = dev_values[selection]
+        curves.append(
+            EpochRecord(epoch=epoch, train_loss=total / count, dev_loss=dev_loss, dev_metric=score)
+        )
+        # Select on dev only, never on test; ties keep the earlier epoch. An undefined
+        # selection metric falls back to the negated dev loss.
+        comparable = score if score is not None else -dev_loss
+        if comparable > best_score:
+            best_score, best_epoch = comparable, epoch
+            best_state = copy.deepcopy(model.state_dict())
+            best_dev = {m: dev_values[m] for m in metrics}
+    if best_state is None:
+        raise TrainingError(
+            f"every epoch's dev loss was NaN ({curves[-1].dev_loss}); the model's outputs are "
+            "not finite on dev: lower the learning rate or check the model"
+        )
+    model.load_state_dict(best_state)
+    _, test_values, predictions = _evaluate(model, test, n_classes, list(metrics), device)
+    return TrainOutcome(
+        test_metrics=test_values,
+        dev_metrics=best_dev,
+        curves=tuple(curves),
+        best_epoch=best_epoch,
+        test_predictions=tuple(int(p) for p in predictions),
+    )

@@ -1,0 +1,254 @@
+"""Frozen values shared by every layer; this module imports nothing else from auditkit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+SplitName = Literal["train", "dev", "test"]
+SPLITS: tuple[SplitName, ...] = ("train", "dev", "test")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenSplit:
+    """One split of a token-sequence dataset, as in an SPR_BENCH CSV file.
+
+    All three tuples have the same length ``n_rows``.
+    """
+
+    #: row identifiers, e.g. ``"SPR_train_17"``
+    ids: tuple[str, ...]
+    #: sequences as written in the CSV: tokens separated by single spaces, e.g. ``"▲r ■b ●"``
+    sequences: tuple[str, ...]
+    #: integer class labels, 0 .. n_classes - 1
+    labels: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not (len(self.ids) == len(self.sequences) == len(self.labels)):
+            raise ValueError(
+                f"ids, sequences and labels must have the same length; got "
+                f"{len(self.ids)}, {len(self.sequences)} and {len(self.labels)}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenDataset:
+    """A token-sequence dataset with train, dev and test splits.
+
+    Each token carries named factors (for SPR: ``shape`` is the first character and
+    ``color`` the optional second one), so models and perturbations can address them.
+    """
+
+    #: short human-readable name, e.g. ``"spr(rule='spr_like', seed=0)"``
+    name: str
+    train: TokenSplit
+    dev: TokenSplit
+    test: TokenSplit
+    #: factor names carried by each token, in the order of ``auditkit.datasets.tokens.FACTORS``
+    factors: tuple[str, ...] = ("shape", "color")
+    #: ground truth and statistics: generating rule, options, per-split statistics, source path
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Literal["tokens"]:
+        """The data kind; perturbations declare which kinds they support."""
+        return "tokens"
+
+    def split(self, name: SplitName) -> TokenSplit:
+        """Return the split called ``name`` (``"train"``, ``"dev"`` or ``"test"``)."""
+        if name == "train":
+            return self.train
+        if name == "dev":
+            return self.dev
+        if name == "test":
+            return self.test
+        raise ValueError(f"split={name!r} is not one of {SPLITS}")
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: one more than the largest label in any split."""
+        return 1 + max(max(s.labels, default=0) for s in (self.train, self.dev, self.test))
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every row of every split (ids, sequences, labels), as hex.
+
+        Two datasets with the same fingerprint feed identical rows to training, so the
+        fingerprint keys cached runs and shows up in the report's provenance.
+        """
+        digest = hashlib.sha256()
+        for name in SPLITS:
+            part = self.split(name)
+            digest.update(name.encode())
+            for row in zip(part.ids, part.sequences, part.labels, strict=True):
+                digest.update(json.dumps(row, ensure_ascii=False).encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataInfo:
+    """What a variant builder needs to know to size its model.
+
+    Token ids are 0 for padding and 1 for a token never seen in training; factor ids
+    likewise use 0 for padding and 1 for "absent or unseen" (a token with no colour).
+    """
+
+    kind: Literal["tokens"]
+    #: number of classes
+    n_classes: int
+    #: size of the token vocabulary, padding and unknown included
+    vocab_size: int
+    #: longest sequence in any split, in tokens
+    max_len: int
+    #: vocabulary size per factor, padding and "absent" included, e.g. ``{"shape": 6, "color": 6}``
+    factor_sizes: Mapping[str, int]
+    pad_id: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainConfig:
+    """Settings of the built-in training loop.
+
+    Parameters
+    ----------
+    epochs
+        Number of passes over the training split.
+    batch_size
+        Examples per optimiser step.
+    lr
+        AdamW learning rate.
+    weight_decay
+        AdamW weight decay.
+    select_metric
+        Dev metric that picks the epoch whose weights are evaluated on test. Model
+        selection never looks at the test split.
+    """
+
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    select_metric: str = "accuracy"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"TrainConfig({name}={value!r}): must be a positive integer")
+        for name in ("lr", "weight_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"TrainConfig({name}={value!r}): must be a number >= 0")
+        if self.lr == 0:
+            raise ValueError("TrainConfig(lr=0): the learning rate must be positive")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain JSON-ready dict."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "select_metric": self.select_metric,
+        }
+
+
+class Direction(StrEnum):
+    """Which way a claimed improvement goes."""
+
+    INCREASE = "increase"  #: higher is better (accuracy, HWA, ...)
+    DECREASE = "decrease"  #: lower is better (a loss)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """The user's claim: ``variant`` beats ``baseline`` on ``metric``."""
+
+    variant: str
+    baseline: str
+    metric: str
+    #: the gain the paper reports, in metric units (0.021 = 2.1 points), if any
+    reported: float | None = None
+    direction: Direction = Direction.INCREASE
+
+    @property
+    def label(self) -> str:
+        """Short display name, e.g. ``"relational > gru on hwa"``."""
+        sign = ">" if self.direction is Direction.INCREASE else "<"
+        return f"{self.variant} {sign} {self.baseline} on {self.metric}"
+
+
+class Verdict(StrEnum):
+    """The four verdicts a claim can get (DESIGN.md §6)."""
+
+    SUPPORTED = "supported"
+    FRAGILE = "fragile"
+    INCONCLUSIVE = "inconclusive"
+    REFUTED = "refuted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSpec:
+    """One training run, fully determined by its fields so it can be cached and replayed."""
+
+    variant: str
+    #: seed of parameter initialisation
+    init_seed: int
+    #: seed of the training data order (and of dropout)
+    order_seed: int
+    #: the perturbed condition, ``"nominal"`` for the unperturbed setting
+    condition: str = "nominal"
+    #: overrides of the training config for this condition, sorted by key, e.g.
+    #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        """Readable identifier, unique within one plan."""
+        extra = "".join(f",{k}={v}" for k, v in self.overrides)
+        return (
+            f"{self.variant}[{self.condition},init={self.init_seed},order={self.order_seed}{extra}]"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EpochRecord:
+    """Curves of one epoch of training."""
+
+    epoch: int
+    train_loss: float
+    dev_loss: float
+    #: value of the selection metric on dev, None when undefined
+    dev_metric: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """What one RunSpec produced. Exceptions from user code are captured, never raised."""
+
+    spec: RunSpec
+    #: test metrics at the epoch selected on dev; empty when the run failed; None = undefined
+    test_metrics: Mapping[str, float | None]
+    #: dev metrics at the selected epoch
+    dev_metrics: Mapping[str, float | None]
+    #: per-epoch curves
+    curves: tuple[EpochRecord, ...]
+    #: epoch (1-based) whose weights were evaluated on test
+    best_epoch: int | None
+    #: test-set predictions at the selected epoch, array of shape (n_test,)
+    test_predictions: tuple[int, ...]
+    duration_s: float
+    device: str
+    #: formatted traceback when the user's code raised, else None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished without error."""
+        return self.error is None

@@ -1,0 +1,74 @@
+"""Planner de-duplication and the SQLite run store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from auditkit.execute.store import RunStore, run_key
+from auditkit.experiment import load_experiment
+from auditkit.plan import build_plan
+from auditkit.rulepack import load_rulepack
+from auditkit.types import EpochRecord, RunResult, RunSpec
+from tests.conftest import TINY_MODEL
+
+
+def test_shared_baseline_runs_are_planned_once(write_model: Callable[[str], Path]) -> None:
+    source = TINY_MODEL.replace(
+        'exp.claim("gru", over="bag", metric="accuracy", reported=0.05)',
+        'exp.claim("gru", over="bag", metric="accuracy")\n'
+        'exp.claim("gru", over="bag", metric="swa")',
+    )
+    spec = load_experiment(write_model(source))
+    plan = build_plan(spec, load_rulepack("quick"), [0, 1, 2])
+    assert len(spec.claims) == 2
+    # 2 claims x 2 arms x 3 seeds = 12 requested, 6 distinct
+    assert len(plan.runs) == 6
+    assert [r.variant for r in plan.runs[:3]] == ["bag"] * 3  # baseline first
+
+
+def _result(spec: RunSpec, error: str | None = None) -> RunResult:
+    return RunResult(
+        spec=spec,
+        test_metrics={"accuracy": 0.75, "cwa": None},
+        dev_metrics={"accuracy": 0.8, "cwa": None},
+        curves=(EpochRecord(epoch=1, train_loss=0.6, dev_loss=0.5, dev_metric=0.8),),
+        best_epoch=1,
+        test_predictions=(1, 0, 1),
+        duration_s=0.1,
+        device="cpu",
+        error=error,
+    )
+
+
+def test_store_round_trip_survives_reopening(tmp_path: Path) -> None:
+    spec = RunSpec(variant="gru", init_seed=1, order_seed=1)
+    key = run_key(spec, {"model_sha256": "abc"})
+    store = RunStore(tmp_path / "store.sqlite")
+    store.put(key, _result(spec))
+    store.close()
+    again = RunStore(tmp_path / "store.sqlite")
+    assert again.get(key) == _result(spec)
+    assert again.count() == 1
+
+
+def test_failed_runs_are_recorded_but_not_reused(tmp_path: Path) -> None:
+    spec = RunSpec(variant="gru", init_seed=1, order_seed=1)
+    store = RunStore(tmp_path / "store.sqlite")
+    store.put("k", _result(spec, error="Traceback ..."))
+    assert store.count() == 1
+    assert store.get("k") is None
+
+
+def test_run_key_changes_with_every_input() -> None:
+    spec = RunSpec(variant="gru", init_seed=1, order_seed=1)
+    base = run_key(spec, {"model_sha256": "abc"})
+    assert base == run_key(spec, {"model_sha256": "abc"})
+    assert base != run_key(spec, {"model_sha256": "abd"})
+    assert base != run_key(
+        RunSpec(variant="gru", init_seed=1, order_seed=2), {"model_sha256": "abc"}
+    )
+    assert base != run_key(
+        RunSpec(variant="gru", init_seed=1, order_seed=1, overrides=(("batch_size", 8),)),
+        {"model_sha256": "abc"},
+    )

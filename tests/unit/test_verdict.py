@@ -1,0 +1,146 @@
+"""The decision function on fixed inputs, in pairs, pinning the reason text."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+from auditkit.types import Claim, Direction, Verdict
+from auditkit.verdict import ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
+
+CLAIM = Claim(variant="v", baseline="b", metric="accuracy", reported=0.02)
+T = Thresholds(alpha=0.05, rope=0.005, confidence=0.95)
+
+
+def _evidence(
+    base: list[float], var: list[float], claim: Claim = CLAIM, **kw: int
+) -> ClaimEvidence:
+    return ClaimEvidence(
+        claim=claim,
+        seeds=tuple(range(len(base))),
+        baseline=tuple(base),
+        variant=tuple(var),
+        seeds_planned=kw.pop("planned", len(base)),
+        **kw,
+    )
+
+
+BASE = [0.70, 0.72, 0.71, 0.69, 0.73]
+
+
+def test_clear_gain_is_supported_and_matches_scipy() -> None:
+    var = [
+        0.73,
+        0.745,
+        0.74,
+        0.715,
+        0.755,
+    ]  # gains 3, 2.5, 3, 2.5, 2.5 pts: mean 2.7, sd 0.274, se 0.122, t(0.975, 4) = 2.776
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.verdict is Verdict.SUPPORTED
+    gains = [v - b for v, b in zip(var, BASE, strict=True)]
+    ref = stats.ttest_1samp(gains, 0.0, alternative="greater")
+    assert d.test is not None
+    assert d.test.p_value == pytest.approx(ref.pvalue)
+    assert d.p_adjusted == pytest.approx(ref.pvalue)  # one claim: Holm changes nothing
+    assert d.reason.startswith("gain +2.70 pts (95% CI +2.36 pts to +3.04 pts, 5 seeds)")
+    assert not d.overstated
+
+
+def test_noisy_gain_of_same_mean_is_inconclusive() -> None:
+    var = [0.78, 0.70, 0.75, 0.66, 0.79]  # mean gain +2.6 pts, sd ~ 6 pts
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert "neither an improvement nor equivalence is shown" in d.reason
+    # power of a one-sided paired t-test at sd 6.07 pts for the reported 2 pts gain
+    assert d.reason.endswith(
+        "about 39 seeds would detect the reported +2.00 pts gain at 80% power."
+    )
+
+
+def test_reported_gain_above_the_interval_is_overstated() -> None:
+    claim = Claim(variant="v", baseline="b", metric="accuracy", reported=0.08)
+    var = [0.73, 0.745, 0.74, 0.715, 0.755]
+    (d,) = decide_all([_evidence(BASE, var, claim)], T)
+    assert d.verdict is Verdict.SUPPORTED
+    assert d.overstated
+    assert "the reported +8.00 pts lies above the interval (overstated)" in d.reason
+
+
+def test_significantly_worse_is_refuted() -> None:
+    var = [b - 0.03 + 0.002 * i for i, b in enumerate(BASE)]
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.verdict is Verdict.REFUTED
+    assert d.reason.startswith("the variant is worse")
+
+
+def test_equivalent_within_rope_is_refuted() -> None:
+    var = [b + e for b, e in zip(BASE, [0.001, -0.001, 0.0005, -0.0005, 0.0], strict=True)]
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.verdict is Verdict.REFUTED
+    assert "no practical gain" in d.reason
+    assert "within ±0.50 pts (equivalence, TOST)" in d.reason
+
+
+def test_identical_gains_are_invalid_evidence_not_proof() -> None:
+    var = [b + 0.01 for b in BASE]  # every seed the same gain: seeds did not reach training
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert "the runs are copies of one another" in d.reason
+
+
+def test_fewer_than_two_pairs_is_inconclusive() -> None:
+    (d,) = decide_all([_evidence([0.7], [0.8], planned=5, failed_runs=4)], T)
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert d.reason == (
+        "only 1 of 5 seed pairs succeeded (4 runs failed); at least 2 are needed to "
+        "estimate the gain."
+    )
+
+
+def test_undefined_metric_is_explained() -> None:
+    (d,) = decide_all([_evidence([], [], planned=3, undefined_runs=6)], T)
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert "undefined (n/a)" in d.reason
+
+
+def test_decrease_claims_flip_the_sign() -> None:
+    claim = Claim(variant="v", baseline="b", metric="accuracy", direction=Direction.DECREASE)
+    var = [b - 0.03 + 0.002 * i for i, b in enumerate(BASE)]  # lower is better here
+    (d,) = decide_all([_evidence(BASE, var, claim)], T)
+    assert d.verdict is Verdict.SUPPORTED
+
+
+def test_one_sided_p_below_alpha_but_interval_over_zero_is_not_supported() -> None:
+    # One-sided p in (0.025, 0.05): the 95% two-sided interval still reaches below 0, so
+    # the claim is not SUPPORTED; a reader never sees "supported" beside a CI with 0 in it.
+    var = [0.72, 0.72, 0.74, 0.69, 0.75]
+    (d,) = decide_all([_evidence(BASE, var)], T)
+    assert d.test is not None
+    assert 0.025 < d.test.p_value < 0.05
+    assert d.test.low < 0
+    assert d.verdict is Verdict.INCONCLUSIVE
+
+
+def test_holm_across_claims_can_remove_support() -> None:
+    # gains 0.8, 2, 0, 1.5, 2.5 pts: alone p = 0.0184 and the CI starts at +0.14 pts
+    var = [b + g for b, g in zip(BASE, [0.008, 0.02, 0.0, 0.015, 0.025], strict=True)]
+    alone = decide_all([_evidence(BASE, var)], T)[0]
+    assert alone.verdict is Verdict.SUPPORTED
+    assert alone.test is not None
+    p = alone.test.p_value
+    assert p == pytest.approx(0.018413, abs=1e-6)
+    noisy = _evidence(BASE, [0.71, 0.70, 0.73, 0.69, 0.72])  # p ~ 0.5
+    decisions = decide_all([_evidence(BASE, var), noisy, noisy], T)
+    # the smallest of three p-values is multiplied by 3 under Holm: 0.055 > alpha
+    assert decisions[0].p_adjusted == pytest.approx(3 * p)
+    assert decisions[0].verdict is Verdict.INCONCLUSIVE
+
+
+def test_seed_rule_outcome() -> None:
+    good = decide_all([_evidence(BASE, [0.73, 0.745, 0.74, 0.715, 0.755])], T)
+    assert seed_rule_outcome(good) == ("pass", "1 of 1 claims stand out from seed-to-seed noise.")
+    bad = decide_all([_evidence([0.7], [0.8], planned=5)], T)
+    outcome, reason = seed_rule_outcome(bad)
+    assert outcome == "error"
+    assert "fewer than 2 successful seed pairs" in reason
