@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -9,24 +10,29 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from auditkit.checks import AssessContext, checks
 from auditkit.errors import ExitCode, UsageError
-from auditkit.execute.local import Finished, LocalExecutor, RunContext
+from auditkit.execute.local import ContextSource, Finished, RunContext
+from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
+from auditkit.metrics import confusion_matrix
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.train.encode import encode
 from auditkit.train.loop import resolve_device
-from auditkit.types import RunResult, Verdict
+from auditkit.types import Finding, RunResult, RunSpec, Verdict
 from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
 
 #: folder, under the working directory, for the run store and the report folders
@@ -47,6 +53,18 @@ class AuditOptions:
     skip: tuple[str, ...] = ()
     cache: bool = True
     strict: bool = False
+    #: ``--executor``: ``local`` or ``ray``
+    executor: str = "local"
+    #: ``--jobs``: worker processes; 0 runs in this process; None: one per core
+    jobs: int | None = None
+    #: ``--address`` of a Ray cluster
+    address: str | None = None
+    #: ``--seed-batch``: ``auto``, ``off`` or seeds per stacked group
+    seed_batch: str = "auto"
+    #: ``--run-timeout`` in seconds
+    run_timeout: float | None = None
+    #: ``--budget`` in seconds of wall time for the whole audit
+    budget: float | None = None
     #: the command line, for provenance
     command: str = ""
 
@@ -109,7 +127,8 @@ def _git_commit(path: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """Versions of auditkit, Python and the libraries that shape results (provenance)."""
     out = {"auditkit": version("auditkit"), "python": platform.python_version()}
     for lib in ("torch", "numpy", "scipy", "statsmodels", "scikit-learn", "jinja2", "rich"):
         try:
@@ -129,9 +148,10 @@ def _evidence(
         seeds, base, var = [], [], []
         failed = undefined = 0
         for seed in plan.seeds:
-            pair = [by_key[(arm, "nominal", seed)] for arm in (claim.baseline, claim.variant)]
-            if not all(r.ok for r in pair):
-                failed += sum(not r.ok for r in pair)
+            found = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
+            pair = [r for r in found if r is not None]
+            if len(pair) < 2 or not all(r.ok for r in pair):
+                failed += sum(not r.ok for r in pair) + (2 - len(pair))
                 continue
             values = [r.test_metrics.get(claim.metric) for r in pair]
             if values[0] is None or values[1] is None:
@@ -151,6 +171,71 @@ def _evidence(
                 undefined_runs=undefined,
             )
         )
+    return out
+
+
+def _assess(
+    spec: ExperimentSpec,
+    plan: Plan,
+    pack: RulePack,
+    results: Mapping[RunSpec, RunResult],
+    *,
+    n_seeds: int,
+) -> dict[str, Finding | None]:
+    """Each rule's finding, by rule id; a check that raises becomes an ``error`` finding."""
+    registry = checks()
+    context = AssessContext(
+        data=spec.data,
+        claims=spec.claims,
+        baseline=spec.baseline,
+        variants=tuple(spec.variants),
+        seeds=plan.seeds,
+        metrics=spec.metrics,
+        train=spec.train,
+        alpha=pack.settings.alpha,
+        rope=pack.settings.rope,
+        confidence=pack.settings.confidence,
+        results={
+            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in results.items()
+        },
+        expect_data=spec.expect_data,
+    )
+    out: dict[str, Finding | None] = {}
+    for rule_plan in plan.rules:
+        if rule_plan.skipped:
+            continue
+        rule = rule_plan.rule
+        try:
+            out[rule.id] = registry[rule.check].impl.assess(context, rule.params)
+        except Exception as exc:  # a broken check must not lose the audit's runs
+            out[rule.id] = Finding(
+                outcome="error",
+                reason=f"the check {rule.check!r} failed: {type(exc).__name__}: {exc}",
+                evidence={"traceback": traceback.format_exc(limit=5)},
+            )
+    return out
+
+
+def _with_findings(
+    evidence: list[ClaimEvidence], plan: Plan, findings: Mapping[str, Finding | None]
+) -> list[ClaimEvidence]:
+    """Hand each rule's perturbed conditions and invalidity reasons on to the claims."""
+    names = {rp.rule.id: rp.rule.name for rp in plan.rules}
+    out = []
+    for index, item in enumerate(evidence):
+        conditions = list(item.conditions)
+        invalid = list(item.invalid)
+        for rule_id, finding in findings.items():
+            if finding is None:
+                continue
+            conditions += [
+                dataclasses.replace(c, rule_id=c.rule_id or rule_id)
+                for c in finding.conditions.get(index, ())
+            ]
+            invalid += [
+                f"{rule_id} {names[rule_id]}: {why}" for why in finding.invalid.get(index, ())
+            ]
+        out.append(dataclasses.replace(item, conditions=tuple(conditions), invalid=tuple(invalid)))
     return out
 
 
@@ -195,7 +280,7 @@ def prepare_out_dir(out: str | None, now: dt.datetime) -> Path:
     return path
 
 
-def _point_last(out_dir: Path) -> None:
+def point_last(out_dir: Path) -> None:
     """Make ``.auditkit/last`` a symlink to the newest report folder (best effort)."""
     link = STATE_DIR / "last"
     try:
@@ -257,7 +342,7 @@ def run_audit(
 
     model_sha = file_digest(options.model_file)
     data = encode(spec.data)
-    versions = _versions()
+    versions = library_versions()
     key_facts: dict[str, object] = {
         "model_sha256": model_sha,
         "experiment": spec.name,
@@ -267,31 +352,77 @@ def run_audit(
         "device": device.type,
         "versions": {k: versions[k] for k in ("auditkit", "torch", "numpy")},
     }
-    context = RunContext(spec=spec, data=data, device=device, key_facts=key_facts)
+    source = ContextSource(
+        model_file=str(Path(options.model_file).resolve()),
+        experiment=options.experiment,
+        device=str(device),
+        model_sha256=model_sha,
+        model_text=Path(options.model_file).read_text(encoding="utf-8"),
+        key_facts=key_facts,
+    )
+    context = RunContext(spec=spec, data=data, device=device, key_facts=key_facts, source=source)
     store = RunStore(STATE_DIR / "store.sqlite") if options.cache else None
     results: dict[Any, RunResult] = {}
-    cached = 0
+    cached = undone = 0
+    batched: dict[str, int] = {}
     try:
-        for i, finished in enumerate(LocalExecutor(store).map(plan.runs, context), start=1):
+        executor = make_executor(
+            options.executor,
+            store=store,
+            device=device,
+            jobs=options.jobs,
+            address=options.address,
+            seed_batch=options.seed_batch,
+            run_timeout=options.run_timeout,
+            deadline=None if options.budget is None else started + options.budget,
+            budget_s=options.budget,
+        )
+        for i, finished in enumerate(executor.map(plan.runs, context), start=1):
             results[finished.result.spec] = finished.result
             cached += finished.cached
+            undone += finished.undone
+            if not finished.cached and not finished.undone:
+                how = finished.note or "trained alone"
+                batched[how] = batched.get(how, 0) + 1
             if progress is not None:
                 progress(finished, i, len(plan.runs))
     finally:
         if store is not None:
             store.close()
+    # Runs finish in any order with several workers; the report lists them in plan order.
+    results = {run: results[run] for run in plan.runs if run in results}
+    execution: dict[str, str] = {"executor": executor.describe()}
+    if batched:
+        execution["seed batching"] = "; ".join(f"{n} run(s): {how}" for how, n in batched.items())
+    if options.run_timeout is not None:
+        execution["run timeout"] = f"{options.run_timeout:g}s"
+    if options.budget is not None:
+        execution["budget"] = (
+            f"{options.budget:g}s; {undone} of {len(plan.runs)} runs left undone"
+            if undone
+            else f"{options.budget:g}s; every run finished"
+        )
 
     thresholds = Thresholds(
         alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
     )
-    decisions = decide_all(_evidence(spec, plan, results), thresholds) if plan.runs else []
+    findings = _assess(spec, plan, pack, results, n_seeds=len(seeds))
+    evidence = _with_findings(_evidence(spec, plan, results), plan, findings)
+    decisions = decide_all(evidence, thresholds) if plan.runs else []
     rows = []
+    reliance: list[dict[str, Any]] = []
     for rule_plan in plan.rules:
         rule = rule_plan.rule
+        finding = findings.get(rule.id)
+        evidence_strings: dict[str, str] = {}
         if rule_plan.skipped:
             outcome, reason = "skipped", rule_plan.skipped
-        else:
+        elif finding is None:
             outcome, reason = seed_rule_outcome(decisions)
+        else:
+            outcome, reason = finding.outcome, finding.reason
+            evidence_strings = dict(finding.evidence)
+            reliance.extend({**row, "rule": rule.id} for row in finding.reliance)
         rows.append(
             RuleRow(
                 id=rule.id,
@@ -303,6 +434,7 @@ def run_audit(
                 references=rule.references,
                 outcome=outcome,
                 reason=reason,
+                evidence=evidence_strings,
             )
         )
     exit_code = (
@@ -314,6 +446,25 @@ def run_audit(
         del raw["test_predictions"]
         runs.append(raw)
     model_path = Path(options.model_file)
+    labels = spec.data.test.labels
+    n_classes = max(spec.data.n_classes, 2)
+    confusion: dict[str, dict[str, Any]] = {}
+    for variant in spec.variants:
+        nominal = [
+            r
+            for s, r in results.items()
+            if s.variant == variant and s.condition == "nominal" and r.ok
+        ]
+        if nominal:
+            matrix = sum(
+                (confusion_matrix(labels, r.test_predictions, n_classes) for r in nominal),
+                start=np.zeros((n_classes, n_classes), dtype=np.int64),
+            )
+            confusion[variant] = {
+                "labels": list(range(n_classes)),
+                "matrix": matrix.tolist(),
+                "runs": len(nominal),
+            }
     document = build_document(
         auditkit_version=versions["auditkit"],
         created_at=now.isoformat(timespec="seconds"),
@@ -362,9 +513,12 @@ def run_audit(
             "device": str(device),
             "git commit": _git_commit(model_path.resolve()) or "none (not a git repository)",
             "command": options.command or " ".join(sys.argv),
+            **execution,
         },
         exit_code=int(exit_code),
+        confusion=confusion,
+        reliance=reliance,
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    _point_last(out_dir)
+    point_last(out_dir)
     return AuditOutcome(document=document, out_dir=out_dir, exit_code=exit_code)

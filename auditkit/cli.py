@@ -8,19 +8,24 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from auditkit.audit import AuditOptions, run_audit, write_atomic
+from auditkit.audit import AuditOptions, AuditOutcome, run_audit
+from auditkit.compare import run_compare
 from auditkit.errors import AuditkitError, ExitCode
 from auditkit.execute.local import Finished
+from auditkit.execute.select import parse_duration
+from auditkit.execute.store import RunStore
 from auditkit.plan import Plan
-from auditkit.report.html import render_html
+from auditkit.report.outputs import write_outputs
 from auditkit.report.terminal import make_console, render_terminal
 from auditkit.report.view import build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
+from auditkit.verdict import Thresholds
 
 
 def _print_error(text: str) -> None:
@@ -77,6 +82,40 @@ def cli() -> None:
     show_default=True,
     help="table: rich terminal summary; json: audit.json on stdout.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=None,
+    help="Worker processes (default: one per core, several per GPU); 0 trains in this process.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where runs train: local worker processes, or a Ray cluster (auditkit[ray] extra).",
+)
+@click.option("--address", default=None, help="Ray cluster address HOST:PORT (--executor ray).")
+@click.option(
+    "--seed-batch",
+    default="auto",
+    show_default=True,
+    help="Train seeds of a variant as one stacked model: auto, off, or seeds per group.",
+)
+@click.option(
+    "--run-timeout",
+    default=None,
+    help="Stop a run after this long and record it as failed (90, 90s, 10m).",
+)
+@click.option(
+    "--budget",
+    default=None,
+    help="Wall-time limit of the whole audit (e.g. 30m); runs left undone are listed.",
+)
+@click.option(
+    "--pdf", "pdf", is_flag=True, help="Also write report.pdf (takes a few seconds more)."
+)
 def check(
     model_file: str,
     rules: str,
@@ -90,6 +129,13 @@ def check(
     strict: bool,
     quiet: bool,
     fmt: str,
+    jobs: int | None,
+    executor: str,
+    address: str | None,
+    seed_batch: str,
+    run_timeout: str | None,
+    budget: str | None,
+    pdf: bool,
 ) -> None:
     """Retrain the experiment in MODEL_FILE and give every claim a verdict."""
     options = AuditOptions(
@@ -103,6 +149,14 @@ def check(
         skip=skip,
         cache=not no_cache,
         strict=strict,
+        executor=executor,
+        jobs=jobs,
+        address=address,
+        seed_batch=seed_batch,
+        run_timeout=None
+        if run_timeout is None
+        else parse_duration(run_timeout, flag="--run-timeout"),
+        budget=None if budget is None else parse_duration(budget, flag="--budget"),
         command=shlex.join(["auditkit", *sys.argv[1:]]),
     )
     console = make_console(quiet=quiet or fmt == "json")
@@ -123,13 +177,29 @@ def check(
 
     def on_run(finished: Finished, done: int, total: int) -> None:
         result = finished.result
-        status = "cached" if finished.cached else ("ok" if result.ok else "FAILED")
+        status = finished.status if finished.result.ok else finished.status.upper()
         progress.update(task, completed=done, last=f"{result.spec.run_id} {status}")
 
     with progress:
         outcome = run_audit(options, progress=on_run, on_plan=on_plan)
+    left = outcome.document["provenance"].get("budget", "")
+    if "left undone" in left:
+        _print_error(
+            f"--budget ran out: {left.split('; ', 1)[1]}; they are marked NotRun in audit.json. "
+            "Run the same command again to resume: finished runs are reused from the run store."
+        )
+    _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=pdf)
+
+
+def _finish(
+    outcome: AuditOutcome, console: Console, *, fmt: str, quiet: bool, pdf: bool = False
+) -> NoReturn:
+    """Write the report files beside audit.json, print the chosen view, exit with its code.
+
+    report.html and report.tex always; report.pdf only with ``pdf`` (it costs seconds).
+    """
     view = build_view(outcome.document)
-    write_atomic(outcome.out_dir / "report.html", render_html(view))
+    written = write_outputs(view, outcome.out_dir, pdf=pdf)
     if fmt == "json":
         click.echo(json.dumps(outcome.document, indent=2, ensure_ascii=False))
     elif quiet:
@@ -137,9 +207,137 @@ def check(
     else:
         render_terminal(view, console)
         console.print(
-            f"Report: {outcome.out_dir / 'report.html'}  ·  {outcome.out_dir / 'audit.json'}"
+            "Report: " + "  ·  ".join(str(p) for p in [*written, outcome.out_dir / "audit.json"])
         )
     raise SystemExit(int(outcome.exit_code))
+
+
+@cli.command()
+@click.argument("runs_csv", type=str)
+@click.option("--baseline", required=True, help="The variant every claim improves on.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Metric column to claim on (repeatable; all by default).",
+)
+@click.option(
+    "--claim",
+    "claims",
+    multiple=True,
+    help="Variant claimed to beat the baseline (repeatable; all others by default).",
+)
+@click.option(
+    "--out", type=str, default=None, help="Report folder (default .auditkit/runs/<timestamp>/)."
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+)
+@click.option(
+    "--rope",
+    type=click.FloatRange(min=0),
+    default=0.005,
+    show_default=True,
+    help="Region of practical equivalence, in metric units.",
+)
+@click.option(
+    "--reported",
+    type=float,
+    default=None,
+    help="The gain the paper reports, in metric units (0.02 = 2 points).",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 on inconclusive claims too.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def compare(
+    runs_csv: str,
+    baseline: str,
+    metrics: tuple[str, ...],
+    claims: tuple[str, ...],
+    out: str | None,
+    alpha: float,
+    rope: float,
+    reported: float | None,
+    strict: bool,
+    quiet: bool,
+    fmt: str,
+) -> None:
+    """Statistics, verdicts and reports for runs already done, logged in RUNS_CSV.
+
+    RUNS_CSV has one row per run: columns variant, seed, an optional condition, and one
+    column per metric. Baseline and variants must share their seeds.
+    """
+    outcome = run_compare(
+        runs_csv,
+        baseline=baseline,
+        metrics=metrics,
+        claims=claims,
+        reported=reported,
+        out=out,
+        strict=strict,
+        thresholds=Thresholds(alpha=alpha, rope=rope),
+        command=shlex.join(["auditkit", *sys.argv[1:]]),
+    )
+    console = make_console(quiet=quiet or fmt == "json")
+    _finish(outcome, console, fmt=fmt, quiet=quiet)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or clear the run store (.auditkit/store.sqlite)."""
+
+
+_STORE_OPTION = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".auditkit") / "store.sqlite",
+    show_default=True,
+    help="The run store file.",
+)
+
+
+@cache.command("info")
+@_STORE_OPTION
+def cache_info(store_path: Path) -> None:
+    """Show what the run store holds."""
+    if not store_path.exists():
+        click.echo(f"{store_path}: no run store yet (auditkit check creates it)")
+        return
+    store = RunStore(store_path)
+    try:
+        info = store.info()
+    finally:
+        store.close()
+    click.echo(f"{info.path}: {info.size_bytes / 1e6:.2f} MB")
+    click.echo(
+        f"  {info.ok} finished runs (reused by later audits), {info.failed} failed runs "
+        "(kept for the record, retried)"
+        + (f", {info.stale} from an older store format (ignored)" if info.stale else "")
+    )
+    for name, n in info.per_experiment.items():
+        click.echo(f"  {name}: {n} runs")
+
+
+@cache.command("clear")
+@_STORE_OPTION
+@click.option("--failed", is_flag=True, help="Remove only the failed runs.")
+def cache_clear(store_path: Path, failed: bool) -> None:
+    """Delete stored runs, so the next audit retrains them."""
+    if not store_path.exists():
+        click.echo(f"{store_path}: no run store; nothing to clear")
+        return
+    store = RunStore(store_path)
+    try:
+        removed = store.clear(failed_only=failed)
+    finally:
+        store.close()
+    click.echo(f"removed {removed} {'failed ' if failed else ''}runs from {store_path}")
 
 
 @cli.group()
@@ -192,13 +390,18 @@ def rules_explain(key: str, pack_name: str) -> None:
 @click.option(
     "--html", "html", is_flag=True, help="Write report.html (the default when no format is given)."
 )
+@click.option("--pdf", "pdf", is_flag=True, help="Write report.pdf (the HTML laid out for print).")
+@click.option("--latex", "latex", is_flag=True, help="Write report.tex: claims table and methods.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder to write into (default: beside audit.json).",
 )
-def report(audit_json: Path, html: bool, out: Path | None) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print only the files written.")
+def report(
+    audit_json: Path, html: bool, pdf: bool, latex: bool, out: Path | None, quiet: bool
+) -> None:
     """Re-render the views of AUDIT_JSON without retraining anything."""
     try:
         doc: dict[str, Any] = json.loads(audit_json.read_text(encoding="utf-8"))
@@ -212,9 +415,12 @@ def report(audit_json: Path, html: bool, out: Path | None) -> None:
     target = out or audit_json.parent
     target.mkdir(parents=True, exist_ok=True)
     view = build_view(doc)
-    path = target / "report.html"
-    write_atomic(path, render_html(view))
-    click.echo(f"wrote {path}")
+    if not (html or pdf or latex):
+        html = True
+    if not quiet:
+        render_terminal(view, make_console())
+    for path in write_outputs(view, target, html=html, latex=latex, pdf=pdf):
+        click.echo(f"wrote {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditkit.checks import checks
+from auditkit.checks import PlanContext, checks
 from auditkit.experiment import ExperimentSpec
 from auditkit.rulepack import Rule, RulePack
 from auditkit.types import Claim, RunSpec
@@ -53,7 +54,16 @@ def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Pl
     Plan
     """
     registry = checks()
+    context = PlanContext(
+        data=spec.data,
+        baseline=spec.baseline,
+        variants=tuple(spec.variants),
+        seeds=tuple(seeds),
+        train=spec.train,
+        metrics=spec.metrics,
+    )
     unique: dict[RunSpec, None] = {}
+    evaluations: set[str] = set()
     rule_plans: list[RulePlan] = []
     for rule in pack.rules:
         registered = registry[rule.check]
@@ -69,16 +79,27 @@ def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Pl
             continue
         per_claim: dict[int, tuple[RunSpec, ...]] = {}
         for index, claim in enumerate(spec.claims):
-            runs = tuple(registered.impl.plan(claim, rule.params, seeds))
+            runs = tuple(registered.impl.plan(claim, rule.params, context))
             per_claim[index] = runs
             unique.update(dict.fromkeys(runs))
+        evaluations.update(registered.impl.evaluations(rule.params))
         rule_plans.append(RulePlan(rule=rule, runs=per_claim))
+    # Test-time perturbations re-evaluate the nominal models instead of retraining: every
+    # nominal run carries the union of what the rules ask for.
+    merged = tuple(sorted(evaluations))
+    final = [
+        dataclasses.replace(r, evaluations=merged)
+        if r.condition == "nominal" and not r.transform and not r.overrides
+        else r
+        for r in unique
+    ]
     # Baseline runs first: they are shared by every claim, so an interrupted audit has
     # the most reusable work done.
     order = sorted(
-        unique,
+        dict.fromkeys(final),
         key=lambda r: (
             r.variant != spec.baseline,
+            r.condition != "nominal",
             r.condition,
             r.init_seed,
             r.order_seed,

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -20,7 +21,7 @@ SCHEMA = 1
 RULE_ID = re.compile(r"^AK[1-5]\d\d$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 SEVERITIES = ("low", "medium", "high")
-PACK_KEYS = {"pack", "schema", "description", "settings", "rules"}
+PACK_KEYS = {"pack", "schema", "description", "settings", "rules", "extends", "only", "params"}
 RULE_KEYS = {"id", "name", "check", "severity", "params", "why", "fix", "references"}
 REQUIRED_RULE_KEYS = ("id", "name", "check", "severity", "why", "fix")
 
@@ -149,8 +150,64 @@ def _build_params(path: str, line: int, rule_label: str, cls: type, raw: Any) ->
         raise _fail(path, line, f"{rule_label}: bad params: {exc}", "bad-params") from None
 
 
-def load_rulepack(name_or_path: str | Path) -> RulePack:
+def _inherited(
+    shown: str,
+    top: dict[str, tuple[yaml.Node, yaml.Node]],
+    doc: dict[str, Any],
+    registry: Mapping[str, Any],
+    depth: int,
+) -> list[Rule]:
+    """The rules a pack takes from the pack it ``extends``: ``only`` some, ``params`` changed."""
+    line = _line(top["extends"][1])
+    if depth > 5:
+        raise _fail(shown, line, "packs extend each other in a loop", "pack-extends")
+    base = load_rulepack(str(doc["extends"]), _depth=depth + 1)
+    rules = list(base.rules)
+    only = doc.get("only")
+    if only is not None:
+        only_line = _line(top["only"][1])
+        if not isinstance(only, list) or not all(isinstance(k, str) for k in only):
+            raise _fail(shown, only_line, "only must be a list of rule ids or names", "pack-shape")
+        for key in only:
+            if base.find(key) is None:
+                hint = difflib.get_close_matches(
+                    key, [r.id for r in rules] + [r.name for r in rules], n=1
+                )
+                mean = f" Did you mean {hint[0]!r}?" if hint else ""
+                raise _fail(
+                    shown,
+                    only_line,
+                    f"only: {key!r} names no rule of pack {base.name!r}.{mean}",
+                    "unknown-rule",
+                )
+        rules = [r for r in rules if r.id in only or r.name in only]
+    overrides = doc.get("params") or {}
+    if overrides:
+        params_line = _line(top["params"][1])
+        if not isinstance(overrides, dict):
+            raise _fail(shown, params_line, "params must map rule ids to params", "pack-shape")
+        for key, values in overrides.items():
+            index = next((i for i, r in enumerate(rules) if key in (r.id, r.name)), None)
+            if index is None:
+                raise _fail(
+                    shown,
+                    params_line,
+                    f"params: {key!r} names no rule of this pack",
+                    "unknown-rule",
+                )
+            rule = rules[index]
+            label = f"rule {rule.id} ({rule.name})"
+            merged = {**dataclasses.asdict(rule.params), **(values or {})}
+            params = _build_params(shown, params_line, label, registry[rule.check].params, merged)
+            rules[index] = dataclasses.replace(rule, params=params)
+    return rules
+
+
+def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
     """Load and validate a rule pack.
+
+    A pack may ``extends:`` another (a shipped name or a path), keep ``only:`` some of its
+    rules, override their ``params:`` by rule id, and add ``rules:`` of its own.
 
     Parameters
     ----------
@@ -208,7 +265,7 @@ def load_rulepack(name_or_path: str | Path) -> RulePack:
     for key, (key_node, _) in top.items():
         if key not in PACK_KEYS:
             raise _unknown_key(shown, key_node, key, PACK_KEYS, "the pack")
-    for key in ("pack", "schema", "rules"):
+    for key in ("pack", "schema") if "extends" in top else ("pack", "schema", "rules"):
         if key not in top:
             raise _fail(shown, 1, f"missing top-level key {key!r}", "pack-shape")
     if doc["schema"] != SCHEMA:
@@ -233,13 +290,15 @@ def load_rulepack(name_or_path: str | Path) -> RulePack:
     except ValueError as exc:
         raise _fail(shown, settings_line, f"bad settings: {exc}", "bad-settings") from None
 
-    rules_node = top["rules"][1]
+    registry = checks()
+    rules: list[Rule] = _inherited(shown, top, doc, registry, _depth) if "extends" in top else []
+    seen: dict[str, int] = {key: 0 for r in rules for key in (r.id, r.name)}
+    rules_node = (
+        top["rules"][1] if "rules" in top else yaml.SequenceNode("tag:yaml.org,2002:seq", [])
+    )
     if not isinstance(rules_node, yaml.SequenceNode):
         raise _fail(shown, _line(rules_node), "rules must be a list of rules", "pack-shape")
-    registry = checks()
-    rules: list[Rule] = []
-    seen: dict[str, int] = {}
-    for rule_node, raw in zip(rules_node.value, doc["rules"], strict=True):
+    for rule_node, raw in zip(rules_node.value, doc.get("rules") or [], strict=True):
         line = _line(rule_node)
         if not isinstance(rule_node, yaml.MappingNode):
             raise _fail(shown, line, "each rule must be a mapping", "pack-shape")
@@ -274,11 +333,11 @@ def load_rulepack(name_or_path: str | Path) -> RulePack:
             )
         for key in (rule_id, rule_name):
             if key in seen:
+                where = f"the rule at line {seen[key]}" if seen[key] else "an inherited rule"
                 raise _fail(
                     shown,
                     line,
-                    f"{label}: {key!r} is already used by the rule at line {seen[key]}; "
-                    "ids and names must be unique",
+                    f"{label}: {key!r} is already used by {where}; ids and names must be unique",
                     "duplicate-rule",
                 )
             seen[key] = line

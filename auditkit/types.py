@@ -176,6 +176,9 @@ class Claim:
     #: the gain the paper reports, in metric units (0.021 = 2.1 points), if any
     reported: float | None = None
     direction: Direction = Direction.INCREASE
+    #: ``"claim"``, or ``"ablation"``: the full model (variant) beats a variant that
+    #: removes one of its components (baseline)
+    kind: str = "claim"
 
     @property
     def label(self) -> str:
@@ -207,11 +210,19 @@ class RunSpec:
     #: overrides of the training config for this condition, sorted by key, e.g.
     #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable
     overrides: tuple[tuple[str, Any], ...] = ()
+    #: a data perturbation applied to every split before training (retrain), e.g.
+    #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
+    transform: str = ""
+    #: test-time perturbations under which the selected model is also evaluated on test
+    #: (no retraining), sorted, e.g. ``("mask_color", "shuffle")``
+    evaluations: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
         """Readable identifier, unique within one plan."""
         extra = "".join(f",{k}={v}" for k, v in self.overrides)
+        if self.transform:
+            extra += f",data={self.transform}"
         return (
             f"{self.variant}[{self.condition},init={self.init_seed},order={self.order_seed}{extra}]"
         )
@@ -247,8 +258,49 @@ class RunResult:
     device: str
     #: formatted traceback when the user's code raised, else None
     error: str | None = None
+    #: test metrics of the selected model under each of ``spec.evaluations``
+    perturbed_metrics: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
+    #: test predictions under each of ``spec.evaluations``, each of shape (n_test,)
+    perturbed_predictions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True when the run finished without error."""
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionEvidence:
+    """Per-seed gains of one claim under one perturbed condition (e.g. batch size 512).
+
+    Gains are signed like a claim's: positive means the variant is better.
+    """
+
+    #: the condition, e.g. ``"batch_size=512"`` or ``"shuffle_test"``
+    condition: str
+    #: the rule that made the condition, e.g. ``"AK401"``
+    rule_id: str
+    #: the perturbation family, e.g. ``"batch size"``
+    family: str
+    #: gains per seed, shape (n_pairs,)
+    gains: tuple[float, ...]
+
+
+Outcome = Literal["pass", "warn", "fail", "skipped", "error"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """What one rule found: its outcome, and what it hands on to the claims' verdicts."""
+
+    outcome: Outcome
+    #: one sentence with numbers
+    reason: str
+    #: short preformatted facts shown beside the reason, e.g. ``{"order reliance": "..."}``
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    #: claim index -> the claim's gains under this rule's perturbed conditions
+    conditions: Mapping[int, tuple[ConditionEvidence, ...]] = field(default_factory=dict)
+    #: claim index -> why this rule makes the claim's evidence invalid (leakage, ...)
+    invalid: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    #: factor reliance rows for the report: variant, factor, drop_mean, low, high
+    reliance: tuple[Mapping[str, Any], ...] = ()

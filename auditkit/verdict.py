@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from auditkit.stats import TTest, holm, paired_t_test, seeds_needed
-from auditkit.types import Claim, Direction, Verdict
+from auditkit.stats import (
+    TTest,
+    aso,
+    bootstrap_ci,
+    can_reach_significance,
+    classify_gain,
+    holm,
+    min_attainable_p_value,
+    minimum_detectable_effect,
+    paired_t_test,
+    probability_of_improvement,
+    seeds_needed,
+    sign_flip_test,
+    wilcoxon_test,
+)
+from auditkit.stats.classify import GainStatus
+from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
 
 #: fewest successful seed pairs for any estimate
 MIN_PAIRS = 2
+#: ε_min below which ASO calls the variant almost stochastically better (Dror et al. 2019)
+ASO_THRESHOLD = 0.2
+#: power at which the seeds needed and the minimum detectable effect are stated
+POWER = 0.8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,8 +48,25 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionResult:
+    """What a condition did to the claim's gain."""
+
+    condition: str
+    rule_id: str
+    family: str
+    n: int
+    mean: float | None
+    #: two-sided t-interval of the mean gain at ``confidence``
+    low: float | None
+    high: float | None
+    #: holds (interval above 0), reversed (below 0), vanished (inside the ROPE), or
+    #: inconclusive (none of these, or fewer than 2 seeds)
+    status: GainStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimEvidence:
-    """The measurements behind one claim at the nominal setting.
+    """The measurements behind one claim.
 
     ``baseline`` and ``variant`` are paired: entry i of each comes from seed ``seeds[i]``.
     Gains are signed so that positive means better (for a ``decrease`` claim, the
@@ -40,7 +76,7 @@ class ClaimEvidence:
     claim: Claim
     #: seeds with a successful run in both arms, shape (n_pairs,)
     seeds: tuple[int, ...]
-    #: baseline metric per seed, shape (n_pairs,); None entries are undefined metrics
+    #: baseline metric per seed, shape (n_pairs,)
     baseline: tuple[float, ...]
     #: variant metric per seed, shape (n_pairs,)
     variant: tuple[float, ...]
@@ -50,6 +86,11 @@ class ClaimEvidence:
     failed_runs: int = 0
     #: successful runs whose test metric was undefined (n/a), e.g. CWA without colours
     undefined_runs: int = 0
+    #: the claim's gain under each perturbed condition
+    conditions: tuple[ConditionEvidence, ...] = ()
+    #: reasons why the evidence cannot be trusted (seed override, test leakage), each
+    #: a sentence naming the rule that found it
+    invalid: tuple[str, ...] = ()
 
     @property
     def gains(self) -> NDArray[np.float64]:
@@ -58,6 +99,19 @@ class ClaimEvidence:
             self.baseline, dtype=np.float64
         )
         return diff if self.claim.direction is Direction.INCREASE else -diff
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opinion:
+    """One row of the test-agreement matrix: whether one test calls the claim an improvement."""
+
+    test: str
+    #: True: an improvement; False: not one (or equivalence shown); None: cannot tell
+    improvement: bool | None
+    #: the test's result, formatted, e.g. ``"p = 0.012"``
+    value: str
+    #: why the test cannot tell, or how to read it
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,12 +128,24 @@ class ClaimDecision:
     #: Holm-adjusted one-sided p-value across every claim of the audit
     p_adjusted: float | None
     #: the reported gain lies above the confidence interval
-    overstated: bool
+    overstated: bool = False
     #: equivalence interval (1 - 2·alpha) of the mean gain, used by the ROPE test
-    equivalence_interval: tuple[float, float] | None
+    equivalence_interval: tuple[float, float] | None = None
     #: mean and sample sd (ddof=1) of each arm over the paired seeds; None with < 2 pairs
-    baseline_mean_sd: tuple[float, float] | None
-    variant_mean_sd: tuple[float, float] | None
+    baseline_mean_sd: tuple[float, float] | None = None
+    variant_mean_sd: tuple[float, float] | None = None
+    #: what each perturbed condition did to the gain
+    conditions: tuple[ConditionResult, ...] = ()
+    #: the test-agreement matrix
+    agreement: tuple[Opinion, ...] = ()
+    #: seeds per arm for 80% power to detect the reported (else observed) gain
+    seeds_needed: int | None = None
+    #: smallest gain the seeds used detect with 80% power
+    min_detectable_effect: float | None = None
+    #: set when the exact non-parametric tests cannot reach significance at this n
+    small_sample_note: str | None = None
+    #: names of conditions that made the claim FRAGILE
+    fragile_under: tuple[str, ...] = field(default=())
 
 
 def _pts(x: float) -> str:
@@ -89,6 +155,126 @@ def _pts(x: float) -> str:
 
 def _p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _mean_sd(values: tuple[float, ...]) -> tuple[float, float] | None:
+    if len(values) < MIN_PAIRS:
+        return None
+    return float(np.mean(values)), float(np.std(values, ddof=1))
+
+
+def _seeds_hint(claim: Claim, test: TTest, thresholds: Thresholds) -> tuple[str, int | None]:
+    """'; about 23 seeds would detect a +0.50 pts gain at 80% power', and the number."""
+    target = claim.reported if claim.reported is not None and claim.reported > 0 else test.mean
+    if target <= 0 or test.sd == 0:
+        return "", None
+    try:
+        n = seeds_needed(target, test.sd, alpha=thresholds.alpha, power=POWER)
+    except ValueError:  # more than a million seeds: say so plainly
+        return f"; no practical number of seeds would detect a {_pts(target)} gain", None
+    which = "the reported" if target is claim.reported else "the observed"
+    return f"; about {n} seeds would detect {which} {_pts(target)} gain at 80% power", n
+
+
+def agreement_matrix(
+    evidence: ClaimEvidence, p_adjusted: float, thresholds: Thresholds
+) -> tuple[Opinion, ...]:
+    """Ask every paired test whether the claim is an improvement.
+
+    The verdict rests on the paired t-test and its interval; this matrix shows where the
+    other tests agree and where they do not. Exact sign-based tests that cannot reach
+    ``alpha`` with this many seeds say so (improvement = None) instead of printing a p
+    that could never be significant.
+
+    Parameters
+    ----------
+    evidence
+        The claim's paired measurements (at least 2 pairs).
+    p_adjusted
+        The Holm-adjusted one-sided t-test p-value.
+    thresholds
+        alpha, rope and confidence.
+
+    Returns
+    -------
+    tuple of Opinion
+    """
+    gains = evidence.gains
+    alpha = thresholds.alpha
+    level = f"{round(100 * thresholds.confidence)}%"
+    rows = [
+        Opinion(
+            test="paired t-test (Holm)",
+            improvement=p_adjusted < alpha,
+            value=_p(p_adjusted),
+            note="the test the verdict rests on",
+        )
+    ]
+    n_nonzero = int(np.count_nonzero(gains))
+    exact_tests: tuple[tuple[str, Callable[[], float]], ...] = (
+        ("Wilcoxon signed-rank (exact)", lambda: wilcoxon_test(gains).p_value),
+        ("sign-flip permutation", lambda: sign_flip_test(gains).p_value),
+    )
+    for name, run in exact_tests:
+        if not can_reach_significance(n_nonzero, alpha):
+            floor = min_attainable_p_value(n_nonzero) if n_nonzero else 1.0
+            rows.append(
+                Opinion(
+                    test=name,
+                    improvement=None,
+                    value="n/a",
+                    note=f"with {n_nonzero} non-zero differences the smallest attainable p "
+                    f"is {floor:.3f}, above α = {alpha}",
+                )
+            )
+        else:
+            p = run()
+            rows.append(Opinion(test=name, improvement=p < alpha, value=_p(p)))
+    boot = bootstrap_ci(gains, confidence=thresholds.confidence, method="bca")
+    rows.append(
+        Opinion(
+            test=f"bootstrap BCa {level} CI",
+            improvement=boot.low > 0,
+            value=f"[{_pts(boot.low)}, {_pts(boot.high)}]",
+            note="an improvement when the interval excludes 0",
+        )
+    )
+    poi = probability_of_improvement(gains, confidence=thresholds.confidence)
+    rows.append(
+        Opinion(
+            test="probability of improvement",
+            improvement=True if poi.low > 0.5 else (False if poi.high < 0.5 else None),
+            value=f"{poi.estimate:.2f} [{poi.low:.2f}, {poi.high:.2f}]",
+            note="share of seeds the variant wins; an improvement when the interval is above 0.5",
+        )
+    )
+    if evidence.claim.direction is Direction.INCREASE:
+        better, worse = evidence.variant, evidence.baseline
+    else:
+        better = tuple(-v for v in evidence.variant)
+        worse = tuple(-b for b in evidence.baseline)
+    order = aso(better, worse, confidence=thresholds.confidence)
+    rows.append(
+        Opinion(
+            test="almost stochastic order",
+            improvement=(
+                True if order.eps_min < ASO_THRESHOLD else (False if order.eps_min >= 0.5 else None)
+            ),
+            value=f"ε_min = {order.eps_min:.2f}",
+            note=f"an improvement when ε_min < {ASO_THRESHOLD}; no dominance at 0.5 or more",
+        )
+    )
+    eq = paired_t_test(gains, confidence=1 - 2 * alpha, alternative="two-sided")
+    equivalent = -thresholds.rope < eq.low and eq.high < thresholds.rope
+    rows.append(
+        Opinion(
+            test=f"TOST equivalence (±{100 * thresholds.rope:.2f} pts)",
+            improvement=False if equivalent else None,
+            value="equivalent" if equivalent else "not shown",
+            note="equivalence to no gain refutes an improvement",
+        )
+    )
+    return tuple(rows)
 
 
 def decide(
@@ -109,16 +295,23 @@ def decide(
     INCONCLUSIVE  fewer than 2 seed pairs succeeded (no estimate is possible)
     INCONCLUSIVE  every seed gave the same gain (sd = 0): the seeds did not reach
                   the training, so the runs are copies, not evidence
-    SUPPORTED     Holm-adjusted p < alpha and CI lower end > 0; marked
-                  *overstated* when the reported gain lies above the CI
+    INCONCLUSIVE  a rule found the evidence invalid (seed override, test
+                  leakage): whatever the numbers say, they cannot support it
+    FRAGILE       Holm-adjusted p < alpha and CI lower end > 0, but under at
+                  least one perturbed condition the gain is reversed (CI below
+                  0) or vanished (its 1 − 2·alpha interval inside ±rope)
+    SUPPORTED     Holm-adjusted p < alpha and CI lower end > 0, and no condition
+                  reverses or removes the gain; marked *overstated* when the
+                  reported gain lies above the CI
     REFUTED       CI upper end < 0: the variant is significantly worse
     REFUTED       the (1 − 2·alpha) interval lies inside ±rope (TOST equivalence):
                   the variant is practically the same as the baseline
-    INCONCLUSIVE  anything else: neither an improvement nor equivalence shown
+    INCONCLUSIVE  anything else: neither an improvement nor equivalence shown;
+                  the reason states the seeds needed for 80% power
     ============  =============================================================
 
-    FRAGILE (supported nominally, reversed or vanished under a perturbation) joins
-    this table with the perturbation rules; until then no claim is FRAGILE.
+    SUPPORTED asks for both the one-sided test and the two-sided interval, so that a
+    reader never sees "supported" beside an interval that contains 0.
 
     Parameters
     ----------
@@ -144,21 +337,32 @@ def decide(
         if evidence.failed_runs
         else ""
     )
-
-    def mean_sd(values: tuple[float, ...]) -> tuple[float, float] | None:
-        if len(values) < MIN_PAIRS:
-            return None
-        return float(np.mean(values)), float(np.std(values, ddof=1))
+    conditions = tuple(_condition_result(c, thresholds) for c in evidence.conditions)
+    estimable = test is not None and p_adjusted is not None and n >= MIN_PAIRS
+    agreement: tuple[Opinion, ...] = ()
+    mde: float | None = None
+    small_note: str | None = None
+    if estimable and test is not None and p_adjusted is not None:
+        if test.sd > 0:
+            agreement = agreement_matrix(evidence, p_adjusted, thresholds)
+            mde = minimum_detectable_effect(n, test.sd, alpha=thresholds.alpha, power=POWER)
+        if not can_reach_significance(n, thresholds.alpha):
+            small_note = (
+                f"with {n} seeds the exact non-parametric tests cannot reach p < "
+                f"{thresholds.alpha} (the smallest attainable one-sided p is "
+                f"{min_attainable_p_value(n):.3f}); only the t-test can decide, and it "
+                "leans on normality"
+            )
 
     def done(
         verdict: Verdict,
         reason: str,
         overstated: bool = False,
         eq: tuple[float, float] | None = None,
+        seeds: int | None = None,
+        fragile_under: tuple[str, ...] = (),
     ) -> ClaimDecision:
         return ClaimDecision(
-            baseline_mean_sd=mean_sd(evidence.baseline),
-            variant_mean_sd=mean_sd(evidence.variant),
             claim=claim,
             verdict=verdict,
             reason=reason,
@@ -167,9 +371,17 @@ def decide(
             p_adjusted=p_adjusted,
             overstated=overstated,
             equivalence_interval=eq,
+            baseline_mean_sd=_mean_sd(evidence.baseline),
+            variant_mean_sd=_mean_sd(evidence.variant),
+            conditions=conditions,
+            seeds_needed=seeds,
+            fragile_under=fragile_under,
+            agreement=agreement,
+            min_detectable_effect=mde,
+            small_sample_note=small_note,
         )
 
-    if (test is None or p_adjusted is None or n < MIN_PAIRS) and evidence.undefined_runs:
+    if not estimable and evidence.undefined_runs:
         return done(
             Verdict.INCONCLUSIVE,
             f"{claim.metric} is undefined (n/a) on the test split in {evidence.undefined_runs} "
@@ -193,7 +405,27 @@ def decide(
     gain = (
         f"{_pts(test.mean)} ({level} {_pts(test.low)} to {_pts(test.high)}, {n} seeds{runs_note})"
     )
+    hint, needed = _seeds_hint(claim, test, thresholds)
+    if evidence.invalid:
+        return done(
+            Verdict.INCONCLUSIVE,
+            f"gain {gain}, but the evidence is invalid: {'; '.join(evidence.invalid)}.",
+            seeds=needed,
+        )
     if p_adjusted < thresholds.alpha and test.low > 0:
+        broken = [c for c in conditions if c.status in ("reversed", "vanished")]
+        if broken:
+            parts = [
+                f"{'reverses' if c.status == 'reversed' else 'vanishes'} under {c.condition} "
+                f"({c.rule_id}: {_pts(c.mean or 0.0)}, {level} {_pts(c.low or 0.0)} to "
+                f"{_pts(c.high or 0.0)})"
+                for c in broken
+            ]
+            return done(
+                Verdict.FRAGILE,
+                f"gain {gain} at the nominal setting, but it {'; it '.join(parts)}.",
+                fragile_under=tuple(c.condition for c in broken),
+            )
         overstated = claim.reported is not None and claim.reported > test.high
         extra = (
             f"; the reported {_pts(claim.reported)} lies above the interval (overstated)"
@@ -222,22 +454,29 @@ def decide(
     return done(
         Verdict.INCONCLUSIVE,
         f"gain {gain}; one-sided paired t-test {_p(p_adjusted)} after Holm: "
-        f"neither an improvement nor equivalence is shown{_seeds_hint(claim, test, thresholds)}.",
+        f"neither an improvement nor equivalence is shown{hint}.",
         eq=(eq.low, eq.high),
+        seeds=needed,
     )
 
 
-def _seeds_hint(claim: Claim, test: TTest, thresholds: Thresholds) -> str:
-    """'; about 23 seeds would detect a +0.50 pts gain at 80% power', or ''."""
-    target = claim.reported if claim.reported is not None and claim.reported > 0 else test.mean
-    if target <= 0 or test.sd == 0:
-        return ""
-    try:
-        n = seeds_needed(target, test.sd, alpha=thresholds.alpha, power=0.8)
-    except ValueError:  # more than a million seeds: say so plainly
-        return f"; no practical number of seeds would detect a {_pts(target)} gain"
-    which = "the reported" if target is claim.reported else "the observed"
-    return f"; about {n} seeds would detect {which} {_pts(target)} gain at 80% power"
+def _condition_result(evidence: ConditionEvidence, thresholds: Thresholds) -> ConditionResult:
+    found = classify_gain(
+        evidence.gains,
+        alpha=thresholds.alpha,
+        rope=thresholds.rope,
+        confidence=thresholds.confidence,
+    )
+    return ConditionResult(
+        condition=evidence.condition,
+        rule_id=evidence.rule_id,
+        family=evidence.family,
+        n=found.n,
+        mean=found.mean,
+        low=found.low,
+        high=found.high,
+        status=found.status,
+    )
 
 
 def decide_all(evidence: Sequence[ClaimEvidence], thresholds: Thresholds) -> list[ClaimDecision]:
@@ -285,9 +524,10 @@ _OUTCOME_RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
 def seed_rule_outcome(decisions: Sequence[ClaimDecision]) -> tuple[str, str]:
     """Outcome and one-line reason of the seed rule over every claim.
 
-    ``pass`` when every claim's gain stands out from seed noise (SUPPORTED); ``warn``
-    when some claim is inconclusive; ``fail`` when one is refuted; ``error`` when a
-    claim had too few successful seed pairs to estimate anything.
+    ``pass`` when every claim's gain stands out from seed noise at the nominal setting
+    (SUPPORTED or FRAGILE: fragility is the perturbation rules' finding); ``warn`` when
+    some claim is inconclusive; ``fail`` when one is refuted; ``error`` when a claim had
+    too few successful seed pairs to estimate anything.
 
     Returns
     -------
@@ -296,11 +536,12 @@ def seed_rule_outcome(decisions: Sequence[ClaimDecision]) -> tuple[str, str]:
     outcomes = []
     for d in decisions:
         enough = len(d.evidence.seeds) >= MIN_PAIRS
-        outcomes.append(_OUTCOME_OF[d.verdict] if enough else "error")
+        nominal = "pass" if d.verdict is Verdict.FRAGILE else _OUTCOME_OF[d.verdict]
+        outcomes.append(nominal if enough else "error")
     worst = max(outcomes, key=_OUTCOME_RANK.__getitem__, default="pass")
-    supported = sum(d.verdict is Verdict.SUPPORTED for d in decisions)
+    standing = sum(d.verdict in (Verdict.SUPPORTED, Verdict.FRAGILE) for d in decisions)
     errors = outcomes.count("error")
-    reason = f"{supported} of {len(decisions)} claims stand out from seed-to-seed noise"
+    reason = f"{standing} of {len(decisions)} claims stand out from seed-to-seed noise"
     if errors:
         reason += f"; {errors} had fewer than {MIN_PAIRS} successful seed pairs"
     return worst, reason + "."

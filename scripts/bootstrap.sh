@@ -38,6 +38,23 @@ fi
 
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
+
+# The report tests need system packages: Debian's chromium (the HTML in a real browser),
+# poppler-utils (pdftotext, pdfinfo, pdftoppm), and Pango, HarfBuzz and fonts for
+# WeasyPrint's PDFs. Installed only as root, only what is missing, with one apt-get update.
+if [ -n "$extras" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  ldconfig -p | grep -q libpangoft2-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+  ldconfig -p | grep -q libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+  if [ "${#need[@]}" -gt 0 ]; then
+    echo "bootstrap: installing system packages for the report tests: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
 echo "bootstrap: installing auditkit${extras} (editable)"
 pip install -e ".${extras}"
 .venv/bin/python -c "import torch, auditkit; print(f'bootstrap: ready (torch {torch.__version__}, CUDA available: {torch.cuda.is_available()})')"

@@ -1,4 +1,14 @@
-"""The check registry: rule packs name checks by key; checks plan the runs a rule needs.
+"""The check registry: rule packs name checks by key; a check plans runs and reads them back.
+
+A check has two halves, one per layer of the flow:
+
+- ``plan(claim, params, ctx)`` returns the training runs the rule needs for one claim
+  (retraining under a perturbation); ``evaluations(params)`` names the test-time
+  perturbations under which every nominal run is re-evaluated (no retraining).
+- ``assess(ctx, params)`` reads the finished runs and returns a ``Finding``: the rule's
+  outcome with its evidence, plus what it hands on to the claims' verdicts (the gain under
+  each perturbed condition, or why the evidence is invalid). The claims' verdicts are
+  decided in ``auditkit.verdict`` alone.
 
 Built-in checks register the same way as third-party ones: a module listed under the
 ``auditkit.checks`` entry-point group is imported on first use, and registers its checks
@@ -9,12 +19,24 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar, cast
 
+import numpy as np
+
 from auditkit.errors import AuditkitError
-from auditkit.types import Claim, RunSpec
+from auditkit.stats import paired_t_test
+from auditkit.types import (
+    Claim,
+    ConditionEvidence,
+    Direction,
+    Finding,
+    RunResult,
+    RunSpec,
+    TokenDataset,
+    TrainConfig,
+)
 
 ENTRY_POINT_GROUP = "auditkit.checks"
 
@@ -23,12 +45,178 @@ class RegistryError(AuditkitError):
     """A check is registered twice, or a plugin fails to load."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanContext:
+    """What a check may read while planning."""
+
+    data: TokenDataset
+    baseline: str
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    train: TrainConfig
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssessContext:
+    """What a check may read when the runs are done.
+
+    Runs are looked up by (variant, condition, init seed, order seed); the nominal runs
+    of the seed rule have ``init = order = seed``.
+    """
+
+    data: TokenDataset
+    claims: tuple[Claim, ...]
+    baseline: str
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    metrics: tuple[str, ...]
+    train: TrainConfig
+    #: alpha, rope and confidence of the pack
+    alpha: float
+    rope: float
+    confidence: float
+    results: Mapping[tuple[str, str, int, int], RunResult] = field(default_factory=dict)
+    #: what the experiment declares about its data (``Experiment(expect_data=...)``), if anything
+    expect_data: Mapping[str, Any] | None = None
+
+    def run(
+        self, variant: str, seed: int, condition: str = "nominal", order_seed: int | None = None
+    ) -> RunResult | None:
+        """The finished run, or None when it was not planned."""
+        return self.results.get(
+            (variant, condition, seed, seed if order_seed is None else order_seed)
+        )
+
+    def scores(
+        self,
+        variant: str,
+        metric: str,
+        condition: str = "nominal",
+        evaluation: str | None = None,
+    ) -> dict[int, float]:
+        """Test ``metric`` per seed of successful runs (undefined values left out).
+
+        Parameters
+        ----------
+        variant, metric, condition
+            Which runs and which metric.
+        evaluation
+            A test-time perturbation: read the run's metrics under it instead.
+        """
+        out: dict[int, float] = {}
+        for seed in self.seeds:
+            run = self.run(variant, seed, condition)
+            if run is None or not run.ok:
+                continue
+            values = (
+                run.test_metrics
+                if evaluation is None
+                else run.perturbed_metrics.get(evaluation, {})
+            )
+            value = values.get(metric)
+            if value is not None:
+                out[seed] = float(value)
+        return out
+
+    def gains(
+        self,
+        claim: Claim,
+        condition: str = "nominal",
+        evaluation: str | None = None,
+        metric: str | None = None,
+    ) -> tuple[float, ...]:
+        """Per-seed gains of ``claim`` (positive = better), over seeds where both arms ran."""
+        name = metric or claim.metric
+        base = self.scores(claim.baseline, name, condition, evaluation)
+        var = self.scores(claim.variant, name, condition, evaluation)
+        sign = 1.0 if claim.direction is Direction.INCREASE else -1.0
+        return tuple(sign * (var[s] - base[s]) for s in self.seeds if s in base and s in var)
+
+    def condition(
+        self,
+        claim: Claim,
+        name: str,
+        rule_id: str,
+        family: str,
+        *,
+        condition: str = "nominal",
+        evaluation: str | None = None,
+    ) -> ConditionEvidence:
+        """The claim's gains under one perturbed condition, ready for the verdict."""
+        return ConditionEvidence(
+            condition=name,
+            rule_id=rule_id,
+            family=family,
+            gains=self.gains(claim, condition, evaluation),
+        )
+
+    def drop(self, variant: str, metric: str, evaluation: str) -> tuple[float, ...]:
+        """Per-seed drop of ``metric`` when ``evaluation`` perturbs the test inputs."""
+        nominal = self.scores(variant, metric)
+        perturbed = self.scores(variant, metric, evaluation=evaluation)
+        return tuple(
+            nominal[s] - perturbed[s] for s in self.seeds if s in nominal and s in perturbed
+        )
+
+    def predictions(self, variant: str) -> dict[int, tuple[int, ...]]:
+        """Test predictions per seed of the variant's successful nominal runs."""
+        out = {}
+        for seed in self.seeds:
+            run = self.run(variant, seed)
+            if run is not None and run.ok:
+                out[seed] = run.test_predictions
+        return out
+
+
 class Check(Protocol):
     """What a registered check implements."""
 
-    def plan(self, claim: Claim, params: Any, seeds: Sequence[int]) -> list[RunSpec]:
-        """The runs this check needs for ``claim``; shared runs are de-duplicated later."""
+    def plan(self, claim: Claim, params: Any, ctx: PlanContext) -> list[RunSpec]:
+        """The training runs this check needs for ``claim``; shared runs are de-duplicated."""
         ...
+
+    def evaluations(self, params: Any) -> tuple[str, ...]:
+        """Test-time perturbations under which every nominal run is re-evaluated."""
+        ...
+
+    def assess(self, ctx: AssessContext, params: Any) -> Finding | None:
+        """The rule's finding; None when the outcome follows from the claims' verdicts."""
+        ...
+
+
+class CheckBase:
+    """Defaults for checks: no runs of their own, no test-time evaluations."""
+
+    def plan(self, claim: Claim, params: Any, ctx: PlanContext) -> list[RunSpec]:
+        """Nominal runs of both arms on every seed (what inspecting checks read)."""
+        return nominal_runs(claim, ctx.seeds)
+
+    def evaluations(self, params: Any) -> tuple[str, ...]:
+        """No test-time perturbations."""
+        return ()
+
+
+def nominal_runs(claim: Claim, seeds: Sequence[int]) -> list[RunSpec]:
+    """Runs of both arms of ``claim`` at the nominal setting, one per seed."""
+    return [
+        RunSpec(variant=arm, init_seed=seed, order_seed=seed)
+        for arm in (claim.baseline, claim.variant)
+        for seed in seeds
+    ]
+
+
+def interval(values: Sequence[float], confidence: float) -> tuple[float, float, float] | None:
+    """Mean and two-sided t-interval of ``values`` (shape (n,)), None with < 2 values."""
+    if len(values) < 2:
+        return None
+    test = paired_t_test(np.asarray(values, dtype=np.float64), confidence=confidence)
+    return test.mean, test.low, test.high
+
+
+def pts(x: float) -> str:
+    """Metric units as signed points with a unit: 0.0213 -> '+2.13 pts'."""
+    return f"{100 * x:+.2f} pts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +233,8 @@ class RegisteredCheck:
     origin: str
     #: first line of the implementation's docstring
     summary: str
+    #: the perturbation family, e.g. "token order"
+    family: str = ""
 
 
 _CHECKS: dict[str, RegisteredCheck] = {}
@@ -54,7 +244,7 @@ T = TypeVar("T")
 
 
 def register(
-    name: str, *, params: type, kinds: Iterable[str] = ("tokens",)
+    name: str, *, params: type, kinds: Iterable[str] = ("tokens",), family: str = ""
 ) -> Callable[[type[T]], type[T]]:
     """Class decorator that registers a check under ``name``.
 
@@ -66,6 +256,8 @@ def register(
         A dataclass; the rule's ``params`` mapping is passed to it as keyword arguments.
     kinds
         Data kinds the check supports.
+    family
+        The perturbation family shown in reports, e.g. ``"batch size"``.
     """
 
     def decorator(cls: type[T]) -> type[T]:
@@ -83,6 +275,7 @@ def register(
             kinds=frozenset(kinds),
             origin=cls.__module__,
             summary=summary,
+            family=family,
         )
         return cls
 

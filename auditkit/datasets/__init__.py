@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 from auditkit.datasets.csv import spr_csv
-from auditkit.datasets.spr import RULES, Rule, split_statistics, spr
+from auditkit.datasets.spr import (
+    RULES,
+    FlipHighVariety,
+    Leak,
+    Rule,
+    Shift,
+    Shortcut,
+    split_statistics,
+    spr,
+)
 
-__all__ = ["RULES", "Rule", "split_statistics", "spr", "spr_csv"]
+__all__ = [
+    "RULES",
+    "FlipHighVariety",
+    "Leak",
+    "Rule",
+    "Shift",
+    "Shortcut",
+    "split_statistics",
+    "spr",
+    "spr_csv",
+]

@@ -11,6 +11,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
         "order_seed": spec.order_seed,
         "condition": spec.condition,
         "overrides": [list(pair) for pair in spec.overrides],
+        "transform": spec.transform,
+        "evaluations": list(spec.evaluations),
     }
 
 
@@ -64,6 +67,8 @@ def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
         order_seed=int(raw["order_seed"]),
         condition=raw["condition"],
         overrides=tuple((str(k), v) for k, v in raw["overrides"]),
+        transform=str(raw.get("transform", "")),
+        evaluations=tuple(raw.get("evaluations", ())),
     )
 
 
@@ -88,6 +93,8 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "duration_s": result.duration_s,
         "device": result.device,
         "error": result.error,
+        "perturbed_metrics": {k: dict(v) for k, v in result.perturbed_metrics.items()},
+        "perturbed_predictions": {k: list(v) for k, v in result.perturbed_predictions.items()},
     }
 
 
@@ -103,7 +110,28 @@ def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
         duration_s=float(raw["duration_s"]),
         device=raw["device"],
         error=raw["error"],
+        perturbed_metrics={k: dict(v) for k, v in raw.get("perturbed_metrics", {}).items()},
+        perturbed_predictions={
+            k: tuple(v) for k, v in raw.get("perturbed_predictions", {}).items()
+        },
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreInfo:
+    """A summary of a run store's contents."""
+
+    path: str
+    #: bytes on disk, write-ahead log included
+    size_bytes: int
+    #: successful runs, reused by later audits
+    ok: int
+    #: failed runs, kept for the record and retried by later audits
+    failed: int
+    #: rows written by another store format, never read
+    stale: int
+    #: successful runs per experiment name
+    per_experiment: Mapping[str, int]
 
 
 class RunStore:
@@ -123,6 +151,9 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode: every statement is its own transaction unless we open one.
         self._db = sqlite3.connect(self.path, isolation_level=None)
+        # Two audits in one folder may share the store; wait for the other's commit
+        # instead of failing with "database is locked".
+        self._db.execute("PRAGMA busy_timeout=30000")
         # WAL keeps readers and a writer apart, and with synchronous=FULL a committed run
         # survives a power cut as well as a kill; a crash mid-write leaves the database
         # at the last commit.
@@ -133,6 +164,11 @@ class RunStore:
             " key TEXT PRIMARY KEY, format INTEGER NOT NULL, ok INTEGER NOT NULL,"
             " result TEXT NOT NULL, created REAL NOT NULL DEFAULT (julianday('now')))"
         )
+        # Columns added after the first release; a store written by it gains them here.
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for column in ("run_id", "experiment", "info"):
+            if column not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
 
     def get(self, key: str) -> RunResult | None:
         """The stored successful run under ``key``, or None."""
@@ -142,13 +178,91 @@ class RunStore:
         ).fetchone()
         return None if row is None else result_from_dict(json.loads(row[0]))
 
-    def put(self, key: str, result: RunResult) -> None:
-        """Commit ``result`` under ``key`` (replacing an earlier failure)."""
+    def put(
+        self,
+        key: str,
+        result: RunResult,
+        *,
+        experiment: str | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Commit ``result`` under ``key`` (replacing an earlier failure).
+
+        Parameters
+        ----------
+        key
+            The run's ``run_key``.
+        result
+            What the run produced.
+        experiment
+            The experiment's name, for ``auditkit cache info``.
+        info
+            JSON-ready facts of how the run was executed (executor, worker, seed batch),
+            kept beside the result for provenance; they never change the key.
+        """
         blob = json.dumps(result_to_dict(result), allow_nan=True)
         self._db.execute(
-            "INSERT OR REPLACE INTO runs (key, format, ok, result) VALUES (?, ?, ?, ?)",
-            (key, STORE_FORMAT, int(result.ok), blob),
+            "INSERT OR REPLACE INTO runs (key, format, ok, result, run_id, experiment, info)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                STORE_FORMAT,
+                int(result.ok),
+                blob,
+                result.spec.run_id,
+                experiment,
+                json.dumps(dict(info or {}), default=str),
+            ),
         )
+
+    def keys(self) -> dict[str, float]:
+        """Every stored successful run's key, with the time it was committed (julian day)."""
+        rows = self._db.execute(
+            "SELECT key, created FROM runs WHERE format = ? AND ok = 1", (STORE_FORMAT,)
+        )
+        return {str(k): float(c) for k, c in rows}
+
+    def info(self) -> StoreInfo:
+        """What the store holds, for ``auditkit cache info``."""
+        ok, failed = (
+            int(v or 0)
+            for v in self._db.execute(
+                "SELECT SUM(ok = 1), SUM(ok = 0) FROM runs WHERE format = ?", (STORE_FORMAT,)
+            ).fetchone()
+        )
+        stale = int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM runs WHERE format != ?", (STORE_FORMAT,)
+            ).fetchone()[0]
+        )
+        per_experiment = {
+            str(name or "(unknown)"): int(n)
+            for name, n in self._db.execute(
+                "SELECT experiment, COUNT(*) FROM runs WHERE ok = 1 AND format = ?"
+                " GROUP BY experiment ORDER BY experiment",
+                (STORE_FORMAT,),
+            )
+        }
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return StoreInfo(
+            path=str(self.path),
+            size_bytes=size,
+            ok=ok,
+            failed=failed,
+            stale=stale,
+            per_experiment=per_experiment,
+        )
+
+    def clear(self, *, failed_only: bool = False) -> int:
+        """Delete stored runs (only the failed ones with ``failed_only``); return how many."""
+        where = " WHERE ok = 0" if failed_only else ""
+        deleted = self._db.execute(f"DELETE FROM runs{where}").rowcount
+        self._db.execute("VACUUM")
+        return int(deleted)
 
     def count(self) -> int:
         """Number of stored runs, failed ones included."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,82 @@ def _origin(fn: Callable[..., Any]) -> str:
     return f"{code.co_filename}:{code.co_firstlineno}"
 
 
+#: the keys ``Experiment(expect_data=...)`` accepts
+EXPECT_DATA_KEYS = ("source", "rows", "sha256", "generator_ok")
+_SPLIT_NAMES = ("train", "dev", "test")
+
+
+def _check_expect_data(value: Mapping[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """Validate ``Experiment(expect_data=...)`` and return it as a plain dict.
+
+    Raises
+    ------
+    ModelFileError
+        Not a mapping, an unknown key (with a "did you mean"), or a value of the wrong
+        type: ``source`` a non-empty string, ``rows`` split -> count >= 0, ``sha256`` 64 hex
+        digits (or split -> 64 hex digits), ``generator_ok`` a bool.
+    """
+    if value is None:
+        return None
+    example = "expect_data={'source': 'SPR_BENCH', 'rows': {'train': 20000}}"
+
+    def bad(what: str) -> ModelFileError:
+        return ModelFileError(
+            f"{where}: Experiment(expect_data=...) {what}; write e.g. {example}",
+            slug="bad-expect-data",
+        )
+
+    if not isinstance(value, Mapping):
+        raise bad(f"must be a mapping, got {type(value).__name__}")
+    for key in value:
+        if key not in EXPECT_DATA_KEYS:
+            raise bad(
+                f"has unknown key {key!r}.{did_you_mean(str(key), EXPECT_DATA_KEYS)} Known "
+                f"keys: {', '.join(EXPECT_DATA_KEYS)}"
+            )
+    out: dict[str, Any] = {}
+    if "source" in value:
+        source = value["source"]
+        if isinstance(source, os.PathLike):
+            source = os.fspath(source)
+        if not isinstance(source, str) or not source.strip():
+            raise bad(f"source={source!r} must be a non-empty path or name")
+        out["source"] = source
+
+    def is_hex(x: object) -> bool:
+        return isinstance(x, str) and len(x) == 64 and all(c in "0123456789abcdefABCDEF" for c in x)
+
+    if "rows" in value:
+        rows = value["rows"]
+        if (
+            not isinstance(rows, Mapping)
+            or not all(k in _SPLIT_NAMES for k in rows)
+            or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in rows.values()
+            )
+        ):
+            raise bad(f"rows={rows!r} must map split names (train, dev, test) to row counts >= 0")
+        out["rows"] = dict(rows)
+    if "sha256" in value:
+        sha = value["sha256"]
+        if isinstance(sha, Mapping):
+            if not all(k in _SPLIT_NAMES and is_hex(v) for k, v in sha.items()):
+                raise bad(f"sha256={sha!r} must map split names to 64-digit hex digests")
+            out["sha256"] = {k: str(v).lower() for k, v in sha.items()}
+        elif is_hex(sha):
+            out["sha256"] = str(sha).lower()
+        else:
+            raise bad(
+                f"sha256={sha!r} must be the dataset fingerprint (64 hex digits, "
+                "data.fingerprint()) or a mapping from split to the CSV file's digest"
+            )
+    if "generator_ok" in value:
+        if not isinstance(value["generator_ok"], bool):
+            raise bad(f"generator_ok={value['generator_ok']!r} must be True or False")
+        out["generator_ok"] = value["generator_ok"]
+    return out
+
+
 class Experiment:
     """An experiment to audit: data, model variants (one baseline), metrics and claims.
 
@@ -53,6 +130,13 @@ class Experiment:
         Names of the metrics to compute on dev and test (see ``auditkit.metrics.METRICS``).
     train
         Settings of the built-in training loop.
+    expect_data
+        What the data is meant to be, checked by rule AK204 (data-provenance) against what
+        training and evaluation actually consumed: ``source`` (a path or name that must
+        appear in the data's ``metadata["source"]`` or name), ``rows`` (per split, e.g.
+        ``{"train": 20000}``), ``sha256`` (the dataset fingerprint, or per split the CSV
+        file's hash) and ``generator_ok`` (whether generated data is acceptable; by default
+        only when no ``source`` is declared).
 
     Examples
     --------
@@ -69,13 +153,20 @@ class Experiment:
         data: TokenDataset,
         metrics: Sequence[str] = ("accuracy",),
         train: TrainConfig | None = None,
+        expect_data: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
+        caller = sys._getframe(1)
+        self.expect_data = _check_expect_data(
+            expect_data, f"{caller.f_code.co_filename}:{caller.f_lineno}"
+        )
         self.data = data
         self.metrics = tuple(metrics)
         self.train = train if train is not None else TrainConfig()
         self._variants: dict[str, Variant] = {}
         self._claims: list[tuple[Claim, str]] = []
+        #: ablated variant -> what it removes
+        self.ablation_notes: dict[str, str] = {}
 
     @overload
     def variant(self, fn: Builder, /) -> Builder: ...
@@ -164,6 +255,31 @@ class Experiment:
                 where,
             )
         )
+
+    def ablation(self, ablated: str, *, of: str, metric: str, removes: str = "") -> None:
+        """Declare an ablation: variant ``ablated`` removes a component of variant ``of``.
+
+        The ablation is audited like a claim that ``of`` beats ``ablated`` on ``metric``:
+        if removing the component costs nothing, the component is not shown to help.
+
+        Parameters
+        ----------
+        ablated
+            The variant without the component, e.g. ``"relational_frozen"``.
+        of
+            The full model.
+        metric
+            Metric on which the component should help.
+        removes
+            What the ablation removes, for the report (e.g. ``"trainable embeddings"``).
+        """
+        caller = sys._getframe(1)
+        where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+        self._claims.append(
+            (Claim(variant=of, baseline=ablated, metric=metric, kind="ablation"), where)
+        )
+        if removes:
+            self.ablation_notes[ablated] = removes
 
     def freeze(self, source: str) -> ExperimentSpec:
         """Validate the declarations and return them as an immutable ``ExperimentSpec``.
@@ -258,6 +374,7 @@ class Experiment:
                     metric=claim.metric,
                     reported=claim.reported,
                     direction=claim.direction,
+                    kind=claim.kind,
                 )
             )
         if not claims:
@@ -275,6 +392,7 @@ class Experiment:
             variants={v.name: v for v in self._variants.values()},
             baseline=baseline,
             claims=tuple(claims),
+            expect_data=self.expect_data,
         )
 
 
@@ -291,3 +409,5 @@ class ExperimentSpec:
     variants: Mapping[str, Variant]
     baseline: str
     claims: tuple[Claim, ...]
+    #: the validated ``Experiment(expect_data=...)``, or None when nothing is declared
+    expect_data: Mapping[str, Any] | None = None

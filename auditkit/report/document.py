@@ -9,7 +9,9 @@ Schema (``format`` 1), documented in docs/audit-json.md:
   severity, why, fix, references, ``outcome`` (pass/warn/fail/skipped/error) and reason
 - ``seeds``: the seeds every arm was trained on
 - ``claims``: per claim the verdict and reason, per-seed scores of both arms, the gain's
-  mean, sd, interval and p-values
+  mean, sd, interval and p-values, the test-agreement matrix, the gain under each
+  perturbed condition, seeds needed and the minimum detectable effect
+- ``confusion``: per variant, the test confusion matrix summed over its nominal runs
 - ``runs``: every run with its test and dev metrics, curves and duration (predictions stay
   in the run store)
 - ``summary``: verdict counts, run counts, wall time; ``provenance``: versions, device,
@@ -19,7 +21,7 @@ Schema (``format`` 1), documented in docs/audit-json.md:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditkit.types import Verdict
@@ -41,6 +43,8 @@ class RuleRow:
     references: tuple[str, ...]
     outcome: str
     reason: str
+    #: short preformatted facts behind the outcome
+    evidence: Mapping[str, str] = field(default_factory=dict)
 
 
 def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
@@ -83,6 +87,28 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
         "variant_mean": var[0] if var else None,
         "variant_sd": var[1] if var else None,
         "gain": gain,
+        "agreement": [
+            {"test": o.test, "improvement": o.improvement, "value": o.value, "note": o.note}
+            for o in decision.agreement
+        ],
+        "conditions": [
+            {
+                "condition": c.condition,
+                "rule": c.rule_id,
+                "family": c.family,
+                "n": c.n,
+                "mean": c.mean,
+                "low": c.low,
+                "high": c.high,
+                "status": c.status,
+            }
+            for c in decision.conditions
+        ],
+        "fragile_under": list(decision.fragile_under),
+        "invalid": list(ev.invalid),
+        "seeds_needed": decision.seeds_needed,
+        "min_detectable_effect": decision.min_detectable_effect,
+        "small_sample_note": decision.small_sample_note,
     }
 
 
@@ -100,6 +126,8 @@ def build_document(
     wall_time_s: float,
     provenance: Mapping[str, Any],
     exit_code: int,
+    confusion: Mapping[str, Mapping[str, Any]] | None = None,
+    reliance: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Assemble ``audit.json`` from what the earlier layers produced.
 
@@ -125,6 +153,11 @@ def build_document(
         Versions, device, git commit, command line.
     exit_code
         The process exit code the audit ends with.
+    confusion
+        Per variant, the test confusion matrix summed over its nominal runs:
+        ``{"labels": [...], "matrix": [[...]], "runs": n}``.
+    reliance
+        Factor reliance rows: variant, factor, drop_mean, low, high, rule.
 
     Returns
     -------
@@ -150,12 +183,15 @@ def build_document(
                 "references": list(r.references),
                 "outcome": r.outcome,
                 "reason": r.reason,
+                "evidence": dict(r.evidence),
             }
             for r in rules
         ],
         "seeds": list(seeds),
         "claims": [claim_to_dict(d) for d in decisions],
         "runs": list(runs),
+        "confusion": {k: dict(v) for k, v in (confusion or {}).items()},
+        "reliance": [dict(r) for r in reliance],
         "summary": {
             "verdicts": counts,
             "runs": dict(run_counts),

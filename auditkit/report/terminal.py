@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -11,7 +12,8 @@ from rich.theme import Theme
 
 from auditkit.report.view import ReportView
 
-#: semantic styles, one colour table for every terminal view (rich's naming)
+#: semantic styles, one colour table for every terminal view (rich's naming); the
+#: colours follow the HTML report's, and the verdict's word is always printed too
 THEME = Theme(
     {
         "verdict.supported": "bold green",
@@ -23,9 +25,20 @@ THEME = Theme(
         "outcome.fail": "red",
         "outcome.error": "bold red",
         "outcome.skipped": "dim",
+        "rule.id": "bold",
+        "evidence": "dim",
+        "finding": "default",
+        "runs": "dim",
         "summary": "bold",
+        "summary.supported": "bold green",
+        "summary.fragile": "bold yellow",
+        "summary.inconclusive": "bold blue",
+        "summary.refuted": "bold red",
     }
 )
+
+#: the summary line takes the colour of the worst verdict, as pytest's takes red
+_WORST_FIRST = ("refuted", "fragile", "inconclusive", "supported")
 
 
 def make_console(
@@ -51,8 +64,81 @@ def make_console(
     return Console(theme=THEME, quiet=quiet, file=file, width=width, soft_wrap=soft_wrap)
 
 
+def verdict_table(view: ReportView) -> Table:
+    """The claims and their verdicts as a rich table.
+
+    Scores are means only (the HTML report has their spreads), so that the table fits
+    80 columns with the numbers whole; the claim column folds instead.
+
+    Parameters
+    ----------
+    view
+        The formatted report.
+    """
+    table = Table(
+        title=view.title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption="scores: mean test metric of baseline → variant, in points",
+        caption_justify="left",
+        caption_style="dim",
+    )
+    table.add_column("claim", overflow="fold", ratio=1)
+    # Numbers never wrap: a broken "+2.40 [+0.75," is worse than a narrow claim column.
+    table.add_column("scores", justify="right", no_wrap=True)
+    table.add_column(f"Δ pts [{view.confidence} CI]", justify="right", no_wrap=True)
+    table.add_column("p (Holm)", justify="right", no_wrap=True)
+    table.add_column("seeds", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for claim in view.claims:
+        table.add_row(
+            claim.label,
+            f"{claim.baseline_mean} → {claim.variant_mean}",
+            f"{claim.gain} {claim.interval}",
+            claim.p_holm,
+            claim.seeds_short,
+            Text(claim.verdict.upper(), style=f"verdict.{claim.verdict}"),
+        )
+    return table
+
+
+def _rules(view: ReportView) -> Table:
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for rule in view.rules:
+        grid.add_row(
+            Text(f" {rule.id} {rule.name}", style="rule.id"),
+            Text(rule.outcome.upper(), style=f"outcome.{rule.outcome}"),
+            rule.reason,
+        )
+        for key, value in rule.evidence:
+            grid.add_row("", "", Text(f"{key}: {value}", style="evidence"))
+    return grid
+
+
+def _claims(view: ReportView) -> Table:
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(overflow="fold")
+    for claim in view.claims:
+        grid.add_row(
+            Text(f" {claim.verdict.upper()}", style=f"verdict.{claim.verdict}"),
+            Text(f"{claim.label}: {claim.reason}"),
+        )
+        if claim.verdict != "supported":
+            # Negative results say what was found, in words, not only a verdict.
+            for finding in claim.findings:
+                grid.add_row("·", Text(finding, style="finding"))
+    return grid
+
+
 def render_terminal(view: ReportView, console: Console) -> None:
-    """Print the verdict table, the per-rule outcomes, the reasons and the summary line.
+    """Print the verdict table, the per-rule outcomes, the findings and the summary line.
 
     Parameters
     ----------
@@ -61,38 +147,17 @@ def render_terminal(view: ReportView, console: Console) -> None:
     console
         Where to print; use ``make_console`` for the theme.
     """
-    table = Table(title=view.title, title_justify="left", expand=False)
-    table.add_column("claim")
-    table.add_column("metric")
-    table.add_column("baseline", justify="right")
-    table.add_column("variant", justify="right")
-    table.add_column("Δ pts [CI]", justify="right")
-    table.add_column("p (Holm)", justify="right")
-    table.add_column("seeds", justify="right")
-    table.add_column("verdict")
-    for claim in view.claims:
-        table.add_row(
-            f"{claim.variant} vs {claim.baseline}",
-            claim.metric,
-            claim.baseline_score,
-            claim.variant_score,
-            f"{claim.gain} {claim.interval}",
-            claim.p_holm,
-            claim.n_seeds,
-            Text(claim.verdict.upper(), style=f"verdict.{claim.verdict}"),
-        )
-    console.print(table)
-    for rule in view.rules:
-        line = Text("  ")
-        line.append(f"{rule.id} {rule.name}", style="bold")
-        line.append("  ")
-        line.append(rule.outcome.upper(), style=f"outcome.{rule.outcome}")
-        line.append(f"  {rule.reason}")
-        console.print(line)
-    for claim in view.claims:
-        line = Text("  ")
-        line.append(claim.verdict.upper(), style=f"verdict.{claim.verdict}")
-        line.append(f" {claim.label}: {claim.reason}")
-        console.print(line)
-    console.print(Text(view.runs_line, style="dim"))
-    console.rule(Text(view.summary_line, style="summary"))
+    console.print(verdict_table(view))
+    if view.rules:
+        console.print(_rules(view))
+    if view.claims:
+        console.print(_claims(view))
+    console.print(Text(view.runs_line, style="runs"))
+    console.rule(Text(view.summary_line, style=summary_style(view)))
+
+
+def summary_style(view: ReportView) -> str:
+    """The summary line's style: the colour of the worst verdict in the audit."""
+    present = {c.verdict for c in view.claims}
+    worst = next((v for v in _WORST_FIRST if v in present), None)
+    return f"summary.{worst}" if worst else "summary"

@@ -12,6 +12,7 @@ variant is better.
 from __future__ import annotations
 
 from auditkit.stats.aso import AlmostStochasticOrder, aso, violation_ratio
+from auditkit.stats.classify import GainClass, classify_gain
 from auditkit.stats.correction import benjamini_hochberg, holm
 from auditkit.stats.equivalence import TOST, tost
 from auditkit.stats.example_level import (
@@ -53,6 +54,7 @@ __all__ = [
     "BootstrapCI",
     "EffectSize",
     "ExampleBootstrap",
+    "GainClass",
     "McNemarTest",
     "PairedTable",
     "ProbabilityOfImprovement",
@@ -63,6 +65,7 @@ __all__ = [
     "benjamini_hochberg",
     "bootstrap_ci",
     "can_reach_significance",
+    "classify_gain",
     "corrected_resampled_t_test",
     "effect_size_dz",
     "holm",

@@ -112,3 +112,18 @@ def encode(data: TokenDataset) -> EncodedData:
     )
     splits = {name: _encode_split(data.split(name), vocab, max_len) for name in SPLITS}
     return EncodedData(info=info, splits=splits, vocab=vocab)
+
+
+def encode_split(data: EncodedData, split: TokenSplit) -> EncodedSplit:
+    """Encode further rows (a perturbed test split, say) with ``data``'s vocabularies.
+
+    Sequences longer than ``data.info.max_len`` are cut to it, since the model was sized
+    for that length.
+    """
+    max_len = data.info.max_len
+    clipped = TokenSplit(
+        ids=split.ids,
+        sequences=tuple(" ".join(s.split()[:max_len]) for s in split.sequences),
+        labels=split.labels,
+    )
+    return _encode_split(clipped, data.vocab, max_len)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -13,8 +13,9 @@ from torch import nn
 
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
-from auditkit.train.encode import EncodedData, EncodedSplit
-from auditkit.types import EpochRecord, TrainConfig
+from auditkit.perturb import perturb_split
+from auditkit.train.encode import EncodedData, EncodedSplit, encode_split
+from auditkit.types import EpochRecord, TokenSplit, TrainConfig
 
 #: rows per forward pass when evaluating; large, since no gradients are kept
 EVAL_BATCH = 1024
@@ -35,6 +36,10 @@ class TrainOutcome:
     best_epoch: int
     #: test predictions at the selected epoch, shape (n_test,)
     test_predictions: tuple[int, ...]
+    #: test metrics of the selected model under each test-time perturbation
+    perturbed_metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: and its predictions there, each of shape (n_test,)
+    perturbed_predictions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -77,8 +82,13 @@ def _evaluate(
     n_classes: int,
     metrics: Sequence[str],
     device: torch.device,
+    weights_from: Sequence[str] | None = None,
 ) -> tuple[float, dict[str, float | None], np.ndarray]:
-    """Mean loss, metrics and predictions (shape (n_rows,)) of ``model`` on ``split``."""
+    """Mean loss, metrics and predictions (shape (n_rows,)) of ``model`` on ``split``.
+
+    ``weights_from`` gives the sequences whose varieties weight the weighted metrics;
+    for a perturbed split they are the original rows', since only the input changed.
+    """
     model.eval()
     losses, predictions = [], []
     with torch.no_grad():
@@ -91,7 +101,8 @@ def _evaluate(
             predictions.append(logits.argmax(dim=1).cpu())
     pred = torch.cat(predictions).numpy() if predictions else np.zeros(0, dtype=np.int64)
     loss = sum(losses) / max(len(split), 1)
-    values = compute_metrics(metrics, split.labels.numpy(), pred, split.sequences)
+    sequences = split.sequences if weights_from is None else weights_from
+    values = compute_metrics(metrics, split.labels.numpy(), pred, sequences)
     return loss, values, pred
 
 
@@ -104,6 +115,7 @@ def train_and_evaluate(
     order_seed: int,
     metrics: Sequence[str],
     device: torch.device,
+    evaluations: Sequence[str] = (),
 ) -> TrainOutcome:
     """Train one model and evaluate it on test at the epoch chosen on dev.
 
@@ -124,6 +136,9 @@ def train_and_evaluate(
         Metric names computed on dev and test.
     device
         Where to train.
+    evaluations
+        Test-time perturbations (keys of ``auditkit.perturb.TEST_TIME``) under which
+        the selected model is evaluated on test as well; nothing is retrained.
 
     Returns
     -------
@@ -196,7 +211,24 @@ def train_and_evaluate(
         )
     model.load_state_dict(best_state)
     _, test_values, predictions = _evaluate(model, test, n_classes, list(metrics), device)
+    perturbed_metrics: dict[str, dict[str, float | None]] = {}
+    perturbed_predictions: dict[str, tuple[int, ...]] = {}
+    if evaluations:
+        raw_test = TokenSplit(
+            ids=tuple(str(i) for i in range(len(test))),
+            sequences=test.sequences,
+            labels=tuple(int(y) for y in test.labels.tolist()),
+        )
+        for name in evaluations:
+            shifted = encode_split(data, perturb_split(raw_test, name))
+            _, values, pred = _evaluate(
+                model, shifted, n_classes, list(metrics), device, weights_from=test.sequences
+            )
+            perturbed_metrics[name] = values
+            perturbed_predictions[name] = tuple(int(p) for p in pred)
     return TrainOutcome(
+        perturbed_metrics=perturbed_metrics,
+        perturbed_predictions=perturbed_predictions,
         test_metrics=test_values,
         dev_metrics=best_dev,
         curves=tuple(curves),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scipy import stats
 
-from auditkit.types import Claim, Direction, Verdict
-from auditkit.verdict import ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
+from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
+from auditkit.verdict import (
+    ClaimEvidence,
+    Thresholds,
+    decide_all,
+    seed_rule_outcome,
+)
 
 CLAIM = Claim(variant="v", baseline="b", metric="accuracy", reported=0.02)
 T = Thresholds(alpha=0.05, rope=0.005, confidence=0.95)
@@ -144,3 +150,131 @@ def test_seed_rule_outcome() -> None:
     outcome, reason = seed_rule_outcome(bad)
     assert outcome == "error"
     assert "fewer than 2 successful seed pairs" in reason
+
+
+# --- perturbed conditions, invalid evidence, agreement, power (pairs) -----------------
+
+CLEAR = [0.73, 0.745, 0.74, 0.715, 0.755]
+
+
+def _with(
+    conditions: list[ConditionEvidence] | None = None, invalid: tuple[str, ...] = ()
+) -> ClaimEvidence:
+    ev = _evidence(BASE, CLEAR)
+    return ClaimEvidence(
+        claim=ev.claim,
+        seeds=ev.seeds,
+        baseline=ev.baseline,
+        variant=ev.variant,
+        seeds_planned=5,
+        conditions=tuple(conditions or ()),
+        invalid=invalid,
+    )
+
+
+def _cond(gains: list[float], name: str = "batch_size=512") -> ConditionEvidence:
+    return ConditionEvidence(
+        condition=name, rule_id="AK401", family="batch size", gains=tuple(gains)
+    )
+
+
+def test_gain_that_holds_under_a_condition_stays_supported() -> None:
+    (d,) = decide_all([_with([_cond([0.02, 0.025, 0.03, 0.02, 0.028])])], T)
+    assert d.verdict is Verdict.SUPPORTED
+    assert d.conditions[0].status == "holds"
+
+
+def test_gain_that_reverses_under_a_condition_is_fragile() -> None:
+    # mean -2.46, sd 0.456, se 0.204, t(0.975, 4) = 2.776 -> [-3.03, -1.89]
+    (d,) = decide_all([_with([_cond([-0.02, -0.025, -0.03, -0.02, -0.028])])], T)
+    assert d.verdict is Verdict.FRAGILE
+    assert d.fragile_under == ("batch_size=512",)
+    assert d.reason == (
+        "gain +2.70 pts (95% CI +2.36 pts to +3.04 pts, 5 seeds) at the nominal setting, "
+        "but it reverses under batch_size=512 (AK401: -2.46 pts, 95% CI -3.03 pts to -1.89 pts)."
+    )
+
+
+def test_gain_that_vanishes_under_a_condition_is_fragile() -> None:
+    (d,) = decide_all([_with([_cond([0.0005, -0.0005, 0.0, 0.001, -0.001], "shuffle_test")])], T)
+    assert d.verdict is Verdict.FRAGILE
+    assert "it vanishes under shuffle_test" in d.reason
+    assert d.conditions[0].status == "vanished"
+
+
+def test_noisy_condition_is_inconclusive_and_does_not_break_support() -> None:
+    (d,) = decide_all([_with([_cond([0.05, -0.04, 0.03, -0.02, 0.01])])], T)
+    assert d.conditions[0].status == "inconclusive"
+    assert d.verdict is Verdict.SUPPORTED
+
+
+def test_invalid_evidence_cannot_be_supported() -> None:
+    (d,) = decide_all(
+        [_with(invalid=("AK102 seed-override found identical predictions across seeds",))], T
+    )
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert d.reason.endswith(
+        "but the evidence is invalid: AK102 seed-override found identical predictions across seeds."
+    )
+
+
+def test_valid_evidence_with_the_same_numbers_is_supported() -> None:
+    (d,) = decide_all([_with()], T)
+    assert d.verdict is Verdict.SUPPORTED
+
+
+def test_agreement_matrix_on_a_clear_gain() -> None:
+    (d,) = decide_all([_with()], T)
+    rows = {o.test: o for o in d.agreement}
+    assert rows["paired t-test (Holm)"].improvement is True
+    assert rows["bootstrap BCa 95% CI"].improvement is True
+    assert rows["almost stochastic order"].improvement is True
+    assert rows["TOST equivalence (±0.50 pts)"].improvement is None
+    # n = 5 one-sided: 1/32 = 0.031 < 0.05, so the exact tests can decide
+    assert rows["sign-flip permutation"].improvement is True
+    assert rows["sign-flip permutation"].value == "p = 0.031"
+    assert rows["Wilcoxon signed-rank (exact)"].improvement is True
+    assert d.small_sample_note is None
+
+
+def test_agreement_matrix_says_when_exact_tests_cannot_decide() -> None:
+    (d,) = decide_all([_evidence(BASE[:3], CLEAR[:3])], T)
+    rows = {o.test: o for o in d.agreement}
+    assert rows["sign-flip permutation"].improvement is None
+    assert "smallest attainable p is 0.125, above α = 0.05" in rows["sign-flip permutation"].note
+    assert d.small_sample_note is not None
+    assert d.small_sample_note.startswith(
+        "with 3 seeds the exact non-parametric tests cannot reach"
+    )
+
+
+def test_seeds_needed_and_minimum_detectable_effect() -> None:
+    (noisy,) = decide_all([_evidence(BASE, [0.78, 0.70, 0.75, 0.66, 0.79])], T)
+    assert noisy.seeds_needed == 39
+    assert noisy.min_detectable_effect is not None
+    # with sd 6 pts and 5 seeds only a large gain is detectable
+    assert 0.05 < noisy.min_detectable_effect < 0.15
+    (clear,) = decide_all([_with()], T)
+    assert clear.seeds_needed is None  # supported: nothing to ask for
+
+
+def test_calibration_null_and_large_effect() -> None:
+    # Null audits from the statistics layer alone: with no true effect the SUPPORTED
+    # rate stays at most alpha plus Monte-Carlo error; with a large effect it is high.
+    rng = np.random.default_rng(12345)
+    n_sim, n_seeds = 400, 8
+
+    def supported_rate(effect: float) -> float:
+        hits = 0
+        for _ in range(n_sim):
+            base = rng.normal(0.70, 0.01, n_seeds)
+            var = base + effect + rng.normal(0.0, 0.01, n_seeds)
+            claim = Claim(variant="v", baseline="b", metric="accuracy")
+            (d,) = decide_all([_evidence(list(base), list(var), claim)], T)
+            hits += d.verdict is Verdict.SUPPORTED
+        return hits / n_sim
+
+    null = supported_rate(0.0)
+    mc_error = 3 * np.sqrt(0.05 * 0.95 / n_sim)  # three standard errors
+    assert null <= 0.05 + mc_error
+    assert supported_rate(0.02) > 0.95

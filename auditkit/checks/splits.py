@@ -1,0 +1,949 @@
+"""Split checks: dev/test shift, random re-splits, leakage, data provenance, label-noise ceiling.
+
+Five checks of the 2xx family. Four only inspect the data and the nominal runs
+(``split_shift``, ``duplicates``, ``data_provenance`` and ``noise_ceiling`` plan nothing
+beyond the seed runs); ``resplit`` retrains both arms of every claim on a random re-split
+of the pooled rows and hands the claim's gain there on to the verdict.
+
+The pure helpers (:func:`compare_splits`, :func:`find_duplicates`,
+:func:`chance_match_rate`, :func:`noise_from_metadata`, :func:`match_declaration`) take
+plain values and are unit-tested on tiny inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats as st
+
+from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
+from auditkit.datasets.tokens import color_variety, shape_variety
+from auditkit.types import (
+    SPLITS,
+    Claim,
+    ConditionEvidence,
+    Finding,
+    RunSpec,
+    TokenDataset,
+    TokenSplit,
+)
+
+FAMILY = "split"
+
+__all__ = [
+    "DataProvenance",
+    "DataProvenanceParams",
+    "DuplicateScan",
+    "Duplicates",
+    "DuplicatesParams",
+    "NoiseCeiling",
+    "NoiseCeilingParams",
+    "NoiseEstimate",
+    "Resplit",
+    "ResplitParams",
+    "SplitComparison",
+    "SplitShift",
+    "SplitShiftParams",
+    "chance_match_rate",
+    "compare_splits",
+    "find_duplicates",
+    "match_declaration",
+    "noise_from_metadata",
+]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _pct(x: float) -> str:
+    """A rate as a percentage: 0.0213 -> '2.1%'."""
+    return f"{100 * x:.1f}%"
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _accuracy(predictions: Sequence[int], labels: Sequence[int]) -> float | None:
+    """Fraction of ``predictions`` equal to ``labels`` (both of shape (n,)); None if empty."""
+    if not labels or len(predictions) != len(labels):
+        return None
+    return float(np.mean(np.asarray(predictions) == np.asarray(labels)))
+
+
+def _test_accuracies(ctx: AssessContext, variant: str) -> dict[int, float]:
+    """Test accuracy per seed of the variant's nominal runs, from their predictions.
+
+    Read from the predictions, not from ``test_metrics``, so it exists whatever metrics
+    the experiment lists.
+    """
+    out = {}
+    for seed, predictions in ctx.predictions(variant).items():
+        value = _accuracy(predictions, ctx.data.test.labels)
+        if value is not None:
+            out[seed] = value
+    return out
+
+
+# --------------------------------------------------------------------------- AK201
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitComparison:
+    """One two-sample comparison of a statistic between two splits."""
+
+    #: what is compared, e.g. ``"label rate"`` or ``"length"``
+    name: str
+    #: the statistic's mean (or rate) in the first and the second split
+    first: float
+    second: float
+    #: the test used, e.g. ``"Fisher exact"``
+    test: str
+    #: two-sided p-value, before any correction
+    p_value: float
+
+
+def _label_test(first: Sequence[int], second: Sequence[int]) -> tuple[str, float]:
+    """Test whether two label samples come from one class distribution.
+
+    Fisher's exact test for two classes with a small expected count (where the
+    chi-square approximation is poor), else the chi-square test of the 2 x K table.
+    """
+    classes = sorted(set(first) | set(second))
+    if len(classes) < 2 or not first or not second:
+        return "none (one class)", 1.0
+    table = np.array([[list(part).count(c) for c in classes] for part in (first, second)])
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    if len(classes) == 2 and expected.min() < 5:
+        return "Fisher exact", float(st.fisher_exact(table).pvalue)
+    return "chi-square", float(st.chi2_contingency(table).pvalue)
+
+
+def _location_test(first: Sequence[float], second: Sequence[float]) -> float:
+    """Two-sided Mann-Whitney U p-value; 1.0 when both samples are one identical constant."""
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    if a.size == 0 or b.size == 0:
+        return 1.0
+    if np.ptp(np.concatenate([a, b])) == 0:
+        # no variation at all (e.g. every colour variety 0 on shape-only tokens): the
+        # test statistic is undefined, and the samples are plainly the same
+        return 1.0
+    return float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparison, ...]:
+    """Compare two splits on label rate, length, shape variety and colour variety.
+
+    Parameters
+    ----------
+    first, second
+        The splits, e.g. dev and test.
+
+    Returns
+    -------
+    tuple of SplitComparison
+        Four comparisons; p-values are two-sided and uncorrected (the caller corrects
+        for the four). Label rates are the share of label 1 (of the largest label with
+        more than two classes); the others are means per sequence.
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenSplit
+    >>> a = TokenSplit(ids=("a", "b"), sequences=("▲r ■", "●g"), labels=(0, 1))
+    >>> [c.name for c in compare_splits(a, a)]
+    ['label rate', 'length', 'shape variety', 'colour variety']
+    """
+    rows = []
+    top = max((*first.labels, *second.labels), default=1)
+    test, p = _label_test(first.labels, second.labels)
+    rows.append(
+        SplitComparison(
+            name="label rate",
+            first=float(np.mean([y == top for y in first.labels])) if len(first) else math.nan,
+            second=float(np.mean([y == top for y in second.labels])) if len(second) else math.nan,
+            test=test,
+            p_value=p,
+        )
+    )
+    for name, fn in (
+        ("length", lambda s: len(s.split())),
+        ("shape variety", shape_variety),
+        ("colour variety", color_variety),
+    ):
+        a = [float(fn(s)) for s in first.sequences]
+        b = [float(fn(s)) for s in second.sequences]
+        rows.append(
+            SplitComparison(
+                name=name,
+                first=float(np.mean(a)) if a else math.nan,
+                second=float(np.mean(b)) if b else math.nan,
+                test="Mann-Whitney U",
+                p_value=_location_test(a, b),
+            )
+        )
+    return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitShiftParams:
+    """Parameters of ``split_shift``."""
+
+    #: family-wise significance level of the distribution tests (Bonferroni over them)
+    alpha: float = 0.05
+    #: the dev-to-test gap must exceed this many band widths to count
+    band: float = 2.0
+    #: metric of the gap; None uses each claim's metric
+    metric: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.alpha) or not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"alpha={self.alpha!r} must be a number between 0 and 1, e.g. 0.05")
+        if not _is_number(self.band) or self.band <= 0:
+            raise ValueError(f"band={self.band!r} must be a positive number of band widths, e.g. 2")
+        if self.metric is not None and (not isinstance(self.metric, str) or not self.metric):
+            raise ValueError(f"metric={self.metric!r} must be a metric name or null")
+
+
+@register("split_shift", params=SplitShiftParams, family=FAMILY)
+class SplitShift(CheckBase):
+    """Compare dev and test: their distributions, and each variant's dev-to-test gap."""
+
+    def assess(self, ctx: AssessContext, params: SplitShiftParams) -> Finding:
+        """Bonferroni-corrected dev/test tests, and each gap against its seed band.
+
+        The band of a gap is ``params.band`` times the combined spread a gap has when
+        nothing is shifted: the test metric's seed-to-seed sd, and the sampling error of
+        a metric measured on finite dev and test splits (binomial, sqrt(p(1-p)/n) per
+        split). Without the sampling term a 100-row dev split would "shift" on its own.
+        """
+        comparisons = compare_splits(ctx.data.dev, ctx.data.test)
+        level = params.alpha / len(comparisons)
+        evidence: dict[str, str] = {}
+        shifted = []
+        for c in comparisons:
+            significant = c.p_value < level
+            fmt = _pct if c.name == "label rate" else (lambda x: f"{x:.2f}")
+            evidence[f"dev vs test {c.name}"] = (
+                f"{fmt(c.first)} vs {fmt(c.second)} ({c.test} {_p(c.p_value)}; "
+                f"Bonferroni level {level:.4f}{', differs' if significant else ''})"
+            )
+            if significant:
+                shifted.append(f"{c.name} {fmt(c.first)} on dev vs {fmt(c.second)} on test")
+        metrics = (
+            (params.metric,)
+            if params.metric
+            else tuple(dict.fromkeys(c.metric for c in ctx.claims))
+        )
+        n_dev, n_test = len(ctx.data.dev), len(ctx.data.test)
+        gapped = []
+        for variant in ctx.variants:
+            for metric in metrics:
+                gaps, tests = [], []
+                for seed in ctx.seeds:
+                    run = ctx.run(variant, seed)
+                    if run is None or not run.ok:
+                        continue
+                    dev, test = run.dev_metrics.get(metric), run.test_metrics.get(metric)
+                    if dev is None or test is None:
+                        continue
+                    gaps.append(float(dev) - float(test))
+                    tests.append(float(test))
+                if not gaps:
+                    continue
+                gap = float(np.mean(gaps))
+                seed_sd = float(np.std(tests, ddof=1)) if len(tests) > 1 else 0.0
+                p = min(max(float(np.mean(tests)), 0.0), 1.0)
+                sampling = math.sqrt(p * (1 - p) * (1 / max(n_dev, 1) + 1 / max(n_test, 1)))
+                width = params.band * math.sqrt(seed_sd**2 + sampling**2)
+                beyond = abs(gap) > width
+                evidence[f"{variant} dev − test {metric}"] = (
+                    f"{pts(gap)} over {len(gaps)} seeds; band ±{100 * width:.2f} pts "
+                    f"({params.band:g} × sqrt(seed sd {100 * seed_sd:.2f}² + split sampling "
+                    f"{100 * sampling:.2f}²) pts)"
+                )
+                if beyond:
+                    gapped.append(
+                        f"{variant} scores {pts(gap)} {metric} on dev relative to test, beyond "
+                        f"the ±{100 * width:.2f} pts band"
+                    )
+        if shifted and gapped:
+            return Finding(
+                outcome="fail",
+                reason=f"dev and test differ ({'; '.join(shifted)}) and {'; '.join(gapped)}, "
+                "so dev does not predict test and a model selected on dev is judged on "
+                "another distribution.",
+                evidence=evidence,
+            )
+        if shifted:
+            return Finding(
+                outcome="warn",
+                reason=f"dev and test differ ({'; '.join(shifted)}), though no variant's "
+                "dev-to-test gap exceeds its band yet.",
+                evidence=evidence,
+            )
+        if gapped:
+            return Finding(
+                outcome="warn",
+                reason=f"{'; '.join(gapped)}, although the dev and test distributions tested "
+                "do not differ (a shift in something not tested, or overfitting to dev).",
+                evidence=evidence,
+            )
+        return Finding(
+            outcome="pass",
+            reason=f"dev and test agree on {len(comparisons)} statistics (Bonferroni α = "
+            f"{params.alpha:g}) and every dev-to-test gap lies within its band.",
+            evidence=evidence,
+        )
+
+
+# --------------------------------------------------------------------------- AK202
+
+RESPLIT_CONDITION = "random re-split"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResplitParams:
+    """Parameters of ``resplit``."""
+
+    #: seed of the first re-split; seed pair s trains on re-split ``split_seed + s``, so the
+    #: interval covers the luck of the split as well as that of the seeds
+    split_seed: int = 1000
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.split_seed) or self.split_seed < 0:
+            raise ValueError(f"split_seed={self.split_seed!r} must be an integer >= 0")
+
+
+@register("resplit", params=ResplitParams, family=FAMILY)
+class Resplit(CheckBase):
+    """Retrain both arms on a random re-split of the pooled train, dev and test rows."""
+
+    def plan(self, claim: Claim, params: ResplitParams, ctx: PlanContext) -> list[RunSpec]:
+        """The nominal runs, and both arms on a fresh random re-split per seed."""
+        resplit = [
+            RunSpec(
+                variant=arm,
+                init_seed=seed,
+                order_seed=seed,
+                condition=RESPLIT_CONDITION,
+                transform=f"resplit:{params.split_seed + seed}",
+            )
+            for arm in (claim.baseline, claim.variant)
+            for seed in ctx.seeds
+        ]
+        return [*super().plan(claim, params, ctx), *resplit]
+
+    def assess(self, ctx: AssessContext, params: ResplitParams) -> Finding:
+        """Hand each claim's re-split gain on as a condition; warn when it moved."""
+        conditions: dict[int, tuple[ConditionEvidence, ...]] = {}
+        evidence: dict[str, str] = {}
+        moved: list[str] = []
+        missing: list[str] = []
+        for index, claim in enumerate(ctx.claims):
+            found = ctx.condition(claim, RESPLIT_CONDITION, "", FAMILY, condition=RESPLIT_CONDITION)
+            conditions[index] = (found,)
+            nominal = interval(ctx.gains(claim), ctx.confidence)
+            resplit = interval(found.gains, ctx.confidence)
+            if nominal is None or resplit is None:
+                missing.append(claim.label)
+                evidence[claim.label] = (
+                    f"{len(ctx.gains(claim))} seed pairs on the given split, "
+                    f"{len(found.gains)} on random re-splits: too few for an interval"
+                )
+                continue
+            evidence[claim.label] = (
+                f"given split {pts(nominal[0])} [{pts(nominal[1])}, {pts(nominal[2])}]; "
+                f"random re-split {pts(resplit[0])} [{pts(resplit[1])}, {pts(resplit[2])}]"
+            )
+            # the two intervals come from different data, so they are not paired: call the
+            # gain moved only when the intervals do not even overlap
+            if resplit[2] < nominal[1] or resplit[1] > nominal[2]:
+                moved.append(
+                    f"{claim.label}: {pts(nominal[0])} on the given split, {pts(resplit[0])} "
+                    "on random re-splits"
+                )
+        if missing and len(missing) == len(ctx.claims):
+            return Finding(
+                outcome="error",
+                reason=f"fewer than 2 seed pairs succeeded under the random re-split for "
+                f"{', '.join(missing)}, so the gain there cannot be estimated.",
+                conditions=conditions,
+            )
+        if moved:
+            return Finding(
+                outcome="warn",
+                reason=f"the gain differs between the given split and random re-splits "
+                f"beyond both intervals ({'; '.join(moved)}), so it depends on how the "
+                "split was made.",
+                evidence=evidence,
+                conditions=conditions,
+            )
+        return Finding(
+            outcome="pass",
+            reason=f"on random re-splits the gain of {len(evidence)} claim(s) stays within "
+            "the intervals of the given split.",
+            evidence=evidence,
+            conditions=conditions,
+        )
+
+
+# --------------------------------------------------------------------------- AK203
+
+#: the largest ``max_hamming``: keys per row grow as C(length, k)
+MAX_HAMMING = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DuplicateScan:
+    """Rows of a query split that also occur, exactly or nearly, in a reference split."""
+
+    #: (query index, reference index) of every query row equal to a reference row
+    exact: tuple[tuple[int, int], ...]
+    #: (query index, reference index, Hamming distance) of query rows with no exact copy
+    #: but a same-length reference row differing in 1 .. max_hamming positions
+    near: tuple[tuple[int, int, int], ...]
+    #: query rows with an exact copy whose reference label differs
+    conflicting: int
+
+
+def _wildcard_keys(tokens: tuple[str, ...], k: int) -> list[tuple[int, tuple[str | None, ...]]]:
+    """Every way of blanking ``k`` positions of ``tokens``, tagged with the length.
+
+    Two same-length sequences at Hamming distance <= k share at least one key (blank the
+    positions where they differ), so a hash lookup replaces the all-pairs comparison.
+    """
+    n = len(tokens)
+    out = []
+    for blank in itertools.combinations(range(n), min(k, n)):
+        key: list[str | None] = list(tokens)
+        for i in blank:
+            key[i] = None
+        out.append((n, tuple(key)))
+    return out
+
+
+def find_duplicates(
+    reference: TokenSplit, query: TokenSplit, *, max_hamming: int = 1
+) -> DuplicateScan:
+    """Find query rows that duplicate (or nearly duplicate) a reference row.
+
+    Parameters
+    ----------
+    reference
+        The split a model learnt from (train, or dev).
+    query
+        The split it is judged on (test).
+    max_hamming
+        Near duplicates have the same length and differ in at most this many token
+        positions (1 to 3).
+
+    Returns
+    -------
+    DuplicateScan
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenSplit
+    >>> train = TokenSplit(ids=("a", "b"), sequences=("▲r ■g", "●b ●b ◆y"), labels=(0, 1))
+    >>> test = TokenSplit(ids=("c", "d"), sequences=("▲r ■g", "●b ■b ◆y"), labels=(1, 1))
+    >>> scan = find_duplicates(train, test)
+    >>> scan.exact, scan.near, scan.conflicting
+    (((0, 0),), ((1, 1, 1),), 1)
+    """
+    if not _is_int(max_hamming) or not 1 <= max_hamming <= MAX_HAMMING:
+        raise ValueError(f"max_hamming={max_hamming!r} must be an integer from 1 to {MAX_HAMMING}")
+    first_row: dict[str, int] = {}
+    keys: dict[tuple[int, tuple[str | None, ...]], int] = {}
+    split_ref = [tuple(s.split()) for s in reference.sequences]
+    for i, (sequence, tokens) in enumerate(zip(reference.sequences, split_ref, strict=True)):
+        first_row.setdefault(sequence, i)
+        for key in _wildcard_keys(tokens, max_hamming):
+            keys.setdefault(key, i)
+    exact, near = [], []
+    conflicting = 0
+    for q, sequence in enumerate(query.sequences):
+        hit = first_row.get(sequence)
+        if hit is not None:
+            exact.append((q, hit))
+            conflicting += reference.labels[hit] != query.labels[q]
+            continue
+        tokens = tuple(sequence.split())
+        best: tuple[int, int] | None = None
+        for key in _wildcard_keys(tokens, max_hamming):
+            r = keys.get(key)
+            if r is None:
+                continue
+            distance = sum(a != b for a, b in zip(tokens, split_ref[r], strict=True))
+            if best is None or distance < best[1]:
+                best = (r, distance)
+        if best is not None:
+            near.append((q, best[0], best[1]))
+    return DuplicateScan(exact=tuple(exact), near=tuple(near), conflicting=conflicting)
+
+
+def chance_match_rate(reference: TokenSplit, query: TokenSplit, *, max_hamming: int = 0) -> float:
+    """Expected fraction of query rows within ``max_hamming`` of some reference row by chance.
+
+    The model of chance draws every token independently from the pooled token frequencies
+    f (so two tokens agree with probability q = sum f²), and compares each query row with
+    the reference rows of its length: P(distance <= k) = sum_{j <= k} C(L, j) q^(L-j)
+    (1-q)^j per pair, and 1 - (1 - P)^n_L for at least one of n_L rows. In a small
+    sequence space (SPR_BENCH's shape-only tasks: 4^8 sequences) chance alone puts
+    copies of test rows into train.
+
+    Parameters
+    ----------
+    reference, query
+        The two splits.
+    max_hamming
+        0 for exact duplicates.
+
+    Returns
+    -------
+    float
+        A rate from 0 to 1; 0 for an empty query split.
+    """
+    counts: dict[str, int] = {}
+    for sequence in (*reference.sequences, *query.sequences):
+        for token in sequence.split():
+            counts[token] = counts.get(token, 0) + 1
+    total = sum(counts.values())
+    if not query.sequences or total == 0:
+        return 0.0
+    q = sum((c / total) ** 2 for c in counts.values())
+    by_length: dict[int, int] = {}
+    for sequence in reference.sequences:
+        n = len(sequence.split())
+        by_length[n] = by_length.get(n, 0) + 1
+    rates = []
+    for sequence in query.sequences:
+        length = len(sequence.split())
+        pair = sum(
+            math.comb(length, j) * q ** (length - j) * (1 - q) ** j
+            for j in range(min(max_hamming, length) + 1)
+        )
+        rates.append(1 - (1 - min(pair, 1.0)) ** by_length.get(length, 0))
+    return float(np.mean(rates))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DuplicatesParams:
+    """Parameters of ``duplicates``."""
+
+    #: near duplicates differ in at most this many token positions (1 to 3)
+    max_hamming: int = 1
+    #: share of test rows that may have an exact copy (or, above chance, a near copy)
+    max_fraction: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.max_hamming) or not 1 <= self.max_hamming <= MAX_HAMMING:
+            raise ValueError(
+                f"max_hamming={self.max_hamming!r} must be an integer from 1 to {MAX_HAMMING} "
+                "(each row is looked up under C(length, max_hamming) keys)"
+            )
+        if not _is_number(self.max_fraction) or not 0.0 <= self.max_fraction < 1.0:
+            raise ValueError(
+                f"max_fraction={self.max_fraction!r} must be a number from 0 (no duplicate "
+                "allowed) to below 1, e.g. 0.01"
+            )
+
+
+@register("duplicates", params=DuplicatesParams, family=FAMILY)
+class Duplicates(CheckBase):
+    """Scan for test rows that also occur, exactly or nearly, in train or dev."""
+
+    def assess(self, ctx: AssessContext, params: DuplicatesParams) -> Finding:
+        """Exact copies above ``max_fraction`` fail and invalidate every claim's evidence.
+
+        Near copies warn when their share exceeds what chance gives by more than
+        ``max_fraction``: in a small sequence space near neighbours are common.
+        """
+        test = ctx.data.test
+        n = len(test)
+        evidence: dict[str, str] = {}
+        leaks, near_notes = [], []
+        for name in ("train", "dev"):
+            reference = ctx.data.split(name)
+            scan = find_duplicates(reference, test, max_hamming=params.max_hamming)
+            exact_rate = len(scan.exact) / n if n else 0.0
+            near_rate = len(scan.near) / n if n else 0.0
+            chance_exact = chance_match_rate(reference, test, max_hamming=0)
+            chance_near = (
+                chance_match_rate(reference, test, max_hamming=params.max_hamming) - chance_exact
+            )
+            examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
+            evidence[f"{name} ∩ test, exact"] = (
+                f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
+                f"{_pct(chance_exact)} expected by chance"
+                + (f"; {scan.conflicting} with a different label" if scan.conflicting else "")
+                + (f"; e.g. {examples}" if examples else "")
+            )
+            evidence[f"{name} ∩ test, within {params.max_hamming} token(s)"] = (
+                f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
+                f"{_pct(max(chance_near, 0.0))} expected by chance"
+            )
+            if scan.exact and exact_rate > params.max_fraction:
+                leaks.append(
+                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in {name}"
+                )
+            elif near_rate - max(chance_near, 0.0) > params.max_fraction:
+                near_notes.append(
+                    f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) differ from a "
+                    f"{name} row in at most {params.max_hamming} token(s), against about "
+                    f"{_pct(max(chance_near, 0.0))} by chance"
+                )
+        if leaks:
+            text = "; ".join(leaks)
+            return Finding(
+                outcome="fail",
+                reason=f"{text}, above the {_pct(params.max_fraction)} allowed, so the test "
+                "score partly measures memory of seen rows.",
+                evidence=evidence,
+                invalid=dict.fromkeys(range(len(ctx.claims)), (f"test leakage: {text}",)),
+            )
+        if near_notes:
+            return Finding(
+                outcome="warn",
+                reason=f"{'; '.join(near_notes)}, so part of the test split is nearly seen "
+                "in training.",
+                evidence=evidence,
+            )
+        return Finding(
+            outcome="pass",
+            reason=f"no more than {_pct(params.max_fraction)} of the {n} test rows occur in "
+            f"train or dev, and near copies (within {params.max_hamming} token(s)) are no "
+            "more common than chance.",
+            evidence=evidence,
+        )
+
+
+# --------------------------------------------------------------------------- AK204
+
+
+def _source_matches(declared: str, data: TokenDataset) -> bool:
+    """True when the declared source names the data: a substring of its source or name."""
+    want = declared.replace("\\", "/").rstrip("/")
+    have = [str(data.metadata.get("source", "")), data.name]
+    if any(want and want.lower() in h.replace("\\", "/").lower() for h in have):
+        return True
+    source = data.metadata.get("source")
+    try:
+        return source is not None and Path(declared).resolve() == Path(str(source)).resolve()
+    except OSError:
+        return False
+
+
+def match_declaration(data: TokenDataset, expect: Mapping[str, Any]) -> tuple[str, ...]:
+    """How the data actually used differs from what the experiment declares.
+
+    Parameters
+    ----------
+    data
+        The dataset the runs trained and were evaluated on.
+    expect
+        ``Experiment(expect_data=...)``: ``source`` (a path or name that must appear in
+        the data's ``metadata["source"]`` or name), ``rows`` (per split), ``sha256`` (the
+        dataset fingerprint, or per split the file's hash), ``generator_ok`` (whether
+        generated data is acceptable; when omitted, acceptable only if no ``source`` is
+        declared).
+
+    Returns
+    -------
+    tuple of str
+        One sentence fragment per mismatch; empty when everything matches.
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenDataset, TokenSplit
+    >>> part = TokenSplit(ids=("a",), sequences=("▲",), labels=(0,))
+    >>> toy = TokenDataset(name="toy", train=part, dev=part, test=part,
+    ...                    metadata={"generator": "auditkit.datasets.spr"})
+    >>> match_declaration(toy, {"source": "SPR_BENCH"})[0][:40]
+    'the data was generated by auditkit.datas'
+    """
+    out = []
+    generator = data.metadata.get("generator")
+    source = expect.get("source")
+    generator_ok = expect.get("generator_ok", source is None)
+    if generator is not None and not generator_ok:
+        wanted = f"loaded from {source!r}" if source else "real data"
+        out.append(
+            f"the data was generated by {generator} ({data.name}) instead of {wanted}: the "
+            "model file fell back to synthetic data"
+        )
+    elif source is not None and not _source_matches(str(source), data):
+        where = data.metadata.get("source", data.name)
+        out.append(f"the data comes from {where!r}, not from the declared source {source!r}")
+    rows = expect.get("rows") or {}
+    for split in SPLITS:
+        if split in rows and len(data.split(split)) != rows[split]:
+            out.append(f"{split} has {len(data.split(split))} rows, not the {rows[split]} declared")
+    sha = expect.get("sha256")
+    if isinstance(sha, str) and sha.lower() != data.fingerprint():
+        out.append(f"the rows' SHA-256 is {data.fingerprint()[:12]}…, not the declared {sha[:12]}…")
+    elif isinstance(sha, Mapping):
+        files = data.metadata.get("files") or {}
+        for split, digest in sha.items():
+            have = (files.get(split) or {}).get("sha256")
+            if have is None:
+                out.append(f"no file hash is recorded for {split}, so {digest[:12]}… is unchecked")
+            elif have.lower() != str(digest).lower():
+                out.append(f"{split}.csv has SHA-256 {have[:12]}…, not the declared {digest[:12]}…")
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataProvenanceParams:
+    """Parameters of ``data_provenance``."""
+
+    #: also fail when every variant scores below the majority-class baseline
+    majority: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.majority, bool):
+            raise ValueError(f"majority={self.majority!r} must be true or false")
+
+
+@register("data_provenance", params=DataProvenanceParams, family=FAMILY)
+class DataProvenance(CheckBase):
+    """Fingerprint the data the runs consumed and compare it with the declared data."""
+
+    def assess(self, ctx: AssessContext, params: DataProvenanceParams) -> Finding:
+        """Fail, invalidating every claim, when the data used is not the data declared."""
+        data = ctx.data
+        train_tokens = {t for s in data.train.sequences for t in s.split()}
+        evidence = {
+            "rows": ", ".join(f"{s} {len(data.split(s))}" for s in SPLITS),
+            "sha256": data.fingerprint(),
+            "label rate": ", ".join(
+                f"{s} {_pct(float(np.mean([y == 1 for y in data.split(s).labels])))}"
+                for s in SPLITS
+                if len(data.split(s))
+            ),
+            # tokens of test never seen in train hint at data from another source
+            "vocabulary": f"{len(train_tokens)} distinct tokens in train; "
+            f"{len({t for s in data.test.sequences for t in s.split()} - train_tokens)} test "
+            "tokens unseen in train",
+            "origin": str(
+                data.metadata.get("source")
+                or f"generated by {data.metadata.get('generator', 'unknown')}: {data.name}"
+            ),
+        }
+        problems = list(match_declaration(data, ctx.expect_data or {}))
+        if ctx.expect_data is None:
+            evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
+        # what evaluation consumed: a custom trainer that scores a subsample of test
+        # returns fewer predictions than the split has rows
+        n_test = len(data.test)
+        short = {
+            f"{v} seed {s}: {len(p)}"
+            for v in ctx.variants
+            for s, p in ctx.predictions(v).items()
+            if len(p) != n_test
+        }
+        if short:
+            problems.append(
+                f"evaluation scored a different number of test rows than the split's {n_test} "
+                f"({', '.join(sorted(short)[:3])})"
+            )
+        below = []
+        if params.majority and data.train.labels and n_test:
+            counts = np.bincount(np.asarray(data.train.labels))
+            majority = int(np.argmax(counts))
+            base = float(np.mean(np.asarray(data.test.labels) == majority))
+            evidence["majority-class baseline"] = (
+                f"{_pct(base)} test accuracy by always predicting {majority} (train's majority)"
+            )
+            found = {}
+            for variant in ctx.variants:
+                accuracies = list(_test_accuracies(ctx, variant).values())
+                est = interval(accuracies, ctx.confidence)
+                if est is not None:
+                    found[variant] = est
+            if found and all(high < base for _, _, high in found.values()):
+                below = [f"{v} {_pct(m)} (CI up to {_pct(h)})" for v, (m, _, h) in found.items()]
+                problems.append(
+                    f"every variant scores below the {_pct(base)} majority-class baseline "
+                    f"({', '.join(below)}), so the models learnt nothing from these labels"
+                )
+        if problems:
+            text = "; ".join(problems)
+            return Finding(
+                outcome="fail",
+                reason=f"{text}.",
+                evidence=evidence,
+                invalid=dict.fromkeys(
+                    range(len(ctx.claims)), (f"the data used is not the data declared: {text}",)
+                ),
+            )
+        declared = (
+            f"matches the declaration ({', '.join(sorted(ctx.expect_data))})"
+            if ctx.expect_data
+            else "is recorded; nothing was declared to compare it with"
+        )
+        return Finding(
+            outcome="pass",
+            reason=f"the data consumed ({', '.join(f'{len(data.split(s))} {s}' for s in SPLITS)} "
+            f"rows, SHA-256 {data.fingerprint()[:12]}…) {declared}.",
+            evidence=evidence,
+        )
+
+
+# --------------------------------------------------------------------------- AK205
+
+#: a path such as ``SPR_BENCH/noise-30%/...`` names its label-noise rate
+_NOISE_IN_PATH = re.compile(r"noise[-_ ]?(\d+(?:\.\d+)?)\s*%", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoiseEstimate:
+    """The test split's label-noise rate and where the number comes from."""
+
+    rate: float
+    #: e.g. ``"the generator's ground truth (label_noise)"``
+    origin: str
+
+
+def noise_from_metadata(data: TokenDataset) -> NoiseEstimate | None:
+    """The test split's label-noise rate as the data records it, or None.
+
+    Reads the generator's planted ``label_noise`` and ``flip_high_variety`` records for
+    the test split (their flipped rows are disjoint, so their counts add up), else a
+    rate written in the data's source path, e.g. ``noise-30%``.
+
+    Parameters
+    ----------
+    data
+        Any token dataset.
+
+    Returns
+    -------
+    NoiseEstimate or None
+        None when the data says nothing about its label noise.
+    """
+    pitfalls = data.metadata.get("pitfalls") or ()
+    n_test = len(data.test)
+    kinds = [p for p in pitfalls if p.get("kind") in ("label_noise", "flip_high_variety")]
+    if kinds and n_test:
+        flipped = 0
+        for record in kinds:
+            if record["kind"] == "label_noise":
+                flipped += int(((record.get("splits") or {}).get("test") or {}).get("n_flipped", 0))
+            elif record.get("split") == "test":
+                flipped += int(record.get("n_flipped", 0))
+        names = "+".join(str(p["kind"]) for p in kinds)
+        return NoiseEstimate(
+            rate=flipped / n_test, origin=f"the generator's ground truth ({names})"
+        )
+    for text in (str(data.metadata.get("source", "")), data.name):
+        match = _NOISE_IN_PATH.search(text)
+        if match:
+            return NoiseEstimate(
+                rate=float(match.group(1)) / 100, origin=f"the data's path ({match.group(0)!r})"
+            )
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoiseCeilingParams:
+    """Parameters of ``noise_ceiling``."""
+
+    #: known share of wrong test labels; None reads it from the data's metadata
+    noise: float | None = None
+    #: how far above 1 - noise the accuracy interval may reach before it counts
+    tolerance: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.noise is not None and (not _is_number(self.noise) or not 0 <= self.noise <= 0.5):
+            raise ValueError(
+                f"noise={self.noise!r} must be a label-noise rate from 0 to 0.5 (or null to "
+                "read it from the data)"
+            )
+        if not _is_number(self.tolerance) or not 0 <= self.tolerance < 0.5:
+            raise ValueError(f"tolerance={self.tolerance!r} must be a number from 0 to below 0.5")
+
+
+@register("noise_ceiling", params=NoiseCeilingParams, family=FAMILY)
+class NoiseCeiling(CheckBase):
+    """Flag test accuracy above the ceiling that the label noise allows."""
+
+    def assess(self, ctx: AssessContext, params: NoiseCeilingParams) -> Finding:
+        """Fail, invalidating every claim, when an interval lies above 1 - noise + tolerance.
+
+        With a share ``noise`` of test labels flipped at random, a model that learnt the
+        true rule is wrong on every flipped row; scoring above ``1 - noise`` requires
+        knowing the flipped labels, i.e. leakage or a bug.
+        """
+        if params.noise is not None:
+            estimate = NoiseEstimate(rate=float(params.noise), origin="the rule's params.noise")
+        else:
+            found = noise_from_metadata(ctx.data)
+            if found is None:
+                return Finding(
+                    outcome="skipped",
+                    reason="the label noise of the test split is unknown: set params.noise "
+                    "for this rule (e.g. noise: 0.3), or use data whose metadata records it.",
+                )
+            estimate = found
+        ceiling = 1 - estimate.rate
+        limit = ceiling + params.tolerance
+        evidence = {
+            "label noise": f"{_pct(estimate.rate)} of test labels, from {estimate.origin}",
+            "ceiling": f"{_pct(ceiling)} accuracy (+{100 * params.tolerance:.1f} pts tolerance)",
+        }
+        above, near = [], []
+        for variant in ctx.variants:
+            accuracies = list(_test_accuracies(ctx, variant).values())
+            est = interval(accuracies, ctx.confidence)
+            if est is None:
+                continue
+            mean, low, high = est
+            evidence[f"{variant} test accuracy"] = (
+                f"{_pct(mean)} ({round(100 * ctx.confidence)}% CI {_pct(low)} to {_pct(high)}, "
+                f"{len(accuracies)} seeds)"
+            )
+            if low > limit:
+                above.append(f"{variant} {_pct(mean)} (CI from {_pct(low)})")
+            elif mean > limit:
+                near.append(f"{variant} {_pct(mean)}")
+        if above:
+            text = ", ".join(above)
+            return Finding(
+                outcome="fail",
+                reason=f"test accuracy {text} lies above the {_pct(ceiling)} ceiling that "
+                f"{_pct(estimate.rate)} label noise allows, which points to leakage or a bug.",
+                evidence=evidence,
+                invalid={
+                    i: (
+                        f"test accuracy above the label-noise ceiling ({text} > "
+                        f"{_pct(limit)}): leakage or a bug",
+                    )
+                    for i in range(len(ctx.claims))
+                },
+            )
+        if near:
+            return Finding(
+                outcome="warn",
+                reason=f"mean test accuracy {', '.join(near)} is above the {_pct(ceiling)} "
+                f"ceiling of {_pct(estimate.rate)} label noise, though the interval reaches "
+                "below it.",
+                evidence=evidence,
+            )
+        return Finding(
+            outcome="pass",
+            reason=f"every variant's test accuracy stays within the {_pct(ceiling)} ceiling of "
+            f"{_pct(estimate.rate)} label noise (+{100 * params.tolerance:.1f} pts tolerance).",
+            evidence=evidence,
+        )

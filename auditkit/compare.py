@@ -1,0 +1,369 @@
+"""``auditkit compare``: statistics, verdicts and reports for runs already done, from a CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditkit.audit import (
+    AuditOutcome,
+    library_versions,
+    point_last,
+    prepare_out_dir,
+    write_atomic,
+)
+from auditkit.errors import DataError, ExitCode, UsageError
+from auditkit.experiment.contract import did_you_mean
+from auditkit.report.document import RuleRow, build_document
+from auditkit.types import Claim, ConditionEvidence, Verdict
+from auditkit.verdict import (
+    ClaimEvidence,
+    Thresholds,
+    decide_all,
+    seed_rule_outcome,
+)
+
+REQUIRED = ("variant", "seed")
+NOMINAL = ("", "nominal")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedRuns:
+    """Runs read from a CSV: ``scores[(variant, condition)][metric][seed] = value or None``."""
+
+    path: str
+    sha256: str
+    metrics: tuple[str, ...]
+    variants: tuple[str, ...]
+    conditions: tuple[str, ...]
+    #: number of data rows (runs)
+    n_rows: int
+    scores: dict[tuple[str, str], dict[str, dict[int, float | None]]]
+
+
+def load_runs_csv(path: str | Path) -> LoggedRuns:
+    """Read a CSV of finished runs: one row per run.
+
+    Columns: ``variant``, ``seed``, an optional ``condition`` (empty or ``nominal`` for the
+    unperturbed setting), and one numeric column per metric. An empty cell or ``nan``
+    is a run whose metric is missing (failed or undefined).
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    LoggedRuns
+
+    Raises
+    ------
+    DataError
+        With ``file:line``: missing columns, a non-integer seed, a non-numeric cell, a
+        repeated (variant, seed, condition).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(
+            f"{file}: no such runs file; pass a CSV with one row per run", slug="runs-csv"
+        )
+    raw = file.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{file}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8", slug="runs-csv"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise DataError(
+            f"{file}:1: missing column(s) {', '.join(missing)}; found "
+            f"{', '.join(header) or 'none'}. "
+            "The header must name variant, seed, an optional condition, and one column per "
+            "metric, e.g. variant,seed,accuracy,hwa",
+            slug="runs-csv-columns",
+        )
+    metrics = tuple(h for h in header if h not in (*REQUIRED, "condition"))
+    if not metrics:
+        raise DataError(
+            f"{file}:1: no metric columns besides {', '.join(header)}; add one column per "
+            "metric, e.g. accuracy",
+            slug="runs-csv-columns",
+        )
+    scores: dict[tuple[str, str], dict[str, dict[int, float | None]]] = {}
+    seen: dict[tuple[str, int, str], int] = {}
+    for row in reader:
+        line = reader.line_num
+        variant = (row.get("variant") or "").strip()
+        if not variant:
+            raise DataError(f"{file}:{line}: empty variant name", slug="runs-csv-cell")
+        seed_text = (row.get("seed") or "").strip()
+        try:
+            seed = int(seed_text)
+        except ValueError:
+            raise DataError(
+                f"{file}:{line}: seed {seed_text!r} is not an integer; seeds pair the runs of "
+                "baseline and variant, so each row needs its integer seed",
+                slug="runs-csv-cell",
+            ) from None
+        condition = (row.get("condition") or "").strip()
+        condition = "nominal" if condition in NOMINAL else condition
+        key = (variant, seed, condition)
+        if key in seen:
+            raise DataError(
+                f"{file}:{line}: variant {variant!r}, seed {seed}, condition {condition!r} "
+                f"already appears on line {seen[key]}; keep one row per run",
+                slug="runs-csv-duplicate",
+            )
+        seen[key] = line
+        per_metric = scores.setdefault((variant, condition), {m: {} for m in metrics})
+        for metric in metrics:
+            cell = (row.get(metric) or "").strip()
+            value: float | None
+            if cell == "" or cell.lower() == "nan":
+                value = None
+            else:
+                try:
+                    value = float(cell)
+                except ValueError:
+                    raise DataError(
+                        f"{file}:{line}: column {metric!r} holds {cell!r}, which is not a "
+                        "number; write the metric as a number (0.731), or leave the cell "
+                        "empty for a failed run",
+                        slug="runs-csv-cell",
+                    ) from None
+                if not math.isfinite(value):
+                    value = None
+            per_metric[metric][seed] = value
+    if not scores:
+        raise DataError(f"{file}: holds a header but no runs", slug="runs-csv")
+    variants = tuple(dict.fromkeys(v for v, _ in scores))
+    conditions = tuple(dict.fromkeys(c for _, c in scores if c != "nominal"))
+    return LoggedRuns(
+        path=str(file),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        metrics=metrics,
+        variants=variants,
+        conditions=conditions,
+        n_rows=len(seen),
+        scores=scores,
+    )
+
+
+def _pair(
+    runs: LoggedRuns, claim: Claim, condition: str
+) -> tuple[list[int], list[float], list[float], int]:
+    """Seeds, baseline scores, variant scores and missing cells of one claim and condition.
+
+    Raises
+    ------
+    DataError
+        When the two arms were not run on the same seeds (an unpaired design).
+    """
+    base = runs.scores.get((claim.baseline, condition), {}).get(claim.metric, {})
+    var = runs.scores.get((claim.variant, condition), {}).get(claim.metric, {})
+    if set(base) != set(var):
+        only_base = sorted(set(base) - set(var))
+        only_var = sorted(set(var) - set(base))
+        raise DataError(
+            f"{runs.path}: seeds are not paired for {claim.variant} vs {claim.baseline} "
+            f"(condition {condition!r}): only {claim.baseline} has seeds {only_base or 'none'}, "
+            f"only {claim.variant} has {only_var or 'none'}. auditkit compares the two arms "
+            "seed by seed; log both on the same seeds, or remove the unpaired rows",
+            slug="runs-csv-unpaired",
+        )
+    seeds, b_scores, v_scores, missing = [], [], [], 0
+    for seed in sorted(base):
+        b, v = base[seed], var[seed]
+        if b is None or v is None:
+            missing += (b is None) + (v is None)
+            continue
+        seeds.append(seed)
+        b_scores.append(b)
+        v_scores.append(v)
+    return seeds, b_scores, v_scores, missing
+
+
+def run_compare(
+    runs_csv: str,
+    *,
+    baseline: str,
+    metrics: Sequence[str] = (),
+    claims: Sequence[str] = (),
+    reported: float | None = None,
+    out: str | None = None,
+    strict: bool = False,
+    thresholds: Thresholds | None = None,
+    command: str = "",
+) -> AuditOutcome:
+    """Decide claims from logged runs and write ``audit.json`` like ``auditkit check``.
+
+    Parameters
+    ----------
+    runs_csv
+        The CSV of runs (see ``load_runs_csv``).
+    baseline
+        The variant every claim improves on.
+    metrics
+        Metrics to claim on; all metric columns when empty.
+    claims
+        Variants claimed to beat the baseline; every other variant when empty.
+    reported
+        The gain the paper reports for every claim, in metric units, if any.
+    out
+        Report folder.
+    strict
+        Exit 1 on inconclusive claims too.
+    thresholds
+        alpha, rope and confidence (defaults of the default pack).
+    command
+        The command line, for provenance.
+
+    Returns
+    -------
+    AuditOutcome
+    """
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    runs = load_runs_csv(runs_csv)
+    th = thresholds or Thresholds()
+    if baseline not in runs.variants:
+        raise UsageError(
+            f"--baseline {baseline!r} is not a variant of {runs.path}."
+            f"{did_you_mean(baseline, list(runs.variants))} Its variants: "
+            f"{', '.join(runs.variants)}.",
+            slug="compare-unknown-variant",
+        )
+    for metric in metrics:
+        if metric not in runs.metrics:
+            raise UsageError(
+                f"--metric {metric!r} is not a column of {runs.path}."
+                f"{did_you_mean(metric, list(runs.metrics))} Its metric columns: "
+                f"{', '.join(runs.metrics)}.",
+                slug="compare-unknown-metric",
+            )
+    for variant in claims:
+        if variant not in runs.variants or variant == baseline:
+            raise UsageError(
+                f"--claim {variant!r} is not a variant other than the baseline in {runs.path}."
+                f"{did_you_mean(variant, list(runs.variants))} Its variants: "
+                f"{', '.join(v for v in runs.variants if v != baseline)}.",
+                slug="compare-unknown-variant",
+            )
+    chosen_variants = list(claims) or [v for v in runs.variants if v != baseline]
+    if not chosen_variants:
+        raise UsageError(
+            f"{runs.path} holds only the baseline {baseline!r}; add the runs of a variant",
+            slug="compare-no-claims",
+        )
+    chosen_metrics = list(metrics) or list(runs.metrics)
+    out_dir = prepare_out_dir(out, now)
+
+    evidence: list[ClaimEvidence] = []
+    all_seeds: set[int] = set()
+    for variant in chosen_variants:
+        for metric in chosen_metrics:
+            claim = Claim(variant=variant, baseline=baseline, metric=metric, reported=reported)
+            seeds, base, var, missing = _pair(runs, claim, "nominal")
+            planned = len(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
+            all_seeds.update(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
+            conditions = []
+            for condition in runs.conditions:
+                if (baseline, condition) in runs.scores and (variant, condition) in runs.scores:
+                    _, cb, cv, _ = _pair(runs, claim, condition)
+                    conditions.append(
+                        ConditionEvidence(
+                            condition=condition,
+                            rule_id="logged",
+                            family="logged condition",
+                            gains=tuple(v - b for v, b in zip(cv, cb, strict=True)),
+                        )
+                    )
+            evidence.append(
+                ClaimEvidence(
+                    claim=claim,
+                    seeds=tuple(seeds),
+                    baseline=tuple(base),
+                    variant=tuple(var),
+                    seeds_planned=planned,
+                    failed_runs=missing,
+                    conditions=tuple(conditions),
+                )
+            )
+    decisions = decide_all(evidence, th)
+    bad = {Verdict.REFUTED, Verdict.FRAGILE} | ({Verdict.INCONCLUSIVE} if strict else set())
+    exit_code = ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
+    versions = library_versions()
+    outcome, reason = seed_rule_outcome(decisions)
+    document = build_document(
+        auditkit_version=versions["auditkit"],
+        created_at=now.isoformat(timespec="seconds"),
+        experiment={
+            "name": Path(runs.path).stem,
+            "source": "compare",
+            "model_file": runs.path,
+            "model_sha256": runs.sha256,
+            "data": {
+                "name": f"runs logged in {Path(runs.path).name}",
+                "kind": "runs",
+                "fingerprint": runs.sha256,
+                "metadata": {},
+            },
+            "metrics": list(runs.metrics),
+            "train": None,
+            "variants": [
+                {"name": v, "baseline": v == baseline, "origin": runs.path} for v in runs.variants
+            ],
+            "baseline": baseline,
+        },
+        rule_pack={
+            "name": "compare",
+            "path": "",
+            "sha256": hashlib.sha256(repr(th).encode()).hexdigest(),
+            "settings": {
+                "seeds": len(all_seeds),
+                "alpha": th.alpha,
+                "rope": th.rope,
+                "confidence": th.confidence,
+            },
+        },
+        rules=[
+            RuleRow(
+                id="AK101",
+                name="seed-variance",
+                check="logged_runs",
+                severity="high",
+                why="A gain must stand out from seed-to-seed noise to be claimed.",
+                fix="Log baseline and variant on the same seeds, at least 5.",
+                references=(),
+                outcome=outcome,
+                reason=reason,
+            )
+        ],
+        seeds=sorted(all_seeds),
+        decisions=decisions,
+        runs=[],
+        run_counts={"total": runs.n_rows, "failed": 0, "cached": 0},
+        wall_time_s=time.perf_counter() - started,
+        provenance={
+            **{f"{k} version": v for k, v in versions.items()},
+            "runs file": f"{runs.path} (sha256 {runs.sha256[:12]})",
+            "command": command,
+        },
+        exit_code=int(exit_code),
+    )
+    write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    point_last(out_dir)
+    return AuditOutcome(document=document, out_dir=out_dir, exit_code=exit_code)

@@ -1,0 +1,202 @@
+"""What every executor shares: the run context, ``run_one``, and the values they yield."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
+from auditkit.perturb import apply_transform
+from auditkit.train.encode import EncodedData, encode
+from auditkit.train.loop import TrainingError, train_and_evaluate
+from auditkit.types import RunResult, RunSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextSource:
+    """How a worker process rebuilds an audit's ``RunContext``: picklable, small.
+
+    The user's builders cannot be pickled (they live in a module imported by path), so
+    a worker re-imports the model file once and encodes the data itself; both are
+    deterministic, and the model file's digest proves it read the same file.
+    """
+
+    #: absolute path of the model file
+    model_file: str
+    #: ``--experiment``, when the file declares several
+    experiment: str | None
+    #: torch device name, e.g. ``"cpu"`` or ``"cuda"``
+    device: str
+    #: SHA-256 of the model file the audit planned with
+    model_sha256: str
+    #: the model file's text, for a worker that cannot see the file (a remote Ray node)
+    model_text: str
+    #: JSON-ready facts that key cached runs (see ``store.run_key``)
+    key_facts: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What every run of one audit shares."""
+
+    spec: ExperimentSpec
+    data: EncodedData
+    device: torch.device
+    #: JSON-ready facts that key cached runs (see ``store.run_key``)
+    key_facts: dict[str, object]
+    #: how worker processes rebuild this context; None: runs stay in this process
+    source: ContextSource | None = None
+
+
+def load_context(source: ContextSource, *, device: str | None = None) -> RunContext:
+    """Rebuild an audit's ``RunContext`` in a worker from its ``ContextSource``.
+
+    Parameters
+    ----------
+    source
+        What the audit shipped.
+    device
+        Overrides ``source.device``, e.g. the GPU assigned to this worker.
+
+    Returns
+    -------
+    RunContext
+
+    Raises
+    ------
+    ModelFileError
+        The model file cannot be imported here.
+    """
+    path = Path(source.model_file)
+    if not path.is_file() or file_digest(path) != source.model_sha256:
+        # A node without the file (or with another version of it): import the text the
+        # audit planned with, from a private folder.
+        folder = Path(tempfile.mkdtemp(prefix="auditkit-model-"))
+        path = folder / Path(source.model_file).name
+        path.write_text(source.model_text, encoding="utf-8")
+    spec = load_experiment(path, name=source.experiment)
+    return RunContext(
+        spec=spec,
+        data=encode(spec.data),
+        device=torch.device(device or source.device),
+        key_facts=dict(source.key_facts),
+        source=source,
+    )
+
+
+def _user_traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+def failed_result(run: RunSpec, error: str, *, device: str, duration: float = 0.0) -> RunResult:
+    """A ``RunResult`` for ``run`` that failed (or never ran) with ``error``."""
+    return RunResult(
+        spec=run,
+        test_metrics={},
+        dev_metrics={},
+        curves=(),
+        best_epoch=None,
+        test_predictions=(),
+        duration_s=duration,
+        device=device,
+        error=error,
+    )
+
+
+#: encoded data per (dataset fingerprint, transform): a worker encodes each variant once
+_TRANSFORMED: dict[tuple[str, str], EncodedData] = {}
+
+
+def data_for(context: RunContext, transform: str) -> EncodedData:
+    """The encoded data a run trains on: as declared, or under a train-and-test transform.
+
+    A transformed dataset is encoded with vocabularies of its own training split, as a
+    user training on that data would; it is built once per process.
+    """
+    if not transform:
+        return context.data
+    key = (context.spec.data.fingerprint(), transform)
+    if key not in _TRANSFORMED:
+        _TRANSFORMED[key] = encode(apply_transform(context.spec.data, transform))
+    return _TRANSFORMED[key]
+
+
+def run_one(run: RunSpec, context: RunContext) -> RunResult:
+    """Train and evaluate one run, capturing any exception from user code.
+
+    Parameters
+    ----------
+    run
+        The run to perform.
+    context
+        The experiment, encoded data and device.
+
+    Returns
+    -------
+    RunResult
+        With ``error`` set (and empty metrics) when the user's code raised.
+    """
+    variant = context.spec.variants[run.variant]
+    config = dataclasses.replace(context.spec.train, **dict(run.overrides))
+    start = time.perf_counter()
+    try:
+        outcome = train_and_evaluate(
+            variant.builder,
+            data_for(context, run.transform),
+            config,
+            init_seed=run.init_seed,
+            order_seed=run.order_seed,
+            metrics=context.spec.metrics,
+            device=context.device,
+            evaluations=run.evaluations,
+        )
+    except TrainingError as exc:
+        error = f"TrainingError: variant {run.variant!r} ({variant.origin}): {exc}"
+    except Exception as exc:  # user code: record, never stop the audit
+        error = _user_traceback(exc)
+    else:
+        return RunResult(
+            spec=run,
+            test_metrics=outcome.test_metrics,
+            dev_metrics=outcome.dev_metrics,
+            curves=outcome.curves,
+            best_epoch=outcome.best_epoch,
+            test_predictions=outcome.test_predictions,
+            duration_s=time.perf_counter() - start,
+            device=str(context.device),
+            perturbed_metrics=outcome.perturbed_metrics,
+            perturbed_predictions=outcome.perturbed_predictions,
+        )
+    return failed_result(
+        run, error, device=str(context.device), duration=time.perf_counter() - start
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One finished run, and whether it came from the store."""
+
+    result: RunResult
+    cached: bool
+    #: seeds trained together in the run's stacked model (1: alone)
+    batch_size: int = 1
+    #: how the run was executed, when noteworthy (seed-batching fallback, retry)
+    note: str = ""
+    #: True when the run never ran (``--budget`` ran out)
+    undone: bool = False
+
+    @property
+    def status(self) -> str:
+        """``cached``, ``ok``, ``failed`` or ``undone``."""
+        if self.undone:
+            return "undone"
+        if self.cached:
+            return "cached"
+        return "ok" if self.result.ok else "failed"

@@ -1,0 +1,123 @@
+"""Seed batching: K seeds as one stacked model equal K separate runs, or fall back with a reason."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from auditkit.execute.core import RunContext, run_one
+from auditkit.execute.jobs import Job, run_job
+from auditkit.experiment import load_experiment
+from auditkit.train.batched import TOLERANCE
+from auditkit.train.encode import encode
+from auditkit.types import RunResult, RunSpec
+from tests.conftest import TINY_MODEL
+
+
+def _context(path: Path) -> RunContext:
+    spec = load_experiment(path)
+    return RunContext(spec, encode(spec.data), torch.device("cpu"), {})
+
+
+def _close(a: RunResult, b: RunResult) -> None:
+    """The stated tolerance: equal predictions, metrics and curves within TOLERANCE."""
+    assert a.ok and b.ok, (a.error, b.error)
+    assert a.test_predictions == b.test_predictions
+    assert a.best_epoch == b.best_epoch
+    for name, value in a.test_metrics.items():
+        other = b.test_metrics[name]
+        assert (value is None) == (other is None)
+        if value is not None and other is not None:
+            assert abs(value - other) <= TOLERANCE
+    for x, y in zip(a.curves, b.curves, strict=True):
+        assert abs(x.train_loss - y.train_loss) <= TOLERANCE
+        assert abs(x.dev_loss - y.dev_loss) <= TOLERANCE
+
+
+@pytest.mark.parametrize("variant", ["bag", "gru"])
+def test_stacked_seeds_equal_separate_runs(
+    write_model: Callable[[str], Path], variant: str
+) -> None:
+    context = _context(write_model(TINY_MODEL))
+    runs = tuple(RunSpec(variant=variant, init_seed=s, order_seed=s + 10) for s in range(3))
+    stacked = list(run_job(Job(runs, stacked=True), context))
+    assert [info.batch_size for _, info in stacked] == [3, 3, 3]
+    assert "stacked model of 3 seeds" in stacked[0][1].note
+    for run, (result, _) in zip(runs, stacked, strict=True):
+        assert result.spec == run
+        _close(result, run_one(run, context))
+
+
+DROPOUT = TINY_MODEL.replace(
+    "        return self.head(pooled)",
+    "        return self.head(torch.nn.functional.dropout(pooled, 0.2, self.training))",
+)
+
+
+def test_dropout_falls_back_to_separate_runs_with_the_reason(
+    write_model: Callable[[str], Path],
+) -> None:
+    context = _context(write_model(DROPOUT))
+    runs = tuple(RunSpec(variant="bag", init_seed=s, order_seed=s) for s in range(2))
+    out = list(run_job(Job(runs, stacked=True), context))
+    assert all(info.batch_size == 1 for _, info in out)
+    assert "fell back to separate runs" in out[0][1].note
+    assert "random numbers in forward" in out[0][1].note
+    # the fallback is the separate run itself, bit for bit
+    assert out[0][0].test_predictions == run_one(runs[0], context).test_predictions
+
+
+# seed 1's model outputs inf, so its loss is NaN from the first step; seed 0 trains normally
+ONE_SEED_DIVERGES = (
+    TINY_MODEL.replace(
+        "        return self.head(pooled)",
+        "        return self.head(pooled) * self.scale",
+    )
+    .replace(
+        "        self.head = nn.Linear(16, info.n_classes)\n\n    def forward(self, batch):\n"
+        "        mask",
+        "        self.head = nn.Linear(16, info.n_classes)\n"
+        "        self.register_buffer('scale', torch.tensor(math.inf if torch.initial_seed() == 1 "
+        "else 1.0))\n\n    def forward(self, batch):\n        mask",
+    )
+    .replace("import torch\n", "import math\nimport torch\n", 1)
+)
+
+
+def test_a_diverging_seed_fails_alone_with_the_separate_runs_message(
+    write_model: Callable[[str], Path],
+) -> None:
+    assert "self.scale" in ONE_SEED_DIVERGES and "math.inf" in ONE_SEED_DIVERGES
+    context = _context(write_model(ONE_SEED_DIVERGES))
+    runs = tuple(RunSpec(variant="bag", init_seed=s, order_seed=s) for s in range(3))
+    out = [r for r, _ in run_job(Job(runs, stacked=True), context)]
+    separate = [run_one(r, context) for r in runs]
+    assert [r.ok for r in out] == [True, False, True]
+    assert out[1].error == separate[1].error
+    assert "the training loss became nan at epoch 1, step 1" in (out[1].error or "")
+    _close(out[0], separate[0])
+    _close(out[2], separate[2])
+    assert not math.isnan(out[2].duration_s)
+
+
+def test_stacked_seeds_evaluate_test_time_perturbations_like_separate_runs(
+    write_model: Callable[[str], Path],
+) -> None:
+    from auditkit.perturb import TEST_TIME
+
+    context = _context(write_model(TINY_MODEL))
+    names = tuple(sorted(TEST_TIME))[:2]
+    runs = tuple(
+        RunSpec(variant="gru", init_seed=s, order_seed=s, evaluations=names) for s in range(2)
+    )
+    stacked = [r for r, _ in run_job(Job(runs, stacked=True), context)]
+    for run, result in zip(runs, stacked, strict=True):
+        separate = run_one(run, context)
+        _close(result, separate)
+        assert set(result.perturbed_predictions) == set(names)
+        assert result.perturbed_predictions == separate.perturbed_predictions
+        assert result.perturbed_metrics == separate.perturbed_metrics

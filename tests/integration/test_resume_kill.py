@@ -1,0 +1,121 @@
+"""kill -9 in the middle of an audit, then resume: finished runs are reused, the report equal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from auditkit.audit import AuditOptions, run_audit
+from auditkit.execute.store import RunStore
+from tests.conftest import REPO, TINY_MODEL
+
+pytestmark = pytest.mark.slow
+
+# Each training step sleeps, so a run takes about a second and the kill lands mid-audit.
+SLOW = TINY_MODEL.replace(
+    "    def forward(self, batch):\n        mask",
+    "    def forward(self, batch):\n        if self.training:\n            import time\n"
+    "            time.sleep(0.04)\n        mask",
+)
+ARGS = ["--rules", "quick", "--seeds", "4", "--jobs", "2", "--seed-batch", "off", "-q"]
+
+
+def _stored(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM runs WHERE ok = 1").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
+
+
+def _gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_kill_9_then_resume_reuses_finished_runs_and_reaches_the_same_report(
+    write_model: Callable[[str], Path], in_tmp: Path
+) -> None:
+    assert "time.sleep(0.04)" in SLOW
+    model = write_model(SLOW)
+    store_path = in_tmp / ".auditkit" / "store.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditkit", "check", str(model), *ARGS, "--out", "killed"],
+        cwd=in_tmp,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the workers can be watched
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(store_path) < 3 and time.monotonic() < deadline:
+            assert proc.poll() is None, "the audit ended before it could be killed"
+            time.sleep(0.05)
+        # kill -9 the audit process alone, as a user or the OOM killer would
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        # its workers notice and exit by themselves
+        deadline = time.monotonic() + 15
+        while not _gone(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(proc.pid), "worker processes outlived the killed audit"
+    finally:
+        if not _gone(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (in_tmp / "killed" / "audit.json").exists()
+
+    store = RunStore(store_path)
+    before = store.keys()
+    store.close()
+    assert 3 <= len(before) < 8, f"{len(before)} runs were stored before the kill"
+
+    resumed = run_audit(
+        AuditOptions(
+            model_file=str(model), rules="quick", seeds=4, jobs=2, seed_batch="off", out="resumed"
+        )
+    ).document
+    assert resumed["summary"]["runs"]["cached"] == len(before)
+    assert resumed["summary"]["runs"]["failed"] == 0
+    store = RunStore(store_path)
+    after = store.keys()
+    store.close()
+    # every run stored before the kill is the same row, never retrained and rewritten
+    assert {k: after[k] for k in before} == before
+    assert len(after) == 8
+
+    fresh = run_audit(
+        AuditOptions(
+            model_file=str(model),
+            rules="quick",
+            seeds=4,
+            jobs=2,
+            seed_batch="off",
+            out="fresh",
+            cache=False,
+        )
+    ).document
+    assert resumed["claims"] == fresh["claims"]
+    assert [r["test_metrics"] for r in resumed["runs"]] == [
+        r["test_metrics"] for r in fresh["runs"]
+    ]
+    saved = json.loads((in_tmp / "resumed" / "audit.json").read_text())
+    assert saved["claims"] == fresh["claims"]

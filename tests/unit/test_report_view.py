@@ -1,0 +1,183 @@
+"""The view model and the views built from it: wording, old documents, figures, LaTeX, terminal."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from auditkit.report import plots
+from auditkit.report.html import render_html
+from auditkit.report.latex import latex_escape, render_latex
+from auditkit.report.terminal import THEME, make_console, render_terminal, summary_style
+from auditkit.report.view import build_view, condition_words, duration, summary_line
+from tests.gold.fixtures import load_full, old_format
+
+
+@pytest.fixture(scope="module")
+def full() -> dict:
+    return load_full()
+
+
+def test_summary_line_has_pytests_shape() -> None:
+    verdicts = {"supported": 2, "fragile": 1, "inconclusive": 1, "refuted": 0}
+    assert summary_line(verdicts, 192.4) == "2 supported, 1 fragile, 1 inconclusive in 3m12s"
+    assert summary_line({}, 0.4) == "no claims in 0.4s"
+    assert duration(3725) == "1h02m05s"
+
+
+def test_condition_words() -> None:
+    assert condition_words("batch_size=512") == "batch size 512"
+    assert condition_words("shuffle_test") == "shuffle test"
+
+
+def test_every_negative_result_says_what_was_found_in_words(full: dict) -> None:
+    view = build_view(full)
+    by_verdict = {c.verdict: c for c in view.claims}
+    assert set(by_verdict) == {"supported", "fragile", "inconclusive", "refuted"}
+    fragile = by_verdict["fragile"]
+    assert fragile.findings[0] == (
+        "The gain reverses at batch size 512 (-1.20 pts, 95% CI -2.00 to -0.40)."
+    )
+    assert fragile.headline == fragile.findings[0]
+    inconclusive = by_verdict["inconclusive"]
+    assert inconclusive.findings[0] == "3 seeds cannot detect a 5.0-point gain; about 4 are needed."
+    assert any(f.startswith("The tests disagree: paired t-test") for f in inconclusive.findings)
+    refuted = by_verdict["refuted"]
+    assert refuted.findings[0].startswith("The variant is no better than the baseline")
+    assert by_verdict["supported"].headline == ""
+    assert by_verdict["supported"].findings == ("The gain holds under all 3 perturbations tested.",)
+
+
+def test_a_small_sample_note_becomes_a_sentence(full: dict) -> None:
+    full["claims"][2]["small_sample_note"] = "with 3 seeds the exact tests cannot decide"
+    view = build_view(full)
+    assert "With 3 seeds the exact tests cannot decide." in view.claims[2].findings
+
+
+def test_an_old_audit_json_renders_without_the_new_sections(full: dict) -> None:
+    old = old_format(full)
+    view = build_view(old)
+    assert view.heatmap is None and view.agreement is None
+    assert view.confusion == () and view.reliance == () and view.splits is None
+    assert all(c.conditions == () and c.agreement == () for c in view.claims)
+    # a negative result still says something: the verdict layer's reason
+    assert view.claims[1].headline == old["claims"][1]["reason"]
+    html = render_html(view)
+    for section in ('id="perturbations"', 'id="agreement"', 'id="confusion"', 'id="reliance"'):
+        assert section not in html
+    assert 'id="curves"' in html  # the nominal runs still have curves
+    assert 'id="methods"' in html and 'id="provenance"' in html
+
+
+def test_missing_estimates_render_as_n_a(full: dict) -> None:
+    # every run of a condition failed, a claim has no estimate, a reliance row is empty
+    full["claims"][1]["conditions"][0].update(mean=None, low=None, high=None)
+    full["claims"][3].update(gain=None, verdict="refuted")
+    full["reliance"][0].update(drop_mean=None, low=None, high=None)
+    view = build_view(full)
+    assert view.claims[1].conditions[1].gain == "n/a"
+    assert [p.label for p in view.claims[1].plot.conditions] == [
+        "nominal",
+        "batch size 512",
+        "shuffle test",
+    ]
+    assert view.claims[3].gain == "n/a" and view.claims[3].plot.conditions[0].label != "nominal"
+    assert view.reliance[0].drop == "n/a" and len(view.reliance_plot) == 5
+    assert "n/a" in render_html(view)
+
+
+def test_the_full_document_renders_every_section(full: dict) -> None:
+    html = render_html(build_view(full))
+    for section in (
+        'id="verdicts"',
+        'id="perturbations"',
+        'id="agreement"',
+        'id="claim-1"',
+        'id="curves"',
+        'id="confusion"',
+        'id="reliance"',
+        'id="splits"',
+        'id="rules"',
+        'id="methods"',
+        'id="provenance"',
+    ):
+        assert section in html
+    # per claim: scores strip plot, forest plot, agreement table; plus curves and reliance
+    assert html.count('class="figure" role="img"') == 2 * 4 + 2
+    assert "http://" not in html.replace("http://www.w3.org/", "")
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert "<style>\n/* auditkit report" in html  # inlined, not escaped
+
+
+def test_methods_and_provenance_say_what_was_run(full: dict) -> None:
+    view = build_view(full)
+    assert "on the same 3 seeds (0, 1, 2)" in view.methods
+    assert "batch size: batch size 128, batch size 512" in view.methods
+    assert "Wilcoxon signed-rank (exact)" in view.methods
+    keys = dict(view.provenance)
+    for key in ("model file sha256", "data fingerprint", "rule pack sha256", "seeds", "wall time"):
+        assert keys[key]
+    assert keys["git commit"] == full["provenance"]["git commit"]
+    assert keys["torch version"] == full["provenance"]["torch version"]
+
+
+def test_figures_are_deterministic_and_carry_no_metadata(full: dict) -> None:
+    view = build_view(full)
+    claim = view.claims[1]
+    first = plots.draw_forest(claim.plot, prefix="a")
+    assert first == plots.draw_forest(claim.plot, prefix="a")
+    assert first.startswith("<svg ") and 'class="figure" role="img"' in first
+    assert "<title>Gain of gru over bag under perturbations</title>" in first
+    for volatile in ("<metadata", "<dc:date", "Matplotlib v", "<?xml", "<!DOCTYPE"):
+        assert volatile not in first
+    # every id is prefixed, so several figures can share one page
+    assert all(i.startswith("a-") for i in re.findall(r'\bid="([^"]+)"', first))
+    assert "batch size 512" in first  # text stays text (svg.fonttype none)
+
+
+def test_latex_escapes_what_latex_treats_specially() -> None:
+    assert latex_escape("50% of a_b & $x$ #1 {y} ~ ^ \\") == (
+        r"50\% of a\_b \& \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
+    assert latex_escape("±0.50, α, -1.20 [-2.00, +0.40]") == (
+        r"$\pm$0.50, $\alpha$, $-$1.20 [$-$2.00, +0.40]"
+    )
+    assert latex_escape("seed-to-seed 2026-01-01") == "seed-to-seed 2026-01-01"
+
+
+def test_latex_has_the_claims_table_and_the_methods(full: dict) -> None:
+    tex = render_latex(build_view(full))
+    assert r"\begin{tabular}{llrrrrrl}" in tex and r"\bottomrule" in tex
+    assert r"gru vs bag & cwa & 79.50 $\pm$ 0.50" in tex
+    assert r"\textsc{fragile}" in tex and r"\textsc{refuted}" in tex
+    assert r"\paragraph{Methods.} We retrained every variant" in tex
+    assert "The gain reverses at batch size 512 ($-$1.20 pts" in tex
+    assert tex.count("{") == tex.count("}")  # escaping kept the braces balanced
+
+
+def test_terminal_uses_named_styles_and_ends_with_the_summary(full: dict) -> None:
+    view = build_view(full)
+    buf = io.StringIO()
+    console = make_console(file=buf, width=100)
+    console.record = True
+    render_terminal(view, console)
+    lines = buf.getvalue().rstrip().splitlines()
+    assert "1 supported, 1 fragile, 1 inconclusive, 1 refuted in 3m12s" in lines[-1]
+    assert summary_style(view) == "summary.refuted"
+    for style in ("verdict.fragile", "outcome.fail", "summary.supported", "evidence"):
+        assert style in THEME.styles
+    text = buf.getvalue()
+    assert "AK401 batch-size-sensitivity" in text and "FAIL" in text
+    assert "· The gain reverses at batch size 512" in text
+    assert "batch sizes: 32, 128, 512" in text  # rule evidence
+
+
+def test_terminal_table_keeps_numbers_whole_at_80_columns(full: dict) -> None:
+    buf = io.StringIO()
+    render_terminal(build_view(full), make_console(file=buf, width=80))
+    text = buf.getvalue()
+    assert "+5.00 [-1.21, +11.21]" in text
+    assert "INCONCLUSIVE" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
