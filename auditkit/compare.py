@@ -20,8 +20,7 @@ from auditkit.audit import (
     prepare_out_dir,
     write_atomic,
 )
-from auditkit.errors import DataError, ExitCode, UsageError
-from auditkit.experiment.contract import did_you_mean
+from auditkit.errors import DataError, ExitCode, UsageError, did_you_mean
 from auditkit.report.document import RuleRow, build_document
 from auditkit.types import Claim, ConditionEvidence, Verdict
 from auditkit.verdict import (

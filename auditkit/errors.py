@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from enum import IntEnum
 
 DOCS_URL = "https://auditkit.readthedocs.io/en/latest/messages.html"
+
+
+def did_you_mean(value: str, options: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest option, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(value), sorted(options), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 class ExitCode(IntEnum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from typing import Any
 import yaml
 
 from auditkit.checks import checks
-from auditkit.errors import RulePackError
+from auditkit.errors import RulePackError, did_you_mean
 
 SCHEMA = 1
 RULE_ID = re.compile(r"^AK[1-5]\d\d$")
@@ -111,8 +110,7 @@ def _fail(path: str, line: int, message: str, slug: str) -> RulePackError:
 def _unknown_key(
     path: str, key_node: yaml.Node, key: str, allowed: set[str], where: str
 ) -> RulePackError:
-    hint = difflib.get_close_matches(key, sorted(allowed), n=1)
-    mean = f" Did you mean {hint[0]!r}?" if hint else ""
+    mean = did_you_mean(key, sorted(allowed))
     return _fail(
         path,
         _line(key_node),
@@ -135,8 +133,7 @@ def _build_params(path: str, line: int, rule_label: str, cls: type, raw: Any) ->
     names = {f.name for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in names:
-            hint = difflib.get_close_matches(str(key), sorted(names), n=1)
-            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            mean = did_you_mean(str(key), sorted(names))
             known = ", ".join(sorted(names)) or "none"
             raise _fail(
                 path,
@@ -170,10 +167,7 @@ def _inherited(
             raise _fail(shown, only_line, "only must be a list of rule ids or names", "pack-shape")
         for key in only:
             if base.find(key) is None:
-                hint = difflib.get_close_matches(
-                    key, [r.id for r in rules] + [r.name for r in rules], n=1
-                )
-                mean = f" Did you mean {hint[0]!r}?" if hint else ""
+                mean = did_you_mean(key, [r.id for r in rules] + [r.name for r in rules])
                 raise _fail(
                     shown,
                     only_line,
@@ -231,8 +225,7 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
     else:
         path = Path(name_or_path)
         if not path.is_file():
-            hint = difflib.get_close_matches(text_name, list(packs), n=1)
-            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            mean = did_you_mean(text_name, list(packs))
             raise RulePackError(
                 f"--rules {text_name!r} is neither a shipped pack nor a file.{mean} Shipped "
                 f"packs: {', '.join(packs)}; or pass the path of your own YAML pack.",
@@ -282,8 +275,7 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
     allowed = {f.name for f in dataclasses.fields(Settings)}
     for key in settings_raw:
         if key not in allowed:
-            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            mean = did_you_mean(str(key), sorted(allowed))
             raise _fail(shown, settings_line, f"unknown setting {key!r}.{mean}", "bad-settings")
     try:
         settings = Settings(**settings_raw)
@@ -350,8 +342,7 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
             )
         check_name = raw["check"]
         if check_name not in registry:
-            hint = difflib.get_close_matches(check_name, sorted(registry), n=1)
-            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            mean = did_you_mean(check_name, sorted(registry))
             raise _fail(
                 shown,
                 _line(fields["check"][1]),
@@ -400,8 +391,7 @@ def select_rules(pack: RulePack, only: tuple[str, ...], skip: tuple[str, ...]) -
     known = [r.id for r in pack.rules] + [r.name for r in pack.rules]
     for key in (*only, *skip):
         if pack.find(key) is None:
-            hint = difflib.get_close_matches(key, known, n=1)
-            mean = f" Did you mean {hint[0]!r}?" if hint else ""
+            mean = did_you_mean(key, known)
             raise RulePackError(
                 f"--only/--skip {key!r} names no rule of pack {pack.name!r}.{mean} Its rules: "
                 f"{', '.join(f'{r.id} ({r.name})' for r in pack.rules)}.",

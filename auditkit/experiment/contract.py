@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from auditkit.errors import ModelFileError
+from auditkit.errors import ModelFileError, did_you_mean
 from auditkit.metrics import METRICS
 from auditkit.types import Claim, DataInfo, Direction, TokenDataset, TrainConfig
 
@@ -26,12 +25,6 @@ class Variant:
     baseline: bool
     #: "file:line" where the builder is defined, for messages
     origin: str
-
-
-def did_you_mean(value: str, options: Sequence[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest option, or ``""`` when none is close."""
-    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _origin(fn: Callable[..., Any]) -> str:
