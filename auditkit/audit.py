@@ -24,7 +24,7 @@ from auditkit.checks import AssessContext, checks
 from auditkit.errors import ExitCode, UsageError
 from auditkit.execute.local import ContextSource, Finished, RunContext
 from auditkit.execute.select import make_executor
-from auditkit.execute.store import RunStore, result_to_dict
+from auditkit.execute.store import RunStore, result_to_dict, run_key
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
 from auditkit.plan import Plan, build_plan
@@ -376,6 +376,9 @@ def run_audit(
             run_timeout=options.run_timeout,
             deadline=None if options.budget is None else started + options.budget,
             budget_s=options.budget,
+            n_runs=sum(store.get(run_key(r, key_facts)) is None for r in plan.runs)
+            if store is not None
+            else len(plan.runs),
         )
         for i, finished in enumerate(executor.map(plan.runs, context), start=1):
             results[finished.result.spec] = finished.result

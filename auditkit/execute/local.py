@@ -81,7 +81,14 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def default_jobs(device: torch.device, *, n_params: int | None = None) -> int:
+#: below this many runs to train per core, worker start-up (importing torch and the
+#: model file, ~2 s each) costs more than the pool saves: train in this process
+POOL_MIN_RUNS_PER_CPU = 6
+
+
+def default_jobs(
+    device: torch.device, *, n_params: int | None = None, n_runs: int | None = None
+) -> int:
     """The default ``--jobs``: one worker per core, or several runs per GPU.
 
     Parameters
@@ -91,6 +98,9 @@ def default_jobs(device: torch.device, *, n_params: int | None = None) -> int:
     n_params
         Parameters of the baseline model, when known: a small model shares each GPU
         with ``RUNS_PER_GPU_SMALL - 1`` other runs, a large one has a GPU to itself.
+    n_runs
+        Runs left to train, when known: on the CPU, fewer than
+        ``POOL_MIN_RUNS_PER_CPU`` per core train in this process (0 workers).
 
     Returns
     -------
@@ -98,6 +108,8 @@ def default_jobs(device: torch.device, *, n_params: int | None = None) -> int:
     """
     cpus = available_cpus()
     if device.type != "cuda":
+        if n_runs is not None and n_runs < POOL_MIN_RUNS_PER_CPU * cpus:
+            return 0
         return cpus
     gpus = 1 if device.index is not None else max(torch.cuda.device_count(), 1)
     small = n_params is not None and n_params < SMALL_MODEL_PARAMS

@@ -54,6 +54,7 @@ def make_executor(
     deadline: float | None = None,
     budget_s: float | None = None,
     n_params: int | None = None,
+    n_runs: int | None = None,
 ) -> BaseExecutor:
     """Build the executor the user asked for.
 
@@ -75,6 +76,8 @@ def make_executor(
     run_timeout, deadline, budget_s
         ``--run-timeout`` in seconds; the ``--budget`` deadline (``time.monotonic()``)
         and its length in seconds.
+    n_runs
+        Runs left to train (sizes the default ``--jobs``: a few train in this process).
     n_params
         Parameters of the baseline model, if known (small models share GPUs).
 
@@ -126,5 +129,8 @@ def make_executor(
         from auditkit.execute.ray_executor import RayExecutor
 
         return RayExecutor(store, address=address, jobs=jobs or None, **common)  # type: ignore[arg-type]
-    workers = default_jobs(device, n_params=n_params) if jobs is None else jobs
+    workers = default_jobs(device, n_params=n_params, n_runs=n_runs) if jobs is None else jobs
+    if jobs is None and run_timeout is not None:
+        # only a worker process can be stopped when a run hangs
+        workers = max(workers, 1)
     return LocalExecutor(store, jobs=workers or None, **common)  # type: ignore[arg-type]

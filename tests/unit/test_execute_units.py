@@ -185,3 +185,22 @@ def test_store_from_the_first_release_gains_its_new_columns(tmp_path: Path) -> N
     spec = RunSpec(variant="gru", init_seed=0, order_seed=0)
     store.put("k", _result(spec), experiment="tiny", info={"worker": "local:1"})
     assert store.get("k") == _result(spec)
+
+
+def test_few_runs_train_in_this_process_by_default() -> None:
+    from auditkit.execute.local import POOL_MIN_RUNS_PER_CPU, available_cpus, default_jobs
+
+    cpu = torch.device("cpu")
+    few = POOL_MIN_RUNS_PER_CPU * available_cpus() - 1
+    assert default_jobs(cpu, n_runs=few) == 0
+    assert default_jobs(cpu, n_runs=few + 1) == available_cpus()
+    assert default_jobs(cpu) == available_cpus()
+
+
+def test_a_run_timeout_needs_a_worker_even_for_few_runs() -> None:
+    from auditkit.execute.select import make_executor
+
+    executor = make_executor(
+        "local", store=None, device=torch.device("cpu"), run_timeout=5.0, n_runs=1
+    )
+    assert executor.jobs == 1
