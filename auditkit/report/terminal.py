@@ -105,6 +105,10 @@ def verdict_table(view: ReportView) -> Table:
     return table
 
 
+#: evidence lines shown under a rule that warns or fails
+EVIDENCE_LINES = 4
+
+
 def _rules(view: ReportView) -> Table:
     grid = Table.grid(padding=(0, 1), pad_edge=True)
     grid.add_column(no_wrap=True)
@@ -116,8 +120,15 @@ def _rules(view: ReportView) -> Table:
             Text(rule.outcome.upper(), style=f"outcome.{rule.outcome}"),
             rule.reason,
         )
-        for key, value in rule.evidence:
+        # The terminal is for triage: evidence only where a rule found something, and
+        # only its first lines; the HTML report has all of it.
+        if rule.outcome in ("pass", "skipped"):
+            continue
+        for key, value in rule.evidence[:EVIDENCE_LINES]:
             grid.add_row("", "", Text(f"{key}: {value}", style="evidence"))
+        if len(rule.evidence) > EVIDENCE_LINES:
+            more = len(rule.evidence) - EVIDENCE_LINES
+            grid.add_row("", "", Text(f"(+{more} more in report.html)", style="evidence"))
     return grid
 
 
