@@ -24,6 +24,10 @@ from auditkit.types import RunResult, RunSpec
 MAX_SEED_BATCH = 16
 #: on CPU, a batch this large already keeps the cores busy, so stacking seeds gains little
 CPU_BATCH_LIMIT = 128
+#: on CPU, fewer stacked seeds than this train no faster than one after another
+#: (benchmarks/bench_execute.py, 2 cores, the example's GRU: K=2 0.7x, K=3 1.0x, K=5 1.3x,
+#: K=8 1.6-1.8x)
+CPU_MIN_STACK = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +175,8 @@ def plan_jobs(
             continue
         seen.add(chunk)
         runs = tuple(r for r in chunk if r in todo)
-        reason = _no_stacking_reason(runs[0], context, batching)
+        # the planned group's size decides, so a resumed audit groups as the first did
+        reason = _no_stacking_reason(runs[0], context, batching, len(chunk))
         if len(runs) == 1:
             jobs.append(Job(runs))
         elif reason:
@@ -181,7 +186,9 @@ def plan_jobs(
     return jobs
 
 
-def _no_stacking_reason(run: RunSpec, context: RunContext, batching: SeedBatching) -> str:
+def _no_stacking_reason(
+    run: RunSpec, context: RunContext, batching: SeedBatching, n_seeds: int
+) -> str:
     config = dataclasses.replace(context.spec.train, **dict(run.overrides))
     if (
         batching.mode == "auto"
@@ -192,6 +199,11 @@ def _no_stacking_reason(run: RunSpec, context: RunContext, batching: SeedBatchin
             f"batch_size={config.batch_size} already fills the CPU cores, so stacked seeds "
             f"would not train faster (auto stacks at batch_size <= {CPU_BATCH_LIMIT}; "
             "--seed-batch N forces it)"
+        )
+    if batching.mode == "auto" and context.device.type == "cpu" and n_seeds < CPU_MIN_STACK:
+        return (
+            f"{n_seeds} seeds per group train no faster stacked on the CPU (auto stacks "
+            f"{CPU_MIN_STACK} or more; --seed-batch N forces it)"
         )
     return ""
 

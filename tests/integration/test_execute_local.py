@@ -33,7 +33,7 @@ def test_results_do_not_depend_on_jobs_or_seed_batching(
 ) -> None:
     model = write_model(TINY_MODEL)
     inline = _audit(model, "inline", jobs=0, seed_batch="off")
-    pool = _audit(model, "pool", jobs=2, seed_batch="auto")
+    pool = _audit(model, "pool", jobs=2, seed_batch="3")
     one = _audit(model, "one", jobs=1, seed_batch="2")
     assert inline["provenance"]["executor"] == "local, in this process"
     assert pool["provenance"]["executor"] == "local, 2 worker processes x 1 torch thread"
