@@ -31,9 +31,14 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
-from auditkit.perturb import perturb_split
-from auditkit.train.encode import EncodedData, EncodedSplit, encode_split
-from auditkit.train.loop import EVAL_BATCH, TrainingError, TrainOutcome, _logits
+from auditkit.train.encode import EncodedData, EncodedSplit
+from auditkit.train.loop import (
+    EVAL_BATCH,
+    TrainingError,
+    TrainOutcome,
+    _logits,
+    _perturbed_test,
+)
 from auditkit.types import EpochRecord, TokenSplit, TrainConfig
 
 #: stated agreement with separate runs: absolute difference of metrics, losses and curves
@@ -272,7 +277,7 @@ def train_seeds_batched(
                 labels=tuple(int(y) for y in test.labels.tolist()),
             )
             for name in evaluations:
-                shifted = encode_split(data, perturb_split(raw_test, name))
+                shifted = _perturbed_test(data, name, raw_test)
                 perturbed[name] = _evaluate_all(
                     evaluate,
                     best_params,
