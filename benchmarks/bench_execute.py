@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/bench_execute.py [--quick]
 Every figure is the median of REPEATS (>= 3) runs, measured side by side in this one
 process, after a warm-up. Sections:
 
-(a) the example's seed runs (examples/spr/model.py, quick pack, 3 seeds: 6 runs) through
+(a) the example's seed runs (examples/spr/model.py, quick pack, 3 seeds per variant) through
     ``run_audit`` (default --jobs and --seed-batch) against a plain sequential Python loop
     over the same seeds in one process with torch's default threads;
 (b) seed batching: K = 1, 4, 8, 16 seeds of the example's GRU at batch size 32 (small
@@ -72,7 +72,8 @@ def audit(workdir: Path, **options: Any) -> dict[str, Any]:
 
 
 def section_a(workdir: Path) -> None:
-    print("(a) the example's 6 seed runs: auditkit against a plain sequential loop")
+    n_runs = 3 * len(load_experiment(EXAMPLE).variants)
+    print(f"(a) the example's {n_runs} seed runs: auditkit against a plain sequential loop")
 
     def plain() -> None:
         spec = load_experiment(EXAMPLE)
