@@ -30,7 +30,7 @@ from auditkit.metrics import confusion_matrix
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
-from auditkit.train.encode import encode
+from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import resolve_device
 from auditkit.types import Finding, RunResult, RunSpec, Verdict
 from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
@@ -172,6 +172,19 @@ def _evidence(
             )
         )
     return out
+
+
+def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:
+    """Parameters of the baseline model, so that small models can share a GPU.
+
+    The builder runs once more, on the CPU; if it raises, the run that builds it will
+    record the error, and the GPU gets one run at a time.
+    """
+    try:
+        model = spec.variants[spec.baseline].builder(data.info)
+        return int(sum(p.numel() for p in model.parameters()))
+    except Exception:  # user code: its own runs report the failure
+        return None
 
 
 def _assess(
@@ -376,6 +389,7 @@ def run_audit(
             run_timeout=options.run_timeout,
             deadline=None if options.budget is None else started + options.budget,
             budget_s=options.budget,
+            n_params=_baseline_size(spec, data) if device.type == "cuda" else None,
             n_runs=sum(store.get(run_key(r, key_facts)) is None for r in plan.runs)
             if store is not None
             else len(plan.runs),

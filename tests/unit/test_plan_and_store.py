@@ -72,3 +72,21 @@ def test_run_key_changes_with_every_input() -> None:
         RunSpec(variant="gru", init_seed=1, order_seed=1, overrides=(("batch_size", 8),)),
         {"model_sha256": "abc"},
     )
+
+
+def test_baseline_size_counts_parameters_and_survives_a_broken_builder(
+    write_model: Callable[[str], Path],
+) -> None:
+    from auditkit.audit import _baseline_size
+    from auditkit.train.encode import encode
+
+    spec = load_experiment(write_model(TINY_MODEL))
+    data = encode(spec.data)
+    # Bag: embedding vocab x 16 + linear 16 x n_classes + bias
+    expected = data.info.vocab_size * 16 + 16 * data.info.n_classes + data.info.n_classes
+    assert _baseline_size(spec, data) == expected
+    broken = write_model(
+        TINY_MODEL.replace("    return Bag(info)", "    raise RuntimeError('no')"), "b.py"
+    )
+    spec = load_experiment(broken)
+    assert _baseline_size(spec, encode(spec.data)) is None
