@@ -27,6 +27,11 @@ from auditkit.report.view import build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
 from auditkit.verdict import Thresholds
 
+INTERRUPTED_MESSAGE = (
+    "Interrupted. Every finished run is in .auditkit/store.sqlite; run the same command "
+    "again to resume where it stopped."
+)
+
 
 def _print_error(text: str) -> None:
     """Print ``text`` to stderr as is: no markup, highlighting or hard wrapping.
@@ -438,8 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
-    except click.exceptions.Abort:
-        _print_error("Interrupted.")
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns Ctrl-C into Abort; either way every finished run is in the store
+        _print_error(INTERRUPTED_MESSAGE)
         return int(ExitCode.INTERRUPTED)
     except click.UsageError as exc:
         # click's own usage errors (unknown option, bad type) exit 4, as pytest's do.
@@ -452,12 +458,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditkitError as exc:
         _print_error(f"error: {exc}")
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        _print_error(
-            "Interrupted. Every finished run is in .auditkit/store.sqlite; run the same "
-            "command again to resume where it stopped."
-        )
-        return int(ExitCode.INTERRUPTED)
     except Exception:
         _print_error(
             "auditkit hit an internal error (a bug in auditkit, not in your files); please "

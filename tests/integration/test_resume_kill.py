@@ -119,3 +119,46 @@ def test_kill_9_then_resume_reuses_finished_runs_and_reaches_the_same_report(
     ]
     saved = json.loads((in_tmp / "resumed" / "audit.json").read_text())
     assert saved["claims"] == fresh["claims"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "2"])
+def test_ctrl_c_exits_2_keeps_finished_runs_and_says_how_to_resume(
+    write_model: Callable[[str], Path], in_tmp: Path, jobs: str
+) -> None:
+    model = write_model(SLOW)
+    store_path = in_tmp / ".auditkit" / "store.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = ["--rules", "quick", "--seeds", "4", "--jobs", jobs, "--seed-batch", "off", "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditkit", "check", str(model), *args, "--out", "stopped"],
+        cwd=in_tmp,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(store_path) < 2 and time.monotonic() < deadline:
+            assert proc.poll() is None, "the audit ended before Ctrl-C"
+            time.sleep(0.05)
+        # Ctrl-C in a terminal signals the whole foreground process group
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 2, err
+    assert "Interrupted. Every finished run is in .auditkit/store.sqlite" in err
+    assert "run the same command again to resume" in err
+    assert "Traceback" not in err
+    kept = _stored(store_path)
+    assert kept >= 2
+    # resuming reuses what was kept and finishes
+    done = run_audit(
+        AuditOptions(
+            model_file=str(model), rules="quick", seeds=4, jobs=0, seed_batch="off", out="resumed"
+        )
+    ).document
+    assert done["summary"]["runs"]["cached"] >= kept
