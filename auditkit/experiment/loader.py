@@ -70,7 +70,10 @@ def _exec_module(path: Path) -> ModuleType:
         ) from None
     except Exception as exc:
         where = _user_frame(exc, path) or str(path)
-        tb = "".join(traceback.format_exception(exc)).rstrip()
+        # Start the traceback at the user's file: the frame of this loader's exec() would
+        # read as if auditkit itself had crashed.
+        user_tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+        tb = "".join(traceback.format_exception(type(exc), exc, user_tb)).rstrip()
         raise ModelFileError(
             f"{where}: importing the model file raised {type(exc).__name__}: {exc}\n"
             "auditkit runs the whole file to find the experiment; fix the error (full "
