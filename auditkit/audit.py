@@ -29,6 +29,7 @@ from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
+from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import resolve_device
@@ -255,19 +256,6 @@ def _with_findings(
 def _exit_code(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
     bad = {Verdict.REFUTED, Verdict.FRAGILE} | ({Verdict.INCONCLUSIVE} if strict else set())
     return ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    A reader never sees a half-written file, and a crash leaves the old file in place.
-    """
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
 
 
 def prepare_out_dir(out: str | None, now: dt.datetime) -> Path:

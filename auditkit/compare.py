@@ -18,10 +18,10 @@ from auditkit.audit import (
     library_versions,
     point_last,
     prepare_out_dir,
-    write_atomic,
 )
 from auditkit.errors import DataError, ExitCode, UsageError, did_you_mean
 from auditkit.report.document import RuleRow, build_document
+from auditkit.report.outputs import write_atomic
 from auditkit.types import Claim, ConditionEvidence, Verdict
 from auditkit.verdict import (
     ClaimEvidence,
