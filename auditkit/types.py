@@ -55,6 +55,8 @@ class TokenDataset:
     factors: tuple[str, ...] = ("shape", "color")
     #: ground truth and statistics: generating rule, options, per-split statistics, source path
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: the memoised fingerprint; init=False so that ``dataclasses.replace`` starts afresh
+    _digest: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def kind(self) -> Literal["tokens"]:
@@ -82,13 +84,18 @@ class TokenDataset:
         Two datasets with the same fingerprint feed identical rows to training, so the
         fingerprint keys cached runs and shows up in the report's provenance.
         """
+        if self._digest:
+            # Hashing every row costs milliseconds per call, and the run keys, the
+            # report and the provenance check all ask; the rows are frozen.
+            return self._digest[0]
         digest = hashlib.sha256()
         for name in SPLITS:
             part = self.split(name)
             digest.update(name.encode())
             for row in zip(part.ids, part.sequences, part.labels, strict=True):
                 digest.update(json.dumps(row, ensure_ascii=False).encode())
-        return digest.hexdigest()
+        self._digest.append(digest.hexdigest())
+        return self._digest[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,9 +37,9 @@ from auditkit.train.loop import (
     TrainingError,
     TrainOutcome,
     _logits,
-    _perturbed_test,
+    perturbed_test,
 )
-from auditkit.types import EpochRecord, TokenSplit, TrainConfig
+from auditkit.types import EpochRecord, TrainConfig
 
 #: stated agreement with separate runs: absolute difference of metrics, losses and curves
 TOLERANCE = 1e-4
@@ -270,24 +270,17 @@ def train_seeds_batched(
             evaluate, best_params, best_buffers, test, n_classes, list(metrics), device
         )
         perturbed: dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]] = {}
-        if evaluations:
-            raw_test = TokenSplit(
-                ids=tuple(str(i) for i in range(len(test))),
-                sequences=test.sequences,
-                labels=tuple(int(y) for y in test.labels.tolist()),
+        for name in evaluations:
+            perturbed[name] = _evaluate_all(
+                evaluate,
+                best_params,
+                best_buffers,
+                perturbed_test(data, name),
+                n_classes,
+                list(metrics),
+                device,
+                weights_from=test.sequences,
             )
-            for name in evaluations:
-                shifted = _perturbed_test(data, name, raw_test)
-                perturbed[name] = _evaluate_all(
-                    evaluate,
-                    best_params,
-                    best_buffers,
-                    shifted,
-                    n_classes,
-                    list(metrics),
-                    device,
-                    weights_from=test.sequences,
-                )
     except (TrainingError, SeedBatchingError):
         raise
     except Exception as exc:

@@ -111,12 +111,19 @@ def _evaluate(
 _PERTURBED: dict[tuple[int, str], tuple[EncodedData, EncodedSplit]] = {}
 
 
-def _perturbed_test(data: EncodedData, name: str, raw_test: TokenSplit) -> EncodedSplit:
+def perturbed_test(data: EncodedData, name: str) -> EncodedSplit:
+    """``data``'s test split under the test-time perturbation ``name``, encoded once."""
     entry = _PERTURBED.get((id(data), name))
     if entry is None or entry[0] is not data:
         if len(_PERTURBED) > 32:  # an audit uses a handful; keep memory bounded
             _PERTURBED.clear()
-        entry = (data, encode_split(data, perturb_split(raw_test, name)))
+        test = data.splits["test"]
+        raw = TokenSplit(
+            ids=tuple(str(i) for i in range(len(test))),
+            sequences=test.sequences,
+            labels=tuple(int(y) for y in test.labels.tolist()),
+        )
+        entry = (data, encode_split(data, perturb_split(raw, name)))
         _PERTURBED[(id(data), name)] = entry
     return entry[1]
 
@@ -228,19 +235,17 @@ def train_and_evaluate(
     _, test_values, predictions = _evaluate(model, test, n_classes, list(metrics), device)
     perturbed_metrics: dict[str, dict[str, float | None]] = {}
     perturbed_predictions: dict[str, tuple[int, ...]] = {}
-    if evaluations:
-        raw_test = TokenSplit(
-            ids=tuple(str(i) for i in range(len(test))),
-            sequences=test.sequences,
-            labels=tuple(int(y) for y in test.labels.tolist()),
+    for name in evaluations:
+        _, values, pred = _evaluate(
+            model,
+            perturbed_test(data, name),
+            n_classes,
+            list(metrics),
+            device,
+            weights_from=test.sequences,
         )
-        for name in evaluations:
-            shifted = _perturbed_test(data, name, raw_test)
-            _, values, pred = _evaluate(
-                model, shifted, n_classes, list(metrics), device, weights_from=test.sequences
-            )
-            perturbed_metrics[name] = values
-            perturbed_predictions[name] = tuple(int(p) for p in pred)
+        perturbed_metrics[name] = values
+        perturbed_predictions[name] = tuple(int(p) for p in pred)
     return TrainOutcome(
         perturbed_metrics=perturbed_metrics,
         perturbed_predictions=perturbed_predictions,
