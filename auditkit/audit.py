@@ -253,7 +253,8 @@ def _with_findings(
     return out
 
 
-def _exit_code(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
+def exit_code_for(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
+    """1 when a claim is refuted or fragile (or inconclusive, with ``strict``), else 0."""
     bad = {Verdict.REFUTED, Verdict.FRAGILE} | ({Verdict.INCONCLUSIVE} if strict else set())
     return ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
 
@@ -443,7 +444,7 @@ def run_audit(
             )
         )
     exit_code = (
-        ExitCode.NO_RULES_SELECTED if not pack.rules else _exit_code(decisions, options.strict)
+        ExitCode.NO_RULES_SELECTED if not pack.rules else exit_code_for(decisions, options.strict)
     )
     runs = []
     for result in results.values():

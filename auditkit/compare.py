@@ -15,14 +15,15 @@ from pathlib import Path
 
 from auditkit.audit import (
     AuditOutcome,
+    exit_code_for,
     library_versions,
     point_last,
     prepare_out_dir,
 )
-from auditkit.errors import DataError, ExitCode, UsageError, did_you_mean
+from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
-from auditkit.types import Claim, ConditionEvidence, Verdict
+from auditkit.types import Claim, ConditionEvidence
 from auditkit.verdict import (
     ClaimEvidence,
     Thresholds,
@@ -302,8 +303,7 @@ def run_compare(
                 )
             )
     decisions = decide_all(evidence, th)
-    bad = {Verdict.REFUTED, Verdict.FRAGILE} | ({Verdict.INCONCLUSIVE} if strict else set())
-    exit_code = ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
+    exit_code = exit_code_for(decisions, strict)
     versions = library_versions()
     outcome, reason = seed_rule_outcome(decisions)
     document = build_document(
