@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from auditkit.errors import AuditkitError
-from auditkit.stats import paired_t_test
+from auditkit.stats import GainClass, classify_gain, paired_t_test
 from auditkit.types import (
     Claim,
     ConditionEvidence,
@@ -150,6 +150,10 @@ class AssessContext:
             family=family,
             gains=self.gains(claim, condition, evaluation),
         )
+
+    def classify(self, gains: Sequence[float]) -> GainClass:
+        """Where ``gains`` (shape (n,)) lie against 0 and the ROPE, at the pack's settings."""
+        return classify_gain(gains, alpha=self.alpha, rope=self.rope, confidence=self.confidence)
 
     def drop(self, variant: str, metric: str, evaluation: str) -> tuple[float, ...]:
         """Per-seed drop of ``metric`` when ``evaluation`` perturbs the test inputs."""

@@ -9,7 +9,7 @@ from statistics import median
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, nominal_runs, pts, register
-from auditkit.stats import GainClass, classify_gain
+from auditkit.stats import GainClass
 from auditkit.types import (
     Claim,
     ConditionEvidence,
@@ -330,9 +330,7 @@ class BatchSizeSweep(CheckBase):
                         gains=gains,
                     )
                 )
-                found = classify_gain(
-                    gains, alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence
-                )
+                found = ctx.classify(gains)
                 statuses[size] = found
                 estimable += found.mean is not None
                 lr = scaled_lr(ctx.train.lr, nominal, size, params.lr_scaling)
@@ -634,8 +632,8 @@ class TrainingLength(CheckBase):
                     at_best.append(v.dev_metric_best - b.dev_metric_best)
                 if b.dev_metric_last is not None and v.dev_metric_last is not None:
                     at_last.append(v.dev_metric_last - b.dev_metric_last)
-            best = classify_gain(at_best, alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence)
-            last = classify_gain(at_last, alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence)
+            best = ctx.classify(at_best)
+            last = ctx.classify(at_last)
             if best.mean is None and last.mean is None:
                 continue
             evidence[f"{claim.label}: dev {metric} gain"] = (

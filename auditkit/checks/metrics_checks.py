@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditkit.checks import AssessContext, CheckBase, interval, pts, register
-from auditkit.stats import classify_gain
 from auditkit.types import Finding
 
 #: metrics that describe the same predictions and should move together
@@ -103,18 +102,11 @@ class MetricConsistency(CheckBase):
         evidence: dict[str, str] = {}
         reversals = []
         for claim in ctx.claims:
-            own = classify_gain(
-                ctx.gains(claim), alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence
-            )
+            own = ctx.classify(ctx.gains(claim))
             for metric in ctx.metrics:
                 if metric == claim.metric or metric not in SIBLINGS:
                     continue
-                other = classify_gain(
-                    ctx.gains(claim, metric=metric),
-                    alpha=ctx.alpha,
-                    rope=ctx.rope,
-                    confidence=ctx.confidence,
-                )
+                other = ctx.classify(ctx.gains(claim, metric=metric))
                 if other.mean is None or other.low is None or other.high is None:
                     continue
                 evidence[f"{claim.label}, gain on {metric}"] = (
@@ -225,9 +217,7 @@ class Ablation(CheckBase):
         evidence: dict[str, str] = {}
         unneeded, unclear = [], []
         for claim in ablations:
-            found = classify_gain(
-                ctx.gains(claim), alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence
-            )
+            found = ctx.classify(ctx.gains(claim))
             if found.mean is None or found.low is None or found.high is None:
                 unclear.append(f"removing {claim.baseline}'s component: too few seeds")
                 continue

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
-from auditkit.stats import classify_gain
 from auditkit.types import Claim, ConditionEvidence, Finding, RunSpec
 
 
@@ -98,9 +97,7 @@ class SeedSources(CheckBase):
                     evidence[f"{claim.label}, {label}"] = f"{pts(mean)} [{pts(low)}, {pts(high)}]"
             conditions[index] = tuple(rows)
             for row in rows:
-                status = classify_gain(
-                    row.gains, alpha=ctx.alpha, rope=ctx.rope, confidence=ctx.confidence
-                )
+                status = ctx.classify(row.gains)
                 if status.status in ("reversed", "vanished") and status.mean is not None:
                     verb = "reverses" if status.status == "reversed" else "vanishes"
                     broken.append(
