@@ -7,7 +7,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
 
 SplitName = Literal["train", "dev", "test"]
 SPLITS: tuple[SplitName, ...] = ("train", "dev", "test")
@@ -98,6 +101,175 @@ class TokenDataset:
         return self._digest[0]
 
 
+DataKind: TypeAlias = Literal["tokens", "images", "features"]
+#: every data kind; a check or perturbation declares which of them it supports
+DATA_KINDS: tuple[DataKind, ...] = ("tokens", "images", "features")
+
+
+def _frozen_array(value: Any, dtype: Any, name: str) -> NDArray[Any]:
+    # A copy the caller cannot write through, so the frozen dataset's rows, and with
+    # them its fingerprint, never change under the audit.
+    array = np.array(value, dtype=dtype, copy=True, order="C")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ArraySplit:
+    """One split of an array dataset: inputs, integer labels and row identifiers.
+
+    ``inputs`` has shape (n_rows, C, H, W) for images and (n_rows, n_features) for
+    feature arrays; ``labels`` has shape (n_rows,). Both are stored as read-only copies
+    (float32 and int64). Equality is identity: arrays have no single truth value.
+    """
+
+    inputs: NDArray[np.float32]
+    labels: NDArray[np.int64]
+    #: row identifiers; ``("0", "1", ...)`` when not given
+    ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        inputs = _frozen_array(self.inputs, np.float32, "inputs")
+        labels = _frozen_array(self.labels, np.int64, "labels")
+        if labels.ndim != 1:
+            raise ValueError(f"labels must have shape (n_rows,); got {labels.shape}")
+        if inputs.ndim < 2 or inputs.shape[0] != labels.shape[0]:
+            raise ValueError(
+                f"inputs must have shape (n_rows, ...) with n_rows = {labels.shape[0]} labels; "
+                f"got {inputs.shape}"
+            )
+        if labels.size and labels.min() < 0:
+            raise ValueError(f"labels must be integers >= 0; found {int(labels.min())}")
+        if not np.all(np.isfinite(inputs)):
+            bad = int(np.argwhere(~np.isfinite(inputs.reshape(len(inputs), -1)))[0][0])
+            raise ValueError(f"inputs must be finite; row {bad} holds NaN or inf")
+        ids = tuple(str(i) for i in self.ids) if self.ids else tuple(map(str, range(len(labels))))
+        if len(ids) != len(labels):
+            raise ValueError(f"ids has {len(ids)} entries for {len(labels)} rows")
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "ids", ids)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ArrayDataset:
+    """What image and feature datasets share: three ``ArraySplit``s and metadata.
+
+    Use ``ImageDataset`` or ``FeatureDataset``; this base class only holds the fields.
+    """
+
+    name: str
+    train: ArraySplit
+    dev: ArraySplit
+    test: ArraySplit
+    #: ground truth and statistics, e.g. the generator's rule and planted shortcuts
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    _digest: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def kind(self) -> DataKind:
+        """The data kind: ``"images"`` or ``"features"``."""
+        raise NotImplementedError
+
+    def _check_shape(self, ndim: int, what: str) -> None:
+        shapes = {name: self.split(name).inputs.shape[1:] for name in SPLITS}
+        for name, shape in shapes.items():
+            if len(shape) + 1 != ndim:
+                raise ValueError(
+                    f"{type(self).__name__}({self.name!r}): the {name} inputs have shape "
+                    f"{self.split(name).inputs.shape}; {what}"
+                )
+        if len(set(shapes.values())) != 1:
+            raise ValueError(
+                f"{type(self).__name__}({self.name!r}): the splits' inputs differ in shape "
+                f"({', '.join(f'{k} {v}' for k, v in shapes.items())}); every row must have "
+                "the same shape"
+            )
+
+    def split(self, name: SplitName) -> ArraySplit:
+        """Return the split called ``name`` (``"train"``, ``"dev"`` or ``"test"``)."""
+        if name == "train":
+            return self.train
+        if name == "dev":
+            return self.dev
+        if name == "test":
+            return self.test
+        raise ValueError(f"split={name!r} is not one of {SPLITS}")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one row's input: (C, H, W) for images, (n_features,) for features."""
+        return tuple(int(n) for n in self.train.inputs.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: one more than the largest label in any split."""
+        return 1 + max(
+            (int(s.labels.max()) for s in (self.train, self.dev, self.test) if len(s)),
+            default=0,
+        )
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every split's ids, input bytes (float32, C order) and labels, as hex."""
+        if self._digest:
+            return self._digest[0]
+        digest = hashlib.sha256(self.kind.encode())
+        for name in SPLITS:
+            part = self.split(name)
+            digest.update(name.encode())
+            digest.update(json.dumps(part.ids).encode())
+            digest.update(str(part.inputs.shape).encode())
+            digest.update(part.inputs.tobytes())
+            digest.update(part.labels.tobytes())
+        self._digest.append(digest.hexdigest())
+        return self._digest[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ImageDataset(ArrayDataset):
+    """Images with train, dev and test splits; inputs of shape (n_rows, C, H, W).
+
+    Pixel values are floats, conventionally in [0, 1]; ``C`` is 3 for RGB images (the
+    colour perturbations need three channels) and 1 for grayscale.
+    """
+
+    def __post_init__(self) -> None:
+        self._check_shape(4, "images must have shape (n_rows, channels, height, width)")
+
+    @property
+    def kind(self) -> Literal["images"]:
+        """The data kind."""
+        return "images"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FeatureDataset(ArrayDataset):
+    """Plain numeric features with train, dev and test splits; inputs (n_rows, n_features)."""
+
+    #: a name per feature column, shape (n_features,); empty when unknown
+    feature_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self._check_shape(2, "feature arrays must have shape (n_rows, n_features)")
+        if self.feature_names and len(self.feature_names) != self.input_shape[0]:
+            raise ValueError(
+                f"FeatureDataset({self.name!r}): {len(self.feature_names)} feature names for "
+                f"{self.input_shape[0]} feature columns"
+            )
+
+    @property
+    def kind(self) -> Literal["features"]:
+        """The data kind."""
+        return "features"
+
+
+#: any dataset an experiment can declare
+Dataset: TypeAlias = TokenDataset | ImageDataset | FeatureDataset
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataInfo:
     """What a variant builder needs to know to size its model.
@@ -106,16 +278,24 @@ class DataInfo:
     likewise use 0 for padding and 1 for "absent or unseen" (a token with no colour).
     """
 
-    kind: Literal["tokens"]
+    kind: DataKind
     #: number of classes
     n_classes: int
-    #: size of the token vocabulary, padding and unknown included
-    vocab_size: int
-    #: longest sequence in any split, in tokens
-    max_len: int
+    #: size of the token vocabulary, padding and unknown included (tokens only, else 0)
+    vocab_size: int = 0
+    #: longest sequence in any split, in tokens (tokens only, else 0)
+    max_len: int = 0
     #: vocabulary size per factor, padding and "absent" included, e.g. ``{"shape": 6, "color": 6}``
-    factor_sizes: Mapping[str, int]
+    factor_sizes: Mapping[str, int] = field(default_factory=dict)
     pad_id: int = 0
+    #: shape of one example's input: (C, H, W) for images, (n_features,) for features,
+    #: (max_len,) for tokens
+    input_shape: tuple[int, ...] = ()
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features of a flat example: n_features, or C·H·W for images."""
+        return int(np.prod(self.input_shape)) if self.input_shape else 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +344,45 @@ class TrainConfig:
             "weight_decay": self.weight_decay,
             "select_metric": self.select_metric,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossValidation:
+    """A (repeated) k-fold cross-validated design, for ``Experiment(design=...)``.
+
+    The train, dev and test rows are pooled; the run with data seed ``s`` tests on fold
+    ``s mod folds`` of the repetition ``s // folds`` (each repetition shuffles the pool
+    with its own seed, stratified by label), and splits the remaining rows into train
+    and dev, ``dev`` being the share of them held out for model selection.
+
+    Parameters
+    ----------
+    folds
+        Number of folds k, at least 2.
+    dev
+        Share of the non-test rows used as dev, in (0, 1).
+    """
+
+    folds: int = 5
+    dev: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.folds, int) or isinstance(self.folds, bool) or self.folds < 2:
+            raise ValueError(f"CrossValidation(folds={self.folds!r}): must be an integer >= 2")
+        if (
+            not isinstance(self.dev, int | float)
+            or isinstance(self.dev, bool)
+            or not (0 < self.dev < 1)
+        ):
+            raise ValueError(f"CrossValidation(dev={self.dev!r}): must be a share in (0, 1)")
+
+    def fold_of(self, data_seed: int) -> tuple[int, int]:
+        """(repetition, fold) that the run with data seed ``data_seed`` tests on."""
+        return data_seed // self.folds, data_seed % self.folds
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain JSON-ready dict."""
+        return {"kind": "cross-validation", "folds": self.folds, "dev": self.dev}
 
 
 class Direction(StrEnum):

@@ -136,8 +136,17 @@ def _missing_message(root: Path, paths: dict[SplitName, Path], missing: list[str
     )
 
 
-def _read_split(path: Path, split: SplitName) -> _LoadedFile:
-    """Parse one split file; every problem becomes a DataError starting with ``path:line``."""
+def open_csv(path: Path, why_utf8: str) -> tuple[Any, str]:
+    """A ``csv.reader`` over a UTF-8 file, and the SHA-256 of its bytes.
+
+    A byte-order mark is dropped and any line ending accepted. ``why_utf8`` is the
+    sentence that tells the user, in a decoding error, why auditkit will not guess.
+
+    Raises
+    ------
+    DataError
+        ``path:line: not valid UTF-8 ...`` naming the byte and its offset.
+    """
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -146,15 +155,23 @@ def _read_split(path: Path, split: SplitName) -> _LoadedFile:
         line = data.count(b"\n", 0, exc.start) + 1
         raise DataError(
             f"{path}:{line}: not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
-            f"{exc.start} ({exc.reason}). SPR_BENCH files are UTF-8, since the shape glyphs "
-            "▲ ■ ● ◆ are not ASCII, and guessing another encoding would corrupt them. "
-            "Re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).",
+            f"{exc.start} ({exc.reason}). {why_utf8} Re-save the file as UTF-8 (e.g. iconv "
+            "-f latin1 -t utf-8).",
             slug="csv-encoding",
         ) from None
     # tools such as Excel write a byte-order mark; it is not part of the first column name
     text = text.removeprefix("\ufeff")
     # newline="" lets the csv module see CRLF and LF itself, so fields keep no "\r"
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return csv.reader(io.StringIO(text, newline=""), strict=True), sha256
+
+
+def _read_split(path: Path, split: SplitName) -> _LoadedFile:
+    """Parse one split file; every problem becomes a DataError starting with ``path:line``."""
+    reader, sha256 = open_csv(
+        path,
+        "SPR_BENCH files are UTF-8, since the shape glyphs ▲ ■ ● ◆ are not ASCII, and "
+        "guessing another encoding would corrupt them.",
+    )
     try:
         return _parse_rows(path, split, reader, sha256)
     except csv.Error as exc:
