@@ -16,15 +16,32 @@ from auditkit import datasets
 from auditkit.errors import AuditkitError, ExitCode
 from auditkit.experiment import Experiment, load_experiment
 from auditkit.metrics import METRICS, compute_metrics
-from auditkit.types import Claim, DataInfo, TokenDataset, TokenSplit, TrainConfig, Verdict
+from auditkit.train.sklearn import BagOfTokens
+from auditkit.types import (
+    ArraySplit,
+    Claim,
+    CrossValidation,
+    DataInfo,
+    FeatureDataset,
+    ImageDataset,
+    TokenDataset,
+    TokenSplit,
+    TrainConfig,
+    Verdict,
+)
 
 __all__ = [
     "METRICS",
+    "ArraySplit",
     "AuditkitError",
+    "BagOfTokens",
     "Claim",
+    "CrossValidation",
     "DataInfo",
     "ExitCode",
     "Experiment",
+    "FeatureDataset",
+    "ImageDataset",
     "TokenDataset",
     "TokenSplit",
     "TrainConfig",

@@ -27,12 +27,14 @@ from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict, run_key
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
+from auditkit.perturb import cv_fold
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import resolve_device
+from auditkit.train.sklearn import framework_of
 from auditkit.types import Finding, RunResult, RunSpec, Verdict
 from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
 
@@ -139,10 +141,19 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def _resampled(spec: ExperimentSpec) -> tuple[int, int] | None:
+    """(n_train, n_test) of one fold in a cross-validated design, else None."""
+    if spec.design is None:
+        return None
+    fold = cv_fold(spec.data, spec.design, 0)
+    return len(fold.train), len(fold.test)
+
+
 def _evidence(
     spec: ExperimentSpec, plan: Plan, results: Mapping[Any, RunResult]
 ) -> list[ClaimEvidence]:
     """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
+    resampled = _resampled(spec)
     by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
     out = []
     for claim in spec.claims:
@@ -170,9 +181,26 @@ def _evidence(
                 seeds_planned=len(plan.seeds),
                 failed_runs=failed,
                 undefined_runs=undefined,
+                resampled=resampled,
             )
         )
     return out
+
+
+def _test_labels(spec: ExperimentSpec) -> Callable[[int], Sequence[int]]:
+    """Test labels of the runs with a given data seed: one test split, or the seed's fold."""
+    if spec.design is None:
+        labels = [int(y) for y in spec.data.test.labels]
+        return lambda seed: labels
+    design = spec.design
+    folds: dict[int, list[int]] = {}
+
+    def of(seed: int) -> Sequence[int]:
+        if seed not in folds:
+            folds[seed] = [int(y) for y in cv_fold(spec.data, design, seed).test.labels]
+        return folds[seed]
+
+    return of
 
 
 def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:
@@ -195,6 +223,7 @@ def _assess(
     results: Mapping[RunSpec, RunResult],
     *,
     n_seeds: int,
+    frameworks: Mapping[str, str | None],
 ) -> dict[str, Finding | None]:
     """Each rule's finding, by rule id; a check that raises becomes an ``error`` finding."""
     registry = checks()
@@ -213,6 +242,8 @@ def _assess(
             (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in results.items()
         },
         expect_data=spec.expect_data,
+        design=spec.design,
+        frameworks=frameworks,
     )
     out: dict[str, Finding | None] = {}
     for rule_plan in plan.rules:
@@ -337,13 +368,29 @@ def run_audit(
     spec = load_experiment(options.model_file, name=options.experiment)
     out_dir = prepare_out_dir(options.out, now)
     n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
+    design_note = ""
+    if spec.design is not None and n_seeds % spec.design.folds:
+        # a cross-validation tests every fold: round the seeds up to whole repetitions
+        folds = spec.design.folds
+        rounded = folds * -(-n_seeds // folds)
+        design_note = (
+            f"{folds}-fold cross-validation: {rounded} seeds, {n_seeds} rounded up to whole "
+            "repetitions so that every fold is tested"
+        )
+        n_seeds = rounded
+    elif spec.design is not None:
+        design_note = (
+            f"{spec.design.folds}-fold cross-validation, {n_seeds // spec.design.folds} "
+            f"repetition(s): {n_seeds} seeds"
+        )
     seeds = list(range(n_seeds))
-    plan = build_plan(spec, pack, seeds)
+    data = encode(spec.data)
+    frameworks = {name: framework_of(v.builder, data.info) for name, v in spec.variants.items()}
+    plan = build_plan(spec, pack, seeds, frameworks)
     if on_plan is not None:
         on_plan(plan)
 
     model_sha = file_digest(options.model_file)
-    data = encode(spec.data)
     versions = library_versions()
     key_facts: dict[str, object] = {
         "model_sha256": model_sha,
@@ -351,6 +398,7 @@ def run_audit(
         "data": spec.data.fingerprint(),
         "train": spec.train.as_dict(),
         "metrics": list(spec.metrics),
+        "design": spec.design.as_dict() if spec.design is not None else None,
         "device": device.type,
         "versions": {k: versions[k] for k in ("auditkit", "torch", "numpy")},
     }
@@ -362,7 +410,14 @@ def run_audit(
         model_text=Path(options.model_file).read_text(encoding="utf-8"),
         key_facts=key_facts,
     )
-    context = RunContext(spec=spec, data=data, device=device, key_facts=key_facts, source=source)
+    context = RunContext(
+        spec=spec,
+        data=data,
+        device=device,
+        key_facts=key_facts,
+        source=source,
+        frameworks=frameworks,
+    )
     store = RunStore(STATE_DIR / "store.sqlite") if options.cache else None
     results: dict[Any, RunResult] = {}
     cached = undone = 0
@@ -398,6 +453,8 @@ def run_audit(
     # Runs finish in any order with several workers; the report lists them in plan order.
     results = {run: results[run] for run in plan.runs if run in results}
     execution: dict[str, str] = {"executor": executor.describe()}
+    if design_note:
+        execution["design"] = design_note
     if batched:
         execution["seed batching"] = "; ".join(f"{n} run(s): {how}" for how, n in batched.items())
     if options.run_timeout is not None:
@@ -412,7 +469,7 @@ def run_audit(
     thresholds = Thresholds(
         alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
     )
-    findings = _assess(spec, plan, pack, results, n_seeds=len(seeds))
+    findings = _assess(spec, plan, pack, results, n_seeds=len(seeds), frameworks=frameworks)
     evidence = _with_findings(_evidence(spec, plan, results), plan, findings)
     decisions = decide_all(evidence, thresholds) if plan.runs else []
     rows = []
@@ -452,8 +509,8 @@ def run_audit(
         del raw["test_predictions"]
         runs.append(raw)
     model_path = Path(options.model_file)
-    labels = spec.data.test.labels
     n_classes = max(spec.data.n_classes, 2)
+    labels_of = _test_labels(spec)
     confusion: dict[str, dict[str, Any]] = {}
     for variant in spec.variants:
         nominal = [
@@ -463,7 +520,10 @@ def run_audit(
         ]
         if nominal:
             matrix = sum(
-                (confusion_matrix(labels, r.test_predictions, n_classes) for r in nominal),
+                (
+                    confusion_matrix(labels_of(r.spec.order_seed), r.test_predictions, n_classes)
+                    for r in nominal
+                ),
                 start=np.zeros((n_classes, n_classes), dtype=np.int64),
             )
             confusion[variant] = {
@@ -482,8 +542,12 @@ def run_audit(
                 "name": spec.data.name,
                 "kind": spec.data.kind,
                 "fingerprint": spec.data.fingerprint(),
-                "metadata": dict(spec.data.metadata),
+                # per-row ground truth (an image's shape and colour ids) stays out: the
+                # report shows facts about the data, not the data
+                "metadata": {k: v for k, v in spec.data.metadata.items() if k != "factors"},
             },
+            "design": spec.design.as_dict() if spec.design is not None else None,
+            "frameworks": {k: v or "unknown" for k, v in frameworks.items()},
             "metrics": list(spec.metrics),
             "train": spec.train.as_dict(),
             "variants": [

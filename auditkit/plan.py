@@ -34,7 +34,39 @@ class Plan:
     rules: tuple[RulePlan, ...]
 
 
-def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Plan:
+def _framework_skip(
+    registered_frameworks: frozenset[str],
+    rule: Rule,
+    spec: ExperimentSpec,
+    frameworks: Mapping[str, str | None],
+) -> str | None:
+    """Why the rule cannot apply to the claims' variants, or None when it can."""
+    arms = dict.fromkeys(arm for c in spec.claims for arm in (c.baseline, c.variant))
+    unfit = [a for a in arms if (frameworks.get(a) or "torch") not in registered_frameworks]
+    if not unfit:
+        return None
+    kinds = sorted({frameworks.get(a) or "torch" for a in unfit})
+    one = len(unfit) == 1
+    if kinds == ["sklearn"]:
+        what = (
+            "a scikit-learn estimator, which has" if one else "scikit-learn estimators, which have"
+        )
+    else:
+        models = f"{'/'.join(kinds)} model{'' if one else 's'}"
+        what = f"a {models}, which has" if one else f"{models}, which have"
+    return (
+        f"check {rule.check!r} applies to {', '.join(sorted(registered_frameworks))} models "
+        f"(it needs a batch size or training curves), and {', '.join(unfit)} "
+        f"{'is' if one else 'are'} {what} none"
+    )
+
+
+def build_plan(
+    spec: ExperimentSpec,
+    pack: RulePack,
+    seeds: Sequence[int],
+    frameworks: Mapping[str, str | None] | None = None,
+) -> Plan:
     """Expand claims x rules x seeds into run specs, removing duplicates.
 
     The nominal seed runs of the baseline serve every claim and every rule that reads
@@ -48,6 +80,10 @@ def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Pl
         The rule pack, already filtered by ``--only``/``--skip``.
     seeds
         Seeds per arm; every arm of every claim uses the same ones (paired design).
+    frameworks
+        Variant name -> ``"torch"`` or ``"sklearn"`` (what its builder returns; None
+        when unknown, taken as torch). Rules whose check does not apply to a claim's
+        framework are skipped with the reason.
 
     Returns
     -------
@@ -61,6 +97,7 @@ def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Pl
         seeds=tuple(seeds),
         train=spec.train,
         metrics=spec.metrics,
+        design=spec.design,
     )
     unique: dict[RunSpec, None] = {}
     evaluations: set[str] = set()
@@ -76,6 +113,10 @@ def build_plan(spec: ExperimentSpec, pack: RulePack, seeds: Sequence[int]) -> Pl
                     f"data, and this experiment's data is {spec.data.kind}",
                 )
             )
+            continue
+        unfit = _framework_skip(registered.frameworks, rule, spec, frameworks or {})
+        if unfit is not None:
+            rule_plans.append(RulePlan(rule=rule, runs={}, skipped=unfit))
             continue
         per_claim: dict[int, tuple[RunSpec, ...]] = {}
         for index, claim in enumerate(spec.claims):

@@ -15,10 +15,10 @@ from auditkit.stats import (
     bootstrap_ci,
     can_reach_significance,
     classify_gain,
+    gain_t_test,
     holm,
     min_attainable_p_value,
     minimum_detectable_effect,
-    paired_t_test,
     probability_of_improvement,
     seeds_needed,
     sign_flip_test,
@@ -91,6 +91,9 @@ class ClaimEvidence:
     #: reasons why the evidence cannot be trusted (seed override, test leakage), each
     #: a sentence naming the rule that found it
     invalid: tuple[str, ...] = ()
+    #: (n_train, n_test) of one fold when the seeds are cross-validation folds: their
+    #: training sets overlap, so every t-test is Nadeau–Bengio corrected
+    resampled: tuple[int, int] | None = None
 
     @property
     def gains(self) -> NDArray[np.float64]:
@@ -202,12 +205,17 @@ def agreement_matrix(
     gains = evidence.gains
     alpha = thresholds.alpha
     level = f"{round(100 * thresholds.confidence)}%"
+    resampled = evidence.resampled
     rows = [
         Opinion(
-            test="paired t-test (Holm)",
+            test="paired t-test (Holm)"
+            if resampled is None
+            else "corrected resampled t-test (Holm)",
             improvement=p_adjusted < alpha,
             value=_p(p_adjusted),
-            note="the test the verdict rests on",
+            note="the test the verdict rests on"
+            if resampled is None
+            else "the test the verdict rests on: Nadeau–Bengio, for overlapping CV folds",
         )
     ]
     n_nonzero = int(np.count_nonzero(gains))
@@ -264,7 +272,7 @@ def agreement_matrix(
             note=f"an improvement when ε_min < {ASO_THRESHOLD}; no dominance at 0.5 or more",
         )
     )
-    eq = paired_t_test(gains, confidence=1 - 2 * alpha, alternative="two-sided")
+    eq = gain_t_test(gains, confidence=1 - 2 * alpha, alternative="two-sided", resampled=resampled)
     equivalent = -thresholds.rope < eq.low and eq.high < thresholds.rope
     rows.append(
         Opinion(
@@ -313,6 +321,11 @@ def decide(
     SUPPORTED asks for both the one-sided test and the two-sided interval, so that a
     reader never sees "supported" beside an interval that contains 0.
 
+    In a cross-validated design (``evidence.resampled`` set) the seeds are folds whose
+    training sets overlap; every t-test and interval above, the conditions' included,
+    is then the Nadeau–Bengio corrected resampled t-test, and no seeds-needed figure is
+    given (the corrected variance does not shrink to 0 with more folds).
+
     Parameters
     ----------
     evidence
@@ -337,7 +350,9 @@ def decide(
         if evidence.failed_runs
         else ""
     )
-    conditions = tuple(_condition_result(c, thresholds) for c in evidence.conditions)
+    conditions = tuple(
+        _condition_result(c, thresholds, evidence.resampled) for c in evidence.conditions
+    )
     estimable = test is not None and p_adjusted is not None and n >= MIN_PAIRS
     agreement: tuple[Opinion, ...] = ()
     mde: float | None = None
@@ -345,7 +360,10 @@ def decide(
     if estimable and test is not None and p_adjusted is not None:
         if test.sd > 0:
             agreement = agreement_matrix(evidence, p_adjusted, thresholds)
-            mde = minimum_detectable_effect(n, test.sd, alpha=thresholds.alpha, power=POWER)
+            if evidence.resampled is None:
+                # under CV the corrected variance has a floor (n_test / n_train · sd²)
+                # that more folds cannot remove, so the plain formula would mislead
+                mde = minimum_detectable_effect(n, test.sd, alpha=thresholds.alpha, power=POWER)
         if not can_reach_significance(n, thresholds.alpha):
             small_note = (
                 f"with {n} seeds the exact non-parametric tests cannot reach p < "
@@ -405,7 +423,17 @@ def decide(
     gain = (
         f"{_pts(test.mean)} ({level} {_pts(test.low)} to {_pts(test.high)}, {n} seeds{runs_note})"
     )
-    hint, needed = _seeds_hint(claim, test, thresholds)
+    hint, needed = (
+        _seeds_hint(claim, test, thresholds) if evidence.resampled is None else ("", None)
+    )
+    test_name = "paired t-test"
+    if evidence.resampled is not None:
+        test_name = "corrected t-test"
+        n_train, n_test = evidence.resampled
+        gain += (
+            f"; Nadeau–Bengio corrected for {n} overlapping folds "
+            f"(n_test/n_train = {n_test}/{n_train})"
+        )
     if evidence.invalid:
         return done(
             Verdict.INCONCLUSIVE,
@@ -434,7 +462,7 @@ def decide(
         )
         return done(
             Verdict.SUPPORTED,
-            f"gain {gain}; one-sided paired t-test {_p(p_adjusted)} after Holm{extra}.",
+            f"gain {gain}; one-sided {test_name} {_p(p_adjusted)} after Holm{extra}.",
             overstated=overstated,
         )
     if test.high < 0:
@@ -443,7 +471,12 @@ def decide(
             f"the variant is worse: gain {gain}, the whole interval is below 0.",
         )
     eq_level = 1.0 - 2.0 * thresholds.alpha
-    eq = paired_t_test(evidence.gains, confidence=eq_level, alternative="two-sided")
+    eq = gain_t_test(
+        evidence.gains,
+        confidence=eq_level,
+        alternative="two-sided",
+        resampled=evidence.resampled,
+    )
     if -thresholds.rope < eq.low and eq.high < thresholds.rope:
         return done(
             Verdict.REFUTED,
@@ -453,19 +486,24 @@ def decide(
         )
     return done(
         Verdict.INCONCLUSIVE,
-        f"gain {gain}; one-sided paired t-test {_p(p_adjusted)} after Holm: "
+        f"gain {gain}; one-sided {test_name} {_p(p_adjusted)} after Holm: "
         f"neither an improvement nor equivalence is shown{hint}.",
         eq=(eq.low, eq.high),
         seeds=needed,
     )
 
 
-def _condition_result(evidence: ConditionEvidence, thresholds: Thresholds) -> ConditionResult:
+def _condition_result(
+    evidence: ConditionEvidence,
+    thresholds: Thresholds,
+    resampled: tuple[int, int] | None = None,
+) -> ConditionResult:
     found = classify_gain(
         evidence.gains,
         alpha=thresholds.alpha,
         rope=thresholds.rope,
         confidence=thresholds.confidence,
+        resampled=resampled,
     )
     return ConditionResult(
         condition=evidence.condition,
@@ -498,7 +536,12 @@ def decide_all(evidence: Sequence[ClaimEvidence], thresholds: Thresholds) -> lis
         gains = item.gains
         if len(gains) >= MIN_PAIRS and np.all(np.isfinite(gains)):
             tests.append(
-                paired_t_test(gains, confidence=thresholds.confidence, alternative="greater")
+                gain_t_test(
+                    gains,
+                    confidence=thresholds.confidence,
+                    alternative="greater",
+                    resampled=item.resampled,
+                )
             )
         else:
             tests.append(None)

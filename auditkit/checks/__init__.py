@@ -26,19 +26,23 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from auditkit.errors import AuditkitError
+from auditkit.perturb import cv_fold
 from auditkit.stats import GainClass, classify_gain, paired_t_test
 from auditkit.types import (
     Claim,
     ConditionEvidence,
+    CrossValidation,
+    Dataset,
     Direction,
     Finding,
     RunResult,
     RunSpec,
-    TokenDataset,
     TrainConfig,
 )
 
 ENTRY_POINT_GROUP = "auditkit.checks"
+#: what a variant builder can return: a torch module, or a scikit-learn estimator
+FRAMEWORKS = ("torch", "sklearn")
 
 
 class RegistryError(AuditkitError):
@@ -49,12 +53,14 @@ class RegistryError(AuditkitError):
 class PlanContext:
     """What a check may read while planning."""
 
-    data: TokenDataset
+    data: Dataset
     baseline: str
     variants: tuple[str, ...]
     seeds: tuple[int, ...]
     train: TrainConfig
     metrics: tuple[str, ...]
+    #: the experiment's cross-validated design, None for the splits as declared
+    design: CrossValidation | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +71,7 @@ class AssessContext:
     of the seed rule have ``init = order = seed``.
     """
 
-    data: TokenDataset
+    data: Dataset
     claims: tuple[Claim, ...]
     baseline: str
     variants: tuple[str, ...]
@@ -79,6 +85,10 @@ class AssessContext:
     results: Mapping[tuple[str, str, int, int], RunResult] = field(default_factory=dict)
     #: what the experiment declares about its data (``Experiment(expect_data=...)``), if anything
     expect_data: Mapping[str, Any] | None = None
+    #: the experiment's cross-validated design, None for the splits as declared
+    design: CrossValidation | None = None
+    #: variant -> ``"torch"`` or ``"sklearn"`` (None or absent: unknown)
+    frameworks: Mapping[str, str | None] = field(default_factory=dict)
 
     def run(
         self, variant: str, seed: int, condition: str = "nominal", order_seed: int | None = None
@@ -151,9 +161,30 @@ class AssessContext:
             gains=self.gains(claim, condition, evaluation),
         )
 
+    @property
+    def resampled(self) -> tuple[int, int] | None:
+        """(n_train, n_test) of a fold in a cross-validated design, else None."""
+        if self.design is None:
+            return None
+        key = (self.data.fingerprint(), self.design, -1)
+        if key not in _FOLD_LABELS:
+            fold = cv_fold(self.data, self.design, 0)
+            _FOLD_LABELS[key] = (len(fold.train), len(fold.test))
+        n_train, n_test = _FOLD_LABELS[key]
+        return n_train, n_test
+
     def classify(self, gains: Sequence[float]) -> GainClass:
-        """Where ``gains`` (shape (n,)) lie against 0 and the ROPE, at the pack's settings."""
-        return classify_gain(gains, alpha=self.alpha, rope=self.rope, confidence=self.confidence)
+        """Where ``gains`` (shape (n,)) lie against 0 and the ROPE, at the pack's settings.
+
+        In a cross-validated design the interval is Nadeau–Bengio corrected.
+        """
+        return classify_gain(
+            gains,
+            alpha=self.alpha,
+            rope=self.rope,
+            confidence=self.confidence,
+            resampled=self.resampled,
+        )
 
     def drop(self, variant: str, metric: str, evaluation: str) -> tuple[float, ...]:
         """Per-seed drop of ``metric`` when ``evaluation`` perturbs the test inputs."""
@@ -163,6 +194,19 @@ class AssessContext:
             nominal[s] - perturbed[s] for s in self.seeds if s in nominal and s in perturbed
         )
 
+    def test_labels(self, seed: int) -> tuple[int, ...]:
+        """Labels of the test rows that the nominal runs of ``seed`` were scored on.
+
+        The declared test split, or in a cross-validated design the seed's test fold.
+        """
+        if self.design is None:
+            return tuple(int(y) for y in self.data.test.labels)
+        key = (self.data.fingerprint(), self.design, seed)
+        if key not in _FOLD_LABELS:
+            fold = cv_fold(self.data, self.design, seed).test
+            _FOLD_LABELS[key] = tuple(int(y) for y in fold.labels)
+        return _FOLD_LABELS[key]
+
     def predictions(self, variant: str) -> dict[int, tuple[int, ...]]:
         """Test predictions per seed of the variant's successful nominal runs."""
         out = {}
@@ -171,6 +215,10 @@ class AssessContext:
             if run is not None and run.ok:
                 out[seed] = run.test_predictions
         return out
+
+
+#: test labels per (data fingerprint, design, seed): every check asks for the same folds
+_FOLD_LABELS: dict[tuple[str, CrossValidation, int], tuple[int, ...]] = {}
 
 
 class Check(Protocol):
@@ -239,6 +287,9 @@ class RegisteredCheck:
     summary: str
     #: the perturbation family, e.g. "token order"
     family: str = ""
+    #: model frameworks the check applies to (``torch``, ``sklearn``); a claim with an
+    #: arm of another framework makes the rule ``skipped``, with the reason
+    frameworks: frozenset[str] = frozenset(FRAMEWORKS)
 
 
 _CHECKS: dict[str, RegisteredCheck] = {}
@@ -248,7 +299,12 @@ T = TypeVar("T")
 
 
 def register(
-    name: str, *, params: type, kinds: Iterable[str] = ("tokens",), family: str = ""
+    name: str,
+    *,
+    params: type,
+    kinds: Iterable[str] = ("tokens",),
+    family: str = "",
+    frameworks: Iterable[str] = FRAMEWORKS,
 ) -> Callable[[type[T]], type[T]]:
     """Class decorator that registers a check under ``name``.
 
@@ -262,6 +318,9 @@ def register(
         Data kinds the check supports.
     family
         The perturbation family shown in reports, e.g. ``"batch size"``.
+    frameworks
+        Model frameworks the check applies to; ``("torch",)`` for checks that need a
+        batch size or training curves.
     """
 
     def decorator(cls: type[T]) -> type[T]:
@@ -280,6 +339,7 @@ def register(
             origin=cls.__module__,
             summary=summary,
             family=family,
+            frameworks=frozenset(frameworks),
         )
         return cls
 

@@ -11,6 +11,7 @@ from typing import Literal
 from auditkit.checks import AssessContext, CheckBase, PlanContext, nominal_runs, pts, register
 from auditkit.stats import GainClass
 from auditkit.types import (
+    DATA_KINDS,
     Claim,
     ConditionEvidence,
     EpochRecord,
@@ -289,7 +290,13 @@ class BatchSizeSweepParams:
         object.__setattr__(self, "sizes", tuple(sorted(sizes)))
 
 
-@register("batch_size_sweep", params=BatchSizeSweepParams, family="batch size")
+@register(
+    "batch_size_sweep",
+    params=BatchSizeSweepParams,
+    kinds=DATA_KINDS,
+    family="batch size",
+    frameworks=("torch",),
+)
 class BatchSizeSweep(CheckBase):
     """Retrain both arms of every claim at each batch size; the gain must hold at each.
 
@@ -518,7 +525,13 @@ def variant_curves(
     )
 
 
-@register("training_length", params=TrainingLengthParams, family="training length")
+@register(
+    "training_length",
+    params=TrainingLengthParams,
+    kinds=DATA_KINDS,
+    family="training length",
+    frameworks=("torch",),
+)
 class TrainingLength(CheckBase):
     """Read the nominal runs' curves: train/val divergence and where the best epoch lies.
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditkit.checks import AssessContext, CheckBase, interval, pts, register
-from auditkit.types import Finding
+from auditkit.types import DATA_KINDS, Finding
 
 #: metrics that describe the same predictions and should move together
 SIBLINGS = ("accuracy", "swa", "cwa", "hwa", "compwa", "compwa_sum", "macro_f1", "mcc")
@@ -31,13 +31,13 @@ class ClassImbalanceParams:
             )
 
 
-@register("class_imbalance", params=ClassImbalanceParams, family="metrics")
+@register("class_imbalance", params=ClassImbalanceParams, kinds=DATA_KINDS, family="metrics")
 class ClassImbalance(CheckBase):
     """Compare every model's accuracy with the majority-class rate of the test split."""
 
     def assess(self, ctx: AssessContext, params: ClassImbalanceParams) -> Finding:
         """Majority baseline, macro-F1 and MCC per variant."""
-        labels = ctx.data.test.labels
+        labels = [int(y) for y in ctx.data.test.labels]
         if not labels:
             return Finding(outcome="skipped", reason="the test split is empty.")
         counts = Counter(labels)
@@ -51,7 +51,10 @@ class ClassImbalance(CheckBase):
             )
             if not acc:
                 preds = ctx.predictions(variant)
-                acc = [float(np.mean(np.asarray(p) == np.asarray(labels))) for p in preds.values()]
+                acc = [
+                    float(np.mean(np.asarray(p) == np.asarray(ctx.test_labels(seed))))
+                    for seed, p in preds.items()
+                ]
             found = interval(acc, ctx.confidence)
             if found is None:
                 continue
@@ -93,7 +96,7 @@ class MetricConsistencyParams:
     """Parameters of ``metric_consistency``: none."""
 
 
-@register("metric_consistency", params=MetricConsistencyParams, family="metrics")
+@register("metric_consistency", params=MetricConsistencyParams, kinds=DATA_KINDS, family="metrics")
 class MetricConsistency(CheckBase):
     """Flag a claim that gains on its metric but significantly loses on a sibling metric."""
 
@@ -142,7 +145,7 @@ class CherryPickParams:
             raise ValueError(f"quantile={self.quantile!r} must be in [0.5, 1)")
 
 
-@register("cherry_pick", params=CherryPickParams, family="metrics")
+@register("cherry_pick", params=CherryPickParams, kinds=DATA_KINDS, family="metrics")
 class CherryPick(CheckBase):
     """Compare each claim's reported gain with the distribution of its per-seed gains."""
 
@@ -202,7 +205,7 @@ class AblationParams:
     """Parameters of ``ablation``: none."""
 
 
-@register("ablation", params=AblationParams, family="ablation")
+@register("ablation", params=AblationParams, kinds=DATA_KINDS, family="ablation")
 class Ablation(CheckBase):
     """Audit declared ablations: removing a component must cost the full model something."""
 

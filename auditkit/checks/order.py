@@ -31,6 +31,7 @@ ORDER_MODES = ("shuffle_test", "reverse_test", "shuffle_train_test")
 FACTOR_MODES = (
     "mask_color_test",
     "mask_shape_test",
+    "color_shift_test",
     "mask_color_train_test",
     "mask_shape_train_test",
 )
@@ -229,17 +230,36 @@ def _factor_of(mode: str) -> str:
     return "color" if "color" in mode else "shape"
 
 
-@register("factor_isolation", params=FactorIsolationParams, family="factor isolation")
+def _evaluation_of(mode: str) -> str:
+    """The test-time perturbation of a ``*_test`` mode: ``mask_color_test`` -> ``mask_color``."""
+    return mode.removesuffix("_test")
+
+
+#: how each test-time perturbation is named in conditions
+_DESCRIBE = {
+    "mask_color": "color masked at test",
+    "mask_shape": "shape masked at test",
+    "color_shift": "colors shifted at test",
+}
+
+
+@register(
+    "factor_isolation",
+    params=FactorIsolationParams,
+    kinds=("tokens", "images"),
+    family="factor isolation",
+)
 class FactorIsolation(CheckBase):
-    """Mask colour or shape and measure each model's reliance on it."""
+    """Mask colour or shape and measure each model's reliance on it.
+
+    For tokens, masking drops the colour letters or gives every token one shape; for
+    images it turns them grayscale or shuffles their tiles (``auditkit.perturb``), and
+    ``color_shift_test`` permutes the colours instead of removing them.
+    """
 
     def evaluations(self, params: FactorIsolationParams) -> tuple[str, ...]:
-        """Re-evaluate the nominal models with a factor masked in the test tokens."""
-        return tuple(
-            f"mask_{_factor_of(m)}"
-            for m in params.modes
-            if m.endswith("_test") and "train" not in m
-        )
+        """Re-evaluate the nominal models with a factor masked (or shifted) in the test inputs."""
+        return tuple(_evaluation_of(m) for m in params.modes if "train_test" not in m)
 
     def plan(self, claim: Claim, params: FactorIsolationParams, ctx: PlanContext) -> list[RunSpec]:
         """Nominal runs, and runs retrained without the factor for the ``*_train_test`` modes."""
@@ -268,7 +288,7 @@ class FactorIsolation(CheckBase):
         reliance: list[dict[str, Any]] = []
         shortcuts: list[str] = []
         for evaluation in self.evaluations(params):
-            factor = evaluation.removeprefix("mask_")
+            factor = _factor_of(evaluation)
             rows, ev = _reliance(ctx, metric, evaluation, factor, params.min_drop)
             evidence.update(ev)
             for variant, row in rows.items():
@@ -294,10 +314,10 @@ class FactorIsolation(CheckBase):
                 else:
                     item = ctx.condition(
                         claim,
-                        f"{factor} masked at test",
+                        _DESCRIBE[_evaluation_of(mode)],
                         "",
                         "factor isolation",
-                        evaluation=f"mask_{factor}",
+                        evaluation=_evaluation_of(mode),
                     )
                 found = interval(item.gains, ctx.confidence)
                 if found:

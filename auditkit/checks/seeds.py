@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
-from auditkit.types import Claim, ConditionEvidence, Finding, RunSpec
+from auditkit.types import DATA_KINDS, Claim, ConditionEvidence, Finding, RunSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,7 +21,7 @@ class SeedSweepParams:
             raise ValueError(f"vary={self.vary!r} must be 'both'")
 
 
-@register("seed_sweep", params=SeedSweepParams, family="seed")
+@register("seed_sweep", params=SeedSweepParams, kinds=DATA_KINDS, family="seed")
 class SeedSweep(CheckBase):
     """Retrain baseline and variant once per seed; the pairs share every seed."""
 
@@ -42,7 +42,7 @@ class SeedSourcesParams:
             raise ValueError(f"fixed={self.fixed!r} must be an integer >= 0")
 
 
-@register("seed_sources", params=SeedSourcesParams, family="seed")
+@register("seed_sources", params=SeedSourcesParams, kinds=DATA_KINDS, family="seed")
 class SeedSources(CheckBase):
     """Vary the initialisation seed and the data-order seed one at a time."""
 
@@ -135,7 +135,7 @@ class SeedOverrideParams:
         object.__setattr__(self, "probe_seeds", seeds)
 
 
-@register("seed_override", params=SeedOverrideParams, family="seed")
+@register("seed_override", params=SeedOverrideParams, kinds=DATA_KINDS, family="seed")
 class SeedOverride(CheckBase):
     """Flag variants whose seeds change nothing: the model file overrides the seed."""
 
@@ -171,8 +171,26 @@ class SeedOverride(CheckBase):
                 f"{distinct} distinct prediction vectors over {len(nominal)} seeds; "
                 f"{distinct_init} over {len(probes)} init seeds with the data order fixed"
             )
+            estimator = ctx.frameworks.get(variant) == "sklearn"
+            if nominal and all(tuple(p) == ctx.test_labels(s) for s, p in nominal.items()):
+                # every seed predicts every test row correctly: identical predictions are
+                # what a solved task gives, whatever reaches the training
+                evidence[variant] += "; every seed predicts every test row correctly"
+                continue
             if len(nominal) >= 2 and distinct == 1:
-                broken[variant] = f"its {len(nominal)} seeds give identical predictions"
+                broken[variant] = f"its {len(nominal)} seeds give identical predictions" + (
+                    " (a deterministic estimator on one fixed split gives one result however "
+                    "it is seeded: audit it with design=ak.CrossValidation(...) so that the "
+                    "split varies)"
+                    if estimator
+                    else ""
+                )
+            elif len(probes) >= 2 and distinct_init == 1 and estimator:
+                # a deterministic estimator (lbfgs logistic regression, say) has nothing
+                # random to initialise: its spread comes from the data seed alone
+                evidence[variant] += (
+                    "; a deterministic estimator: the init seed changes nothing, by design"
+                )
             elif len(probes) >= 2 and distinct_init == 1:
                 broken[variant] = (
                     f"init seeds {', '.join(map(str, probes))} give identical predictions, so "

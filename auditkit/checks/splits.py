@@ -26,12 +26,14 @@ from scipy import stats as st
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
 from auditkit.types import (
+    DATA_KINDS,
     SPLITS,
+    ArraySplit,
     Claim,
     ConditionEvidence,
+    Dataset,
     Finding,
     RunSpec,
-    TokenDataset,
     TokenSplit,
 )
 
@@ -52,7 +54,9 @@ __all__ = [
     "SplitShift",
     "SplitShiftParams",
     "chance_match_rate",
+    "compare_array_splits",
     "compare_splits",
+    "find_array_duplicates",
     "find_duplicates",
     "match_declaration",
     "noise_from_metadata",
@@ -78,7 +82,7 @@ def _p(p: float) -> str:
 
 def _accuracy(predictions: Sequence[int], labels: Sequence[int]) -> float | None:
     """Fraction of ``predictions`` equal to ``labels`` (both of shape (n,)); None if empty."""
-    if not labels or len(predictions) != len(labels):
+    if len(labels) == 0 or len(predictions) != len(labels):
         return None
     return float(np.mean(np.asarray(predictions) == np.asarray(labels)))
 
@@ -91,7 +95,7 @@ def _test_accuracies(ctx: AssessContext, variant: str) -> dict[int, float]:
     """
     out = {}
     for seed, predictions in ctx.predictions(variant).items():
-        value = _accuracy(predictions, ctx.data.test.labels)
+        value = _accuracy(predictions, ctx.test_labels(seed))
         if value is not None:
             out[seed] = value
     return out
@@ -121,10 +125,11 @@ def _label_test(first: Sequence[int], second: Sequence[int]) -> tuple[str, float
     Fisher's exact test for two classes with a small expected count (where the
     chi-square approximation is poor), else the chi-square test of the 2 x K table.
     """
-    classes = sorted(set(first) | set(second))
-    if len(classes) < 2 or not first or not second:
+    a, b = [int(y) for y in first], [int(y) for y in second]
+    classes = sorted(set(a) | set(b))
+    if len(classes) < 2 or not a or not b:
         return "none (one class)", 1.0
-    table = np.array([[list(part).count(c) for c in classes] for part in (first, second)])
+    table = np.array([[part.count(c) for c in classes] for part in (a, b)])
     expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
     if len(classes) == 2 and expected.min() < 5:
         return "Fisher exact", float(st.fisher_exact(table).pvalue)
@@ -141,6 +146,87 @@ def _location_test(first: Sequence[float], second: Sequence[float]) -> float:
         # test statistic is undefined, and the samples are plainly the same
         return 1.0
     return float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def _label_rate(first: Sequence[int], second: Sequence[int]) -> SplitComparison:
+    """Share of the top label in each split, and the test of the label distributions."""
+    a, b = [int(y) for y in first], [int(y) for y in second]
+    top = max((*a, *b), default=1)
+    test, p = _label_test(a, b)
+    return SplitComparison(
+        name="label rate",
+        first=float(np.mean([y == top for y in a])) if a else math.nan,
+        second=float(np.mean([y == top for y in b])) if b else math.nan,
+        test=test,
+        p_value=p,
+    )
+
+
+#: most feature columns compared one by one; wider arrays are compared on summaries
+MAX_FEATURE_COLUMNS = 20
+
+
+def _row_statistics(split: ArraySplit, kind: str) -> dict[str, np.ndarray]:
+    """Per-row statistics that describe a split's inputs, each of shape (n_rows,)."""
+    x = split.inputs.astype(np.float64)
+    if kind == "images":
+        out = {"brightness": x.mean(axis=(1, 2, 3))}
+        if x.shape[1] == 3:
+            # colourfulness: how far a pixel's channels spread, averaged over the image
+            out["saturation"] = (x.max(axis=1) - x.min(axis=1)).mean(axis=(1, 2))
+        return out
+    if x.shape[1] <= MAX_FEATURE_COLUMNS:
+        return {f"feature {j}": x[:, j] for j in range(x.shape[1])}
+    return {"feature mean": x.mean(axis=1), "feature sd": x.std(axis=1)}
+
+
+def compare_array_splits(
+    first: ArraySplit, second: ArraySplit, kind: str, names: Sequence[str] = ()
+) -> tuple[SplitComparison, ...]:
+    """Compare two image or feature splits on label rate and per-row input statistics.
+
+    Images are compared on brightness (mean pixel) and saturation (mean channel spread);
+    feature arrays column by column (up to ``MAX_FEATURE_COLUMNS`` columns, else on each
+    row's mean and sd), each with a two-sided Mann-Whitney U test.
+
+    Parameters
+    ----------
+    first, second
+        The splits, inputs of shape (n, C, H, W) or (n, n_features).
+    kind
+        ``"images"`` or ``"features"``.
+    names
+        Feature names, shape (n_features,), for the comparisons' names.
+
+    Returns
+    -------
+    tuple of SplitComparison
+        Uncorrected p-values; the caller corrects for their number.
+    """
+    rows = [_label_rate(first.labels.tolist(), second.labels.tolist())]
+    a, b = _row_statistics(first, kind), _row_statistics(second, kind)
+    for key in a:
+        label = key
+        if key.startswith("feature ") and key[8:].isdigit() and names:
+            label = f"feature {names[int(key[8:])]}"
+        rows.append(
+            SplitComparison(
+                name=label,
+                first=float(np.mean(a[key])) if len(a[key]) else math.nan,
+                second=float(np.mean(b[key])) if len(b[key]) else math.nan,
+                test="Mann-Whitney U",
+                p_value=_location_test(a[key].tolist(), b[key].tolist()),
+            )
+        )
+    return tuple(rows)
+
+
+def _compare(data: Dataset, first: str, second: str) -> tuple[SplitComparison, ...]:
+    a, b = data.split(first), data.split(second)  # type: ignore[arg-type]
+    if isinstance(a, ArraySplit) and isinstance(b, ArraySplit):
+        return compare_array_splits(a, b, data.kind, getattr(data, "feature_names", ()))
+    assert isinstance(a, TokenSplit) and isinstance(b, TokenSplit)
+    return compare_splits(a, b)
 
 
 def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparison, ...]:
@@ -165,18 +251,7 @@ def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparis
     >>> [c.name for c in compare_splits(a, a)]
     ['label rate', 'length', 'shape variety', 'colour variety']
     """
-    rows = []
-    top = max((*first.labels, *second.labels), default=1)
-    test, p = _label_test(first.labels, second.labels)
-    rows.append(
-        SplitComparison(
-            name="label rate",
-            first=float(np.mean([y == top for y in first.labels])) if len(first) else math.nan,
-            second=float(np.mean([y == top for y in second.labels])) if len(second) else math.nan,
-            test=test,
-            p_value=p,
-        )
-    )
+    rows = [_label_rate(first.labels, second.labels)]
     for name, fn in (
         ("length", lambda s: len(s.split())),
         ("shape variety", shape_variety),
@@ -216,7 +291,7 @@ class SplitShiftParams:
             raise ValueError(f"metric={self.metric!r} must be a metric name or null")
 
 
-@register("split_shift", params=SplitShiftParams, family=FAMILY)
+@register("split_shift", params=SplitShiftParams, kinds=DATA_KINDS, family=FAMILY)
 class SplitShift(CheckBase):
     """Compare dev and test: their distributions, and each variant's dev-to-test gap."""
 
@@ -228,7 +303,7 @@ class SplitShift(CheckBase):
         a metric measured on finite dev and test splits (binomial, sqrt(p(1-p)/n) per
         split). Without the sampling term a 100-row dev split would "shift" on its own.
         """
-        comparisons = compare_splits(ctx.data.dev, ctx.data.test)
+        comparisons = _compare(ctx.data, "dev", "test")
         level = params.alpha / len(comparisons)
         evidence: dict[str, str] = {}
         shifted = []
@@ -326,12 +401,15 @@ class ResplitParams:
             raise ValueError(f"split_seed={self.split_seed!r} must be an integer >= 0")
 
 
-@register("resplit", params=ResplitParams, family=FAMILY)
+@register("resplit", params=ResplitParams, kinds=DATA_KINDS, family=FAMILY)
 class Resplit(CheckBase):
     """Retrain both arms on a random re-split of the pooled train, dev and test rows."""
 
     def plan(self, claim: Claim, params: ResplitParams, ctx: PlanContext) -> list[RunSpec]:
         """The nominal runs, and both arms on a fresh random re-split per seed."""
+        if ctx.design is not None:
+            # a cross-validated design already trains every seed on another split
+            return super().plan(claim, params, ctx)
         resplit = [
             RunSpec(
                 variant=arm,
@@ -347,6 +425,12 @@ class Resplit(CheckBase):
 
     def assess(self, ctx: AssessContext, params: ResplitParams) -> Finding:
         """Hand each claim's re-split gain on as a condition; warn when it moved."""
+        if ctx.design is not None:
+            return Finding(
+                outcome="skipped",
+                reason=f"the design is {ctx.design.folds}-fold cross-validation: every seed "
+                "already trains and tests on another split of the pooled rows.",
+            )
         conditions: dict[int, tuple[ConditionEvidence, ...]] = {}
         evidence: dict[str, str] = {}
         moved: list[str] = []
@@ -560,7 +644,58 @@ class DuplicatesParams:
             )
 
 
-@register("duplicates", params=DuplicatesParams, family=FAMILY)
+def _row_keys(x: np.ndarray, decimals: int | None) -> list[bytes]:
+    """One hashable key per row of ``x`` (shape (n, ...)): its bytes, rounded if asked."""
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    if decimals is not None:
+        flat = np.round(flat, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return [row.tobytes() for row in flat]
+
+
+def find_array_duplicates(
+    reference: ArraySplit, query: ArraySplit, *, decimals: int = 2
+) -> DuplicateScan:
+    """Find query rows (images or feature vectors) equal, or nearly equal, to a reference row.
+
+    Exact copies have identical values; near copies are equal once every value is
+    rounded to ``decimals`` decimal places (pixels in [0, 1] to 0.01, say), which
+    catches re-encoded or slightly noised copies without an all-pairs distance.
+
+    Parameters
+    ----------
+    reference, query
+        The splits, inputs of shape (n, ...).
+    decimals
+        Rounding of the near-copy comparison.
+
+    Returns
+    -------
+    DuplicateScan
+        ``near`` entries carry distance 1 (rounded equality).
+    """
+    exact_of: dict[bytes, int] = {}
+    for i, key in enumerate(_row_keys(reference.inputs, None)):
+        exact_of.setdefault(key, i)
+    near_of: dict[bytes, int] = {}
+    for i, key in enumerate(_row_keys(reference.inputs, decimals)):
+        near_of.setdefault(key, i)
+    exact: list[tuple[int, int]] = []
+    near: list[tuple[int, int, int]] = []
+    conflicting = 0
+    rounded = _row_keys(query.inputs, decimals)
+    for q, key in enumerate(_row_keys(query.inputs, None)):
+        hit = exact_of.get(key)
+        if hit is not None:
+            exact.append((q, hit))
+            conflicting += int(reference.labels[hit] != query.labels[q])
+            continue
+        close = near_of.get(rounded[q])
+        if close is not None:
+            near.append((q, close, 1))
+    return DuplicateScan(exact=tuple(exact), near=tuple(near), conflicting=conflicting)
+
+
+@register("duplicates", params=DuplicatesParams, kinds=DATA_KINDS, family=FAMILY)
 class Duplicates(CheckBase):
     """Scan for test rows that also occur, exactly or nearly, in train or dev."""
 
@@ -574,15 +709,26 @@ class Duplicates(CheckBase):
         n = len(test)
         evidence: dict[str, str] = {}
         leaks, near_notes = [], []
+        tokens = isinstance(test, TokenSplit)
+        near_what = (
+            f"within {params.max_hamming} token(s)" if tokens else "equal to 2 decimal places"
+        )
         for name in ("train", "dev"):
             reference = ctx.data.split(name)
-            scan = find_duplicates(reference, test, max_hamming=params.max_hamming)
+            if isinstance(reference, TokenSplit) and isinstance(test, TokenSplit):
+                scan = find_duplicates(reference, test, max_hamming=params.max_hamming)
+                chance_exact = chance_match_rate(reference, test, max_hamming=0)
+                chance_near = (
+                    chance_match_rate(reference, test, max_hamming=params.max_hamming)
+                    - chance_exact
+                )
+            else:
+                assert isinstance(reference, ArraySplit) and isinstance(test, ArraySplit)
+                # continuous inputs do not coincide by chance; a copy is a copy
+                scan = find_array_duplicates(reference, test)
+                chance_exact = chance_near = 0.0
             exact_rate = len(scan.exact) / n if n else 0.0
             near_rate = len(scan.near) / n if n else 0.0
-            chance_exact = chance_match_rate(reference, test, max_hamming=0)
-            chance_near = (
-                chance_match_rate(reference, test, max_hamming=params.max_hamming) - chance_exact
-            )
             examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
             evidence[f"{name} ∩ test, exact"] = (
                 f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
@@ -590,7 +736,7 @@ class Duplicates(CheckBase):
                 + (f"; {scan.conflicting} with a different label" if scan.conflicting else "")
                 + (f"; e.g. {examples}" if examples else "")
             )
-            evidence[f"{name} ∩ test, within {params.max_hamming} token(s)"] = (
+            evidence[f"{name} ∩ test, {near_what}"] = (
                 f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
                 f"{_pct(max(chance_near, 0.0))} expected by chance"
             )
@@ -599,10 +745,14 @@ class Duplicates(CheckBase):
                     f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in {name}"
                 )
             elif near_rate - max(chance_near, 0.0) > params.max_fraction:
+                how = (
+                    f"differ from a {name} row in at most {params.max_hamming} token(s)"
+                    if tokens
+                    else f"equal a {name} row to 2 decimal places"
+                )
                 near_notes.append(
-                    f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) differ from a "
-                    f"{name} row in at most {params.max_hamming} token(s), against about "
-                    f"{_pct(max(chance_near, 0.0))} by chance"
+                    f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) {how}, against "
+                    f"about {_pct(max(chance_near, 0.0))} by chance"
                 )
         if leaks:
             text = "; ".join(leaks)
@@ -623,8 +773,7 @@ class Duplicates(CheckBase):
         return Finding(
             outcome="pass",
             reason=f"no more than {_pct(params.max_fraction)} of the {n} test rows occur in "
-            f"train or dev, and near copies (within {params.max_hamming} token(s)) are no "
-            "more common than chance.",
+            f"train or dev, and near copies ({near_what}) are no more common than chance.",
             evidence=evidence,
         )
 
@@ -632,7 +781,7 @@ class Duplicates(CheckBase):
 # --------------------------------------------------------------------------- AK204
 
 
-def _source_matches(declared: str, data: TokenDataset) -> bool:
+def _source_matches(declared: str, data: Dataset) -> bool:
     """True when the declared source names the data: a substring of its source or name."""
     want = declared.replace("\\", "/").rstrip("/")
     have = [str(data.metadata.get("source", "")), data.name]
@@ -645,7 +794,7 @@ def _source_matches(declared: str, data: TokenDataset) -> bool:
         return False
 
 
-def match_declaration(data: TokenDataset, expect: Mapping[str, Any]) -> tuple[str, ...]:
+def match_declaration(data: Dataset, expect: Mapping[str, Any]) -> tuple[str, ...]:
     """How the data actually used differs from what the experiment declares.
 
     Parameters
@@ -716,14 +865,13 @@ class DataProvenanceParams:
             raise ValueError(f"majority={self.majority!r} must be true or false")
 
 
-@register("data_provenance", params=DataProvenanceParams, family=FAMILY)
+@register("data_provenance", params=DataProvenanceParams, kinds=DATA_KINDS, family=FAMILY)
 class DataProvenance(CheckBase):
     """Fingerprint the data the runs consumed and compare it with the declared data."""
 
     def assess(self, ctx: AssessContext, params: DataProvenanceParams) -> Finding:
         """Fail, invalidating every claim, when the data used is not the data declared."""
         data = ctx.data
-        train_tokens = {t for s in data.train.sequences for t in s.split()}
         evidence = {
             "rows": ", ".join(f"{s} {len(data.split(s))}" for s in SPLITS),
             "sha256": data.fingerprint(),
@@ -732,15 +880,21 @@ class DataProvenance(CheckBase):
                 for s in SPLITS
                 if len(data.split(s))
             ),
-            # tokens of test never seen in train hint at data from another source
-            "vocabulary": f"{len(train_tokens)} distinct tokens in train; "
-            f"{len({t for s in data.test.sequences for t in s.split()} - train_tokens)} test "
-            "tokens unseen in train",
             "origin": str(
                 data.metadata.get("source")
                 or f"generated by {data.metadata.get('generator', 'unknown')}: {data.name}"
             ),
         }
+        if isinstance(data.train, TokenSplit) and isinstance(data.test, TokenSplit):
+            # tokens of test never seen in train hint at data from another source
+            train_tokens = {t for s in data.train.sequences for t in s.split()}
+            test_tokens = {t for s in data.test.sequences for t in s.split()}
+            evidence["vocabulary"] = (
+                f"{len(train_tokens)} distinct tokens in train; "
+                f"{len(test_tokens - train_tokens)} test tokens unseen in train"
+            )
+        else:
+            evidence["inputs"] = f"{data.kind}, each of shape {data.input_shape}"
         problems = list(match_declaration(data, ctx.expect_data or {}))
         if ctx.expect_data is None:
             evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
@@ -751,7 +905,7 @@ class DataProvenance(CheckBase):
             f"{v} seed {s}: {len(p)}"
             for v in ctx.variants
             for s, p in ctx.predictions(v).items()
-            if len(p) != n_test
+            if len(p) != len(ctx.test_labels(s))
         }
         if short:
             problems.append(
@@ -759,7 +913,7 @@ class DataProvenance(CheckBase):
                 f"({', '.join(sorted(short)[:3])})"
             )
         below = []
-        if params.majority and data.train.labels and n_test:
+        if params.majority and len(data.train.labels) and n_test:
             counts = np.bincount(np.asarray(data.train.labels))
             majority = int(np.argmax(counts))
             base = float(np.mean(np.asarray(data.test.labels) == majority))
@@ -816,7 +970,7 @@ class NoiseEstimate:
     origin: str
 
 
-def noise_from_metadata(data: TokenDataset) -> NoiseEstimate | None:
+def noise_from_metadata(data: Dataset) -> NoiseEstimate | None:
     """The test split's label-noise rate as the data records it, or None.
 
     Reads the generator's planted ``label_noise`` and ``flip_high_variety`` records for
@@ -826,7 +980,7 @@ def noise_from_metadata(data: TokenDataset) -> NoiseEstimate | None:
     Parameters
     ----------
     data
-        Any token dataset.
+        Any dataset.
 
     Returns
     -------
@@ -875,7 +1029,7 @@ class NoiseCeilingParams:
             raise ValueError(f"tolerance={self.tolerance!r} must be a number from 0 to below 0.5")
 
 
-@register("noise_ceiling", params=NoiseCeilingParams, family=FAMILY)
+@register("noise_ceiling", params=NoiseCeilingParams, kinds=DATA_KINDS, family=FAMILY)
 class NoiseCeiling(CheckBase):
     """Flag test accuracy above the ceiling that the label noise allows."""
 

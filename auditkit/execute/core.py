@@ -13,9 +13,10 @@ from pathlib import Path
 import torch
 
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
-from auditkit.perturb import apply_transform
+from auditkit.perturb import apply_transform, cv_fold
 from auditkit.train.encode import EncodedData, encode
-from auditkit.train.loop import TrainingError, train_and_evaluate
+from auditkit.train.loop import train_and_evaluate
+from auditkit.train.outcome import TrainingError
 from auditkit.types import RunResult, RunSpec
 
 
@@ -53,6 +54,8 @@ class RunContext:
     key_facts: dict[str, object]
     #: how worker processes rebuild this context; None: runs stay in this process
     source: ContextSource | None = None
+    #: variant -> ``"torch"`` or ``"sklearn"`` (None: the builder raised)
+    frameworks: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def load_context(source: ContextSource, *, device: str | None = None) -> RunContext:
@@ -110,21 +113,31 @@ def failed_result(run: RunSpec, error: str, *, device: str, duration: float = 0.
     )
 
 
-#: encoded data per (dataset fingerprint, transform): a worker encodes each variant once
-_TRANSFORMED: dict[tuple[str, str], EncodedData] = {}
+#: encoded data per (dataset fingerprint, fold, transform): a worker encodes each once
+_TRANSFORMED: dict[tuple[str, tuple[int, int] | None, str], EncodedData] = {}
 
 
-def data_for(context: RunContext, transform: str) -> EncodedData:
+def data_for(context: RunContext, transform: str, data_seed: int = 0) -> EncodedData:
     """The encoded data a run trains on: as declared, or under a train-and-test transform.
 
-    A transformed dataset is encoded with vocabularies of its own training split, as a
-    user training on that data would; it is built once per process.
+    In a cross-validated design the run's data seed first picks its fold. A transformed
+    dataset is encoded with vocabularies of its own training split, as a user training
+    on that data would; each is built once per process.
     """
-    if not transform:
+    design = context.spec.design
+    if not transform and design is None:
         return context.data
-    key = (context.spec.data.fingerprint(), transform)
+    fold = design.fold_of(data_seed) if design is not None else None
+    key = (context.spec.data.fingerprint(), fold, transform)
     if key not in _TRANSFORMED:
-        _TRANSFORMED[key] = encode(apply_transform(context.spec.data, transform))
+        if len(_TRANSFORMED) > 64:  # folds x transforms of one audit; keep memory bounded
+            _TRANSFORMED.clear()
+        data = context.spec.data
+        if design is not None:
+            data = cv_fold(data, design, data_seed)
+        if transform:
+            data = apply_transform(data, transform)
+        _TRANSFORMED[key] = encode(data)
     return _TRANSFORMED[key]
 
 
@@ -149,7 +162,7 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
     try:
         outcome = train_and_evaluate(
             variant.builder,
-            data_for(context, run.transform),
+            data_for(context, run.transform, run.order_seed),
             config,
             init_seed=run.init_seed,
             order_seed=run.order_seed,
@@ -170,7 +183,7 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
             best_epoch=outcome.best_epoch,
             test_predictions=outcome.test_predictions,
             duration_s=time.perf_counter() - start,
-            device=str(context.device),
+            device=outcome.device or str(context.device),
             perturbed_metrics=outcome.perturbed_metrics,
             perturbed_predictions=outcome.perturbed_predictions,
         )

@@ -17,7 +17,7 @@ from typing import Literal
 
 from auditkit.execute.core import RunContext, data_for, failed_result, run_one
 from auditkit.train.batched import SeedBatchingError, SeedPair, train_seeds_batched
-from auditkit.train.loop import TrainingError
+from auditkit.train.outcome import TrainingError
 from auditkit.types import RunResult, RunSpec
 
 #: most seeds stacked into one model; beyond this the gain flattens and memory grows
@@ -190,6 +190,10 @@ def _no_stacking_reason(
     run: RunSpec, context: RunContext, batching: SeedBatching, n_seeds: int
 ) -> str:
     config = dataclasses.replace(context.spec.train, **dict(run.overrides))
+    if context.frameworks.get(run.variant) == "sklearn":
+        return "a scikit-learn estimator has no torch parameters to stack"
+    if context.spec.design is not None:
+        return "in a cross-validated design each seed trains on its own fold"
     if (
         batching.mode == "auto"
         and context.device.type == "cpu"
@@ -252,7 +256,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
     start = time.perf_counter()
     outcomes = train_seeds_batched(
         variant.builder,
-        data_for(context, first.transform),
+        data_for(context, first.transform, first.order_seed),
         config,
         seeds=[SeedPair(r.init_seed, r.order_seed) for r in runs],
         metrics=context.spec.metrics,

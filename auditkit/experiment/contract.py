@@ -10,9 +10,20 @@ from typing import Any, overload
 
 from auditkit.errors import ModelFileError, did_you_mean
 from auditkit.metrics import METRICS
-from auditkit.types import Claim, DataInfo, Direction, TokenDataset, TrainConfig
+from auditkit.types import (
+    Claim,
+    CrossValidation,
+    DataInfo,
+    Dataset,
+    Direction,
+    FeatureDataset,
+    ImageDataset,
+    TokenDataset,
+    TrainConfig,
+)
 
-#: a variant builder: ``DataInfo -> torch.nn.Module`` whose ``forward(batch)`` returns logits
+#: a variant builder: ``DataInfo -> torch.nn.Module`` whose ``forward(batch)`` returns
+#: logits, or ``DataInfo -> estimator`` (a scikit-learn classifier or pipeline)
 Builder = Callable[[DataInfo], Any]
 
 
@@ -130,6 +141,12 @@ class Experiment:
         ``{"train": 20000}``), ``sha256`` (the dataset fingerprint, or per split the CSV
         file's hash) and ``generator_ok`` (whether generated data is acceptable; by default
         only when no ``source`` is declared).
+    design
+        ``None`` (the default): every seed trains on the splits as declared.
+        ``CrossValidation(folds=k)``: the three splits are pooled and each run's data
+        seed picks one fold of a (repeated) k-fold cross-validation, so seed ``s`` tests
+        on fold ``s mod k`` of repetition ``s // k``. Folds share training rows, so the
+        verdicts use the Nadeau–Bengio corrected resampled t-test.
 
     Examples
     --------
@@ -143,10 +160,11 @@ class Experiment:
         self,
         name: str,
         *,
-        data: TokenDataset,
+        data: Dataset,
         metrics: Sequence[str] = ("accuracy",),
         train: TrainConfig | None = None,
         expect_data: Mapping[str, Any] | None = None,
+        design: CrossValidation | None = None,
     ) -> None:
         self.name = name
         caller = sys._getframe(1)
@@ -154,6 +172,7 @@ class Experiment:
             expect_data, f"{caller.f_code.co_filename}:{caller.f_lineno}"
         )
         self.data = data
+        self.design = design
         self.metrics = tuple(metrics)
         self.train = train if train is not None else TrainConfig()
         self._variants: dict[str, Variant] = {}
@@ -174,9 +193,19 @@ class Experiment:
     ) -> Builder | Callable[[Builder], Builder]:
         """Register a model variant; use as ``@exp.variant`` or ``@exp.variant(baseline=True)``.
 
-        The decorated function takes a ``DataInfo`` and returns a ``torch.nn.Module``
-        whose ``forward(batch)`` maps a dict of tensors (``tokens``, ``mask``, ``shape``,
-        ``color``, each of shape (batch, length)) to logits of shape (batch, n_classes).
+        The decorated function takes a ``DataInfo`` and returns either
+
+        - a ``torch.nn.Module`` whose ``forward(batch)`` maps a dict of tensors to logits
+          of shape (batch, n_classes). For token data the dict holds ``tokens``,
+          ``mask``, ``shape`` and ``color``, each of shape (batch, length); for images
+          ``images`` of shape (batch, C, H, W); for feature arrays ``features`` of
+          shape (batch, n_features);
+        - or a scikit-learn classifier or pipeline (anything with ``fit`` and
+          ``predict``). auditkit fits it on the training split and sets every
+          ``random_state`` it holds from the run's seed. It receives the token
+          sequences as strings (a bare classifier is given a bag-of-tokens featuriser
+          first, see ``auditkit.BagOfTokens``), images flattened to (n, C·H·W), and
+          feature arrays as they are.
         """
 
         def register(builder: Builder) -> Builder:
@@ -288,12 +317,19 @@ class Experiment:
             No variants, no or several baselines, an unknown metric, a claim over an
             unknown variant or metric.
         """
-        if not isinstance(self.data, TokenDataset):
+        if not isinstance(self.data, TokenDataset | ImageDataset | FeatureDataset):
             raise ModelFileError(
                 f"{source}: Experiment({self.name!r}, data=...) got {type(self.data).__name__}; "
-                "pass a dataset such as auditkit.datasets.spr(...) or "
-                "auditkit.datasets.spr_csv('path/to/SPR_BENCH')",
+                "pass a dataset such as auditkit.datasets.spr(...), "
+                "auditkit.datasets.spr_csv('path/to/SPR_BENCH'), auditkit.datasets.shapes(...), "
+                "auditkit.datasets.image_folder('path') or auditkit.datasets.features(X, y)",
                 slug="bad-data",
+            )
+        if self.design is not None and not isinstance(self.design, CrossValidation):
+            raise ModelFileError(
+                f"{source}: Experiment({self.name!r}, design={self.design!r}) must be None or "
+                "auditkit.CrossValidation(folds=5)",
+                slug="bad-design",
             )
         for metric in self.metrics:
             if metric not in METRICS:
@@ -302,6 +338,14 @@ class Experiment:
                     f"{did_you_mean(metric, list(METRICS))} Known metrics: "
                     f"{', '.join(METRICS)}.",
                     slug="unknown-metric",
+                )
+            if METRICS[metric].needs_sequences and self.data.kind != "tokens":
+                plain = [m for m in METRICS if not METRICS[m].needs_sequences]
+                raise ModelFileError(
+                    f"{source}: Experiment({self.name!r}) lists metric {metric!r}, which weights "
+                    f"rows by the shapes and colours of their tokens, but the data is "
+                    f"{self.data.kind}; use one of {', '.join(plain)}.",
+                    slug="metric-needs-tokens",
                 )
         if self.train.select_metric not in METRICS:
             raise ModelFileError(
@@ -386,6 +430,7 @@ class Experiment:
             baseline=baseline,
             claims=tuple(claims),
             expect_data=self.expect_data,
+            design=self.design,
         )
 
 
@@ -396,7 +441,7 @@ class ExperimentSpec:
     name: str
     #: path of the model file
     source: str
-    data: TokenDataset
+    data: Dataset
     metrics: tuple[str, ...]
     train: TrainConfig
     variants: Mapping[str, Variant]
@@ -404,3 +449,5 @@ class ExperimentSpec:
     claims: tuple[Claim, ...]
     #: the validated ``Experiment(expect_data=...)``, or None when nothing is declared
     expect_data: Mapping[str, Any] | None = None
+    #: cross-validation, or None for the splits as declared
+    design: CrossValidation | None = None

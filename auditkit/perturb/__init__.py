@@ -1,6 +1,8 @@
-"""Perturbations: named, seeded transformations of token data.
+"""Perturbations: named, seeded transformations of token, image and feature data.
 
-Two kinds, both on the sequence strings so that every model sees them the same way:
+Each data kind has its own test-time perturbations (``test_time(kind)``): token
+perturbations work on the sequence strings so that every model sees them the same way;
+image perturbations (``auditkit.perturb.images``) on the pixel arrays. Two uses:
 
 - **test-time** (``TEST_TIME``): applied to the test split only; the trained model is
   re-evaluated, nothing is retrained. Metrics keep the original rows' weights and labels:
@@ -10,7 +12,12 @@ Two kinds, both on the sequence strings so that every model sees them the same w
 
 Masking a factor removes its information: ``mask_color`` drops every colour letter (the
 model sees "no colour"), ``mask_shape`` replaces every shape with one glyph, so shape
-carries nothing while the grammar (a shape first) still holds.
+carries nothing while the grammar (a shape first) still holds. For images the same
+names mean the same thing: ``mask_color`` turns every image grayscale, ``mask_shape``
+shuffles its tiles so that no global shape survives while its colours stay.
+
+Two data-level transforms apply to every kind: ``resplit:<seed>`` and the folds of a
+cross-validated design (``cv_fold``).
 """
 
 from __future__ import annotations
@@ -19,9 +26,20 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from auditkit.datasets.tokens import SHAPES
-from auditkit.types import SPLITS, TokenDataset, TokenSplit
+from auditkit.perturb.images import IMAGE_PERTURBATIONS
+from auditkit.types import (
+    SPLITS,
+    ArrayDataset,
+    ArraySplit,
+    CrossValidation,
+    DataKind,
+    Dataset,
+    TokenDataset,
+    TokenSplit,
+)
 
 #: the glyph every shape becomes under ``mask_shape``
 MASK_SHAPE = SHAPES[1]
@@ -57,13 +75,47 @@ def mask_shape(sequences: tuple[str, ...], seed: int = 0) -> tuple[str, ...]:
     return tuple(" ".join(MASK_SHAPE + t[1:] for t in s.split()) for s in sequences)
 
 
+def shift_color(sequences: tuple[str, ...], seed: int) -> tuple[str, ...]:
+    """Replace each row's colours by a random derangement: ``"▲r ■g"`` -> ``"▲g ■b"``.
+
+    Every colour of a row maps to another colour (the same one throughout the row), so
+    colour still varies as before but no longer means what it did.
+    """
+    rng = np.random.default_rng(seed)
+    palette = sorted({t[1:] for s in sequences for t in s.split() if len(t) > 1})
+    out = []
+    for sequence in sequences:
+        if len(palette) < 2:
+            out.append(sequence)
+            continue
+        # a random cyclic shift of a random order has no fixed point
+        order = rng.permutation(len(palette))
+        n = len(palette)
+        mapping = {palette[order[k]]: palette[order[(k + 1) % n]] for k in range(n)}
+        out.append(" ".join(t[:1] + mapping.get(t[1:], "") for t in sequence.split()))
+    return tuple(out)
+
+
 #: test-time perturbations: name -> (function, one-line description)
 TEST_TIME: Mapping[str, tuple[Perturb, str]] = {
     "shuffle": (shuffle_tokens, "tokens shuffled within each test sequence"),
     "reverse": (reverse_tokens, "token order reversed in each test sequence"),
     "mask_color": (mask_color, "colour removed from every test token"),
     "mask_shape": (mask_shape, "every test token given the same shape"),
+    "color_shift": (shift_color, "every test colour replaced by another, per sequence"),
 }
+
+
+def test_time(kind: DataKind) -> Mapping[str, str]:
+    """The test-time perturbations of a data kind: name -> one-line description.
+
+    Feature arrays have none: their columns carry no named factor to remove.
+    """
+    if kind == "tokens":
+        return {name: text for name, (_, text) in TEST_TIME.items()}
+    if kind == "images":
+        return {name: text for name, (_, text) in IMAGE_PERTURBATIONS.items()}
+    return {}
 
 
 def perturb_split(split: TokenSplit, name: str, seed: int = SHUFFLE_SEED) -> TokenSplit:
@@ -86,38 +138,154 @@ def perturb_split(split: TokenSplit, name: str, seed: int = SHUFFLE_SEED) -> Tok
     return dataclasses.replace(split, sequences=fn(split.sequences, seed))
 
 
-def _resplit(data: TokenDataset, seed: int) -> TokenDataset:
-    """Pool train, dev and test and deal them out again at random, keeping the sizes."""
+def perturb_images(split: ArraySplit, name: str, seed: int = SHUFFLE_SEED) -> ArraySplit:
+    """Apply the image perturbation ``name`` to a split of shape (n, C, H, W).
+
+    Parameters
+    ----------
+    split
+        The images; ids and labels are kept.
+    name
+        A key of ``auditkit.perturb.images.IMAGE_PERTURBATIONS``.
+    seed
+        Seed of the perturbation (patch order, channel permutation).
+
+    Returns
+    -------
+    ArraySplit
+    """
+    fn, _ = IMAGE_PERTURBATIONS[name]
+    return ArraySplit(inputs=fn(split.inputs, seed), labels=split.labels, ids=split.ids)
+
+
+def perturb_test_split(data: Dataset, name: str) -> TokenSplit | ArraySplit:
+    """``data``'s test split under the test-time perturbation ``name`` of its kind.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not a test-time perturbation of the data's kind.
+    """
+    if name not in test_time(data.kind):
+        known = ", ".join(test_time(data.kind)) or "none"
+        raise ValueError(
+            f"test-time perturbation {name!r} does not apply to {data.kind} data (known: {known})"
+        )
+    if isinstance(data, TokenDataset):
+        return perturb_split(data.test, name)
+    return perturb_images(data.test, name)
+
+
+def _pool(data: Dataset) -> tuple[list[str], NDArray[np.int64]]:
+    """Every row's id and label, train then dev then test."""
     ids = [i for name in SPLITS for i in data.split(name).ids]
-    seqs = [q for name in SPLITS for q in data.split(name).sequences]
-    labels = [y for name in SPLITS for y in data.split(name).labels]
+    labels = np.concatenate(
+        [np.asarray(data.split(name).labels, dtype=np.int64) for name in SPLITS]
+    )
+    return ids, labels
+
+
+def _with_splits(data: Dataset, name: str, parts: Mapping[str, TokenSplit | ArraySplit]) -> Dataset:
+    """``data`` renamed, with its three splits replaced by ``parts`` (of its own kind)."""
+    # one replace for every kind: the splits' type follows the dataset's, which the
+    # callers guarantee and mypy cannot see through the union
+    return dataclasses.replace(data, name=name, **{s: parts[s] for s in SPLITS})  # type: ignore[arg-type]
+
+
+def _take(data: Dataset, parts: Mapping[str, NDArray[np.intp]], name: str) -> Dataset:
+    """A dataset whose splits are the pooled rows at ``parts[split]`` (indices, shape (m,))."""
+    out: dict[str, TokenSplit | ArraySplit] = {}
+    if isinstance(data, TokenDataset):
+        ids = [i for s in SPLITS for i in data.split(s).ids]
+        seqs = [q for s in SPLITS for q in data.split(s).sequences]
+        labels = [y for s in SPLITS for y in data.split(s).labels]
+        for split, index in parts.items():
+            out[split] = TokenSplit(
+                ids=tuple(ids[i] for i in index),
+                sequences=tuple(seqs[i] for i in index),
+                labels=tuple(labels[i] for i in index),
+            )
+    else:
+        inputs = np.concatenate([data.split(s).inputs for s in SPLITS])
+        all_labels = np.concatenate([data.split(s).labels for s in SPLITS])
+        all_ids = [i for s in SPLITS for i in data.split(s).ids]
+        for split, index in parts.items():
+            out[split] = ArraySplit(
+                inputs=inputs[index],
+                labels=all_labels[index],
+                ids=tuple(all_ids[i] for i in index),
+            )
+    return _with_splits(data, name, out)
+
+
+def _resplit(data: Dataset, seed: int) -> Dataset:
+    """Pool train, dev and test and deal them out again at random, keeping the sizes."""
+    ids, _ = _pool(data)
     order = np.random.default_rng(seed).permutation(len(ids))
-    parts: dict[str, TokenSplit] = {}
+    parts: dict[str, NDArray[np.intp]] = {}
     start = 0
     for name in SPLITS:
         size = len(data.split(name))
-        index = order[start : start + size]
+        parts[name] = order[start : start + size]
         start += size
-        parts[name] = TokenSplit(
-            ids=tuple(ids[i] for i in index),
-            sequences=tuple(seqs[i] for i in index),
-            labels=tuple(labels[i] for i in index),
+    return _take(data, parts, f"{data.name} resplit({seed})")
+
+
+def cv_fold(data: Dataset, design: CrossValidation, data_seed: int) -> Dataset:
+    """The train/dev/test split that a cross-validated design gives the run ``data_seed``.
+
+    The pooled rows are dealt into ``design.folds`` stratified folds, shuffled with the
+    repetition's seed (``data_seed // folds``); the test split is fold ``data_seed mod
+    folds``, and the other folds are split again, stratified, into train and dev.
+
+    Parameters
+    ----------
+    data
+        The dataset as declared; its three splits are pooled.
+    design
+        Number of folds and dev share.
+    data_seed
+        The run's data-order seed, >= 0.
+
+    Returns
+    -------
+    Dataset
+        Of the same kind as ``data``.
+
+    Raises
+    ------
+    ValueError
+        When a class has fewer rows than there are folds.
+    """
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    repeat, fold = design.fold_of(data_seed)
+    _, labels = _pool(data)
+    counts = np.bincount(labels)
+    smallest = int(counts[counts > 0].min()) if counts.size else 0
+    if smallest < design.folds:
+        raise ValueError(
+            f"CrossValidation(folds={design.folds}) needs at least {design.folds} rows of every "
+            f"class; the smallest class has {smallest}. Use fewer folds."
         )
-    return dataclasses.replace(
-        data,
-        name=f"{data.name} resplit({seed})",
-        train=parts["train"],
-        dev=parts["dev"],
-        test=parts["test"],
+    splitter = StratifiedKFold(n_splits=design.folds, shuffle=True, random_state=repeat)
+    rest, test = list(splitter.split(np.zeros(len(labels)), labels))[fold]
+    train, dev = train_test_split(
+        rest,
+        test_size=design.dev,
+        random_state=repeat * 1_000 + fold,
+        stratify=labels[rest],
     )
+    parts = {"train": np.sort(train), "dev": np.sort(dev), "test": np.sort(test)}
+    return _take(data, parts, f"{data.name} cv(fold {fold + 1}/{design.folds}, rep {repeat})")
 
 
-def transform_names() -> tuple[str, ...]:
-    """The train-and-test transforms: every test-time perturbation, and ``resplit:<seed>``."""
-    return (*TEST_TIME, "resplit:<seed>")
+def transform_names(kind: DataKind = "tokens") -> tuple[str, ...]:
+    """The train-and-test transforms of a kind: its test-time perturbations, ``resplit:<seed>``."""
+    return (*test_time(kind), "resplit:<seed>")
 
 
-def apply_transform(data: TokenDataset, name: str) -> TokenDataset:
+def apply_transform(data: Dataset, name: str) -> Dataset:
     """Apply a train-and-test transform to every split of ``data``.
 
     Parameters
@@ -125,12 +293,14 @@ def apply_transform(data: TokenDataset, name: str) -> TokenDataset:
     data
         The dataset as declared.
     name
-        A key of ``TEST_TIME`` (applied to train, dev and test, shuffles seeded per
-        split), or ``"resplit:<seed>"`` (pool every row and re-split at random).
+        A test-time perturbation of the data's kind (applied to train, dev and test,
+        seeded per split), or ``"resplit:<seed>"`` (pool every row and re-split at
+        random).
 
     Returns
     -------
-    TokenDataset
+    Dataset
+        Of the same kind as ``data``.
 
     Raises
     ------
@@ -139,16 +309,19 @@ def apply_transform(data: TokenDataset, name: str) -> TokenDataset:
     """
     if name.startswith("resplit:"):
         return _resplit(data, int(name.split(":", 1)[1]))
-    if name not in TEST_TIME:
-        raise ValueError(f"transform={name!r} is not one of {', '.join(transform_names())}")
-    splits = {
-        split: perturb_split(data.split(split), name, seed=SHUFFLE_SEED + i)
-        for i, split in enumerate(SPLITS)
-    }
-    return dataclasses.replace(
-        data,
-        name=f"{data.name} {name}",
-        train=splits["train"],
-        dev=splits["dev"],
-        test=splits["test"],
-    )
+    if name not in test_time(data.kind):
+        raise ValueError(
+            f"transform={name!r} is not one of {', '.join(transform_names(data.kind))}"
+        )
+    splits: dict[str, TokenSplit | ArraySplit]
+    if isinstance(data, ArrayDataset):
+        splits = {
+            split: perturb_images(data.split(split), name, seed=SHUFFLE_SEED + i)
+            for i, split in enumerate(SPLITS)
+        }
+    else:
+        splits = {
+            split: perturb_split(data.split(split), name, seed=SHUFFLE_SEED + i)
+            for i, split in enumerate(SPLITS)
+        }
+    return _with_splits(data, f"{data.name} {name}", splits)

@@ -60,7 +60,13 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
             "confidence": test.confidence,
             "p_one_sided": test.p_value,
             "p_holm": decision.p_adjusted,
-            "test": "paired t-test (one-sided, variant better)",
+            "test": "paired t-test (one-sided, variant better)"
+            if ev.resampled is None
+            else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
+            # (n_train, n_test) of one fold in a cross-validated design, else None
+            "resampled": (
+                {"n_train": ev.resampled[0], "n_test": ev.resampled[1]} if ev.resampled else None
+            ),
             "equivalence_interval": (
                 list(decision.equivalence_interval) if decision.equivalence_interval else None
             ),

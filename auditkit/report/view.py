@@ -599,23 +599,65 @@ def _methods(doc: Mapping[str, Any]) -> str:
             f"({', '.join(map(str, seeds))}); auditkit retrained nothing."
         )
     else:
-        text = (
-            f"We retrained every variant ({variants}; baseline {exp['baseline']}) on the same "
-            f"{len(seeds)} seeds ({', '.join(map(str, seeds))}), each seed setting both the "
-            f"initialisation and the data order, for {train['epochs']} epochs with AdamW "
-            f"(learning rate {train['lr']}, batch size {train['batch_size']}), selecting the "
-            f"epoch by dev {train['select_metric']} and never by test, on {exp['data']['name']}."
+        frameworks = exp.get("frameworks") or {}
+        estimators = [v for v, f in frameworks.items() if f == "sklearn"]
+        modules = [v for v in frameworks if v not in estimators]
+        design = exp.get("design")
+        adamw = (
+            f"for {train['epochs']} epochs with AdamW (learning rate {train['lr']}, batch size "
+            f"{train['batch_size']}), selecting the epoch by dev {train['select_metric']} and "
+            "never by test"
         )
+        if not estimators and not design:
+            text = (
+                f"We retrained every variant ({variants}; baseline {exp['baseline']}) on the "
+                f"same {len(seeds)} seeds ({', '.join(map(str, seeds))}), each seed setting "
+                f"both the initialisation and the data order, {adamw}, on "
+                f"{exp['data']['name']}."
+            )
+        else:
+            on = (
+                f"each seed s testing on fold s mod {design['folds']} of a "
+                f"{design['folds']}-fold cross-validation of the pooled rows of "
+                f"{exp['data']['name']} (a {design['dev']:g} share of the other folds held "
+                "out as dev)"
+                if design
+                else f"on {exp['data']['name']}"
+            )
+            text = (
+                f"We retrained every variant ({variants}; baseline {exp['baseline']}) on the "
+                f"same {len(seeds)} seeds ({', '.join(map(str, seeds))}), {on}."
+            )
+            if modules:
+                text += (
+                    f" The PyTorch models ({_join(modules)}) trained with each seed setting "
+                    f"both the initialisation and the data order, {adamw}."
+                )
+            if estimators:
+                text += (
+                    f" The scikit-learn estimators ({_join(estimators)}) were fitted once per "
+                    "seed, with every random_state set from the seed and the training rows in "
+                    "an order drawn from it."
+                )
     if conditions:
         families = "; ".join(f"{family}: {', '.join(w)}" for family, w in conditions.items())
         text += f" We repeated the comparison under these perturbations ({families})."
+    corrected = any(
+        (c.get("gain") or {}).get("test", "").startswith("Nadeau") for c in doc["claims"]
+    )
+    test_words = (
+        "the Nadeau–Bengio corrected resampled t-test (the folds share training rows, so "
+        "the variance of the mean is inflated by n_test/n_train)"
+        if corrected
+        else "paired t-test"
+    )
     text += (
         f" For each claim we tested the per-seed paired differences on test with a one-sided "
-        f"paired t-test, adjusted across the {len(doc['claims'])} claim(s) of the audit with "
+        f"{test_words}, adjusted across the {len(doc['claims'])} claim(s) of the audit with "
         f"Holm's method at α = {settings['alpha']}, and report the "
         f"{round(100 * settings['confidence'])}% t-interval of the mean difference."
     )
-    others = [t for t in tests if not t.startswith("paired t-test")]
+    others = [t for t in tests if not t.startswith(("paired t-test", "corrected resampled t-test"))]
     if others:
         text += f" We checked the t-test's answer against {_join(others)}."
     text += (
@@ -825,8 +867,41 @@ def _splits(doc: Mapping[str, Any]) -> SplitTable | None:
         facts.append(("factors the rule reads", ", ".join(map(str, rule["factors"]))))
     pitfalls = meta.get("pitfalls")
     if pitfalls is not None:
-        facts.append(("planted pitfalls", ", ".join(map(str, pitfalls)) or "none"))
+        facts.append(("planted pitfalls", "; ".join(map(_pitfall, pitfalls)) or "none"))
     return SplitTable(columns=columns, rows=rows, facts=tuple(facts))
+
+
+#: a pitfall field longer than this (row ids, per-row lists) is left out of the summary
+_FACT_WIDTH = 80
+
+
+def _fact(value: Any) -> str:
+    """A metadata value in words: floats to 3 significant digits, lists and dicts inline."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_fact(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _pitfall(record: Any) -> str:
+    """One planted pitfall as 'kind (field value, ...)', without its bulky fields."""
+    if not isinstance(record, Mapping):
+        return str(record)
+    parts = []
+    for key, value in record.items():
+        if key == "kind":
+            continue
+        text = _fact(value)
+        if len(text) <= _FACT_WIDTH:
+            parts.append(f"{key.replace('_', ' ')}: {text}")
+    return (
+        f"{record.get('kind', 'pitfall')} ({'; '.join(parts)})"
+        if parts
+        else str(record.get("kind"))
+    )
 
 
 def _provenance(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

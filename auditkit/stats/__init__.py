@@ -12,7 +12,7 @@ variant is better.
 from __future__ import annotations
 
 from auditkit.stats.aso import AlmostStochasticOrder, aso, violation_ratio
-from auditkit.stats.classify import GainClass, classify_gain
+from auditkit.stats.classify import GainClass, classify_gain, gain_t_test
 from auditkit.stats.correction import benjamini_hochberg, holm
 from auditkit.stats.equivalence import TOST, tost
 from auditkit.stats.example_level import (
@@ -68,6 +68,7 @@ __all__ = [
     "classify_gain",
     "corrected_resampled_t_test",
     "effect_size_dz",
+    "gain_t_test",
     "holm",
     "mcnemar_test",
     "min_attainable_p_value",

@@ -8,7 +8,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from auditkit.stats.ttest import paired_t_test
+from auditkit.stats.paired import corrected_resampled_t_test
+from auditkit.stats.ttest import TTest, paired_t_test
 
 GainStatus = Literal["holds", "reversed", "vanished", "inconclusive"]
 
@@ -29,8 +30,44 @@ class GainClass:
     status: GainStatus
 
 
+def gain_t_test(
+    gains: npt.ArrayLike,
+    *,
+    confidence: float = 0.95,
+    alternative: str = "greater",
+    resampled: tuple[int, int] | None = None,
+) -> TTest:
+    """The t-test of per-seed gains: paired, or Nadeau–Bengio corrected for resampled designs.
+
+    Parameters
+    ----------
+    gains : array-like of shape (n_seeds,)
+        Gains per seed (positive = better).
+    confidence, alternative
+        As in ``paired_t_test``.
+    resampled : tuple of (n_train, n_test), optional
+        Set when the seeds train on overlapping resamples of one pool (cross-validation
+        folds): the variance of the mean is corrected by ``n_test / n_train``.
+
+    Returns
+    -------
+    TTest
+    """
+    if resampled is None:
+        return paired_t_test(gains, confidence=confidence, alternative=alternative)
+    n_train, n_test = resampled
+    return corrected_resampled_t_test(
+        gains, n_train=n_train, n_test=n_test, confidence=confidence, alternative=alternative
+    )
+
+
 def classify_gain(
-    gains: npt.ArrayLike, *, alpha: float = 0.05, rope: float = 0.005, confidence: float = 0.95
+    gains: npt.ArrayLike,
+    *,
+    alpha: float = 0.05,
+    rope: float = 0.005,
+    confidence: float = 0.95,
+    resampled: tuple[int, int] | None = None,
 ) -> GainClass:
     """Classify per-seed gains by their t-interval.
 
@@ -44,6 +81,8 @@ def classify_gain(
         Half-width of the region of practical equivalence.
     confidence : float
         Level of the interval that decides holds / reversed.
+    resampled : tuple of (n_train, n_test), optional
+        Cross-validated design: intervals use the Nadeau–Bengio correction.
 
     Returns
     -------
@@ -61,14 +100,16 @@ def classify_gain(
     values = values[np.isfinite(values)]
     if values.size < 2:
         return GainClass(n=int(values.size), mean=None, low=None, high=None, status="inconclusive")
-    test = paired_t_test(values, confidence=confidence, alternative="greater")
+    test = gain_t_test(values, confidence=confidence, alternative="greater", resampled=resampled)
     status: GainStatus
     if test.high < 0:
         status = "reversed"
     elif test.low > 0:
         status = "holds"
     else:
-        eq = paired_t_test(values, confidence=1 - 2 * alpha, alternative="two-sided")
+        eq = gain_t_test(
+            values, confidence=1 - 2 * alpha, alternative="two-sided", resampled=resampled
+        )
         status = "vanished" if -rope < eq.low and eq.high < rope else "inconclusive"
     return GainClass(
         n=int(values.size), mean=test.mean, low=test.low, high=test.high, status=status

@@ -31,14 +31,9 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
-from auditkit.train.encode import EncodedData, EncodedSplit
-from auditkit.train.loop import (
-    EVAL_BATCH,
-    TrainingError,
-    TrainOutcome,
-    _logits,
-    perturbed_test,
-)
+from auditkit.train.encode import AnySplit, EncodedData
+from auditkit.train.loop import EVAL_BATCH, _logits, perturbed_test
+from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.types import EpochRecord, TrainConfig
 
 #: stated agreement with separate runs: absolute difference of metrics, losses and curves
@@ -320,7 +315,7 @@ def _evaluate_all(
     evaluate: Callable[..., Any],
     state: Mapping[str, torch.Tensor],
     buffers: Mapping[str, torch.Tensor],
-    split: EncodedSplit,
+    split: AnySplit,
     n_classes: int,
     metrics: Sequence[str],
     device: torch.device,

@@ -1,4 +1,8 @@
-"""Turn token sequences into the tensors a model's ``forward(batch)`` receives."""
+"""Turn a dataset into the tensors a model's ``forward(batch)`` receives.
+
+Token sequences become padded id tensors (``tokens``, ``mask`` and one per factor);
+images and feature arrays become one float tensor (``images`` or ``features``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,16 @@ from dataclasses import dataclass
 import torch
 
 from auditkit.datasets.tokens import FACTORS, parse_token
-from auditkit.types import SPLITS, DataInfo, SplitName, TokenDataset, TokenSplit
+from auditkit.types import (
+    SPLITS,
+    ArraySplit,
+    DataInfo,
+    Dataset,
+    FeatureDataset,
+    ImageDataset,
+    SplitName,
+    TokenSplit,
+)
 
 PAD = 0
 #: id of a token (or factor value) unseen in training, and of an absent colour
@@ -39,13 +52,43 @@ class EncodedSplit:
 
 
 @dataclass(frozen=True, slots=True)
+class ArrayEncodedSplit:
+    """One split of images or feature arrays as a float tensor.
+
+    ``inputs`` has shape (n_rows, C, H, W) or (n_rows, n_features); the batch dict has
+    one entry, ``key`` (``"images"`` or ``"features"``).
+    """
+
+    inputs: torch.Tensor
+    #: class labels, shape (n_rows,)
+    labels: torch.Tensor
+    #: the key of ``inputs`` in the batch dict
+    key: str
+    #: empty: no metric of array data reads token sequences
+    sequences: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, index: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
+        """The rows ``index`` (shape (batch,)) as a model input dict on ``device``."""
+        return {self.key: self.inputs[index].to(device, non_blocking=True)}
+
+
+#: either kind of encoded split; both have ``labels``, ``sequences``, ``batch`` and ``len``
+AnySplit = EncodedSplit | ArrayEncodedSplit
+
+
+@dataclass(frozen=True, slots=True)
 class EncodedData:
-    """A dataset encoded with vocabularies built from its training split."""
+    """A dataset encoded for training (token vocabularies built from its training split)."""
 
     info: DataInfo
-    splits: Mapping[SplitName, EncodedSplit]
-    #: token and factor vocabularies, value -> id
+    splits: Mapping[SplitName, AnySplit]
+    #: token and factor vocabularies, value -> id; empty for array data
     vocab: Mapping[str, Mapping[str, int]]
+    #: the dataset these tensors encode (its test split feeds test-time perturbations)
+    source: Dataset | None = None
 
 
 def _vocab(values: set[str]) -> dict[str, int]:
@@ -93,21 +136,45 @@ def _encode_split(
     )
 
 
-def encode(data: TokenDataset) -> EncodedData:
-    """Encode every split of ``data`` as padded id tensors.
+def encode_array_split(split: ArraySplit, kind: str) -> ArrayEncodedSplit:
+    """One split of images or features as tensors (zero-copy where numpy allows)."""
+    return ArrayEncodedSplit(
+        inputs=torch.from_numpy(split.inputs.copy()),
+        labels=torch.from_numpy(split.labels.copy()),
+        key="images" if kind == "images" else "features",
+    )
 
-    Vocabularies come from the training split only, so a token first seen at test time
-    maps to ``UNK`` exactly as it would for a model deployed on new data.
+
+def _encode_arrays(data: ImageDataset | FeatureDataset) -> EncodedData:
+    info = DataInfo(
+        kind=data.kind,
+        n_classes=max(data.n_classes, 2),
+        input_shape=data.input_shape,
+    )
+    splits: dict[SplitName, AnySplit] = {
+        name: encode_array_split(data.split(name), data.kind) for name in SPLITS
+    }
+    return EncodedData(info=info, splits=splits, vocab={}, source=data)
+
+
+def encode(data: Dataset) -> EncodedData:
+    """Encode every split of ``data`` as tensors.
+
+    Token sequences become padded id tensors with vocabularies from the training split
+    only, so a token first seen at test time maps to ``UNK`` exactly as it would for a
+    model deployed on new data. Images and feature arrays become float32 tensors.
 
     Parameters
     ----------
     data
-        A token dataset.
+        A token, image or feature dataset.
 
     Returns
     -------
     EncodedData
     """
+    if isinstance(data, ImageDataset | FeatureDataset):
+        return _encode_arrays(data)
     token_values: set[str] = set()
     factor_values: dict[str, set[str]] = {f: set() for f in FACTORS}
     for sequence in data.train.sequences:
@@ -128,9 +195,12 @@ def encode(data: TokenDataset) -> EncodedData:
         max_len=max_len,
         factor_sizes={f: len(vocab[f]) + 2 for f in FACTORS},
         pad_id=PAD,
+        input_shape=(max_len,),
     )
-    splits = {name: _encode_split(data.split(name), vocab, max_len) for name in SPLITS}
-    return EncodedData(info=info, splits=splits, vocab=vocab)
+    splits: dict[SplitName, AnySplit] = {
+        name: _encode_split(data.split(name), vocab, max_len) for name in SPLITS
+    }
+    return EncodedData(info=info, splits=splits, vocab=vocab, source=data)
 
 
 def encode_split(data: EncodedData, split: TokenSplit) -> EncodedSplit:

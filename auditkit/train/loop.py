@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -13,33 +12,14 @@ from torch import nn
 
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
-from auditkit.perturb import perturb_split
-from auditkit.train.encode import EncodedData, EncodedSplit, encode_split
-from auditkit.types import EpochRecord, TokenSplit, TrainConfig
+from auditkit.perturb import perturb_test_split
+from auditkit.train.encode import AnySplit, EncodedData, encode_array_split, encode_split
+from auditkit.train.outcome import TrainingError, TrainOutcome
+from auditkit.train.sklearn import fit_and_evaluate, is_estimator
+from auditkit.types import ArraySplit, EpochRecord, TrainConfig
 
 #: rows per forward pass when evaluating; large, since no gradients are kept
 EVAL_BATCH = 1024
-
-
-class TrainingError(Exception):
-    """A run failed because of the user's model (bad output, NaN loss); recorded, not raised."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrainOutcome:
-    """What one training run measured."""
-
-    test_metrics: dict[str, float | None]
-    dev_metrics: dict[str, float | None]
-    curves: tuple[EpochRecord, ...]
-    #: 1-based epoch whose weights were evaluated on test
-    best_epoch: int
-    #: test predictions at the selected epoch, shape (n_test,)
-    test_predictions: tuple[int, ...]
-    #: test metrics of the selected model under each test-time perturbation
-    perturbed_metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    #: and its predictions there, each of shape (n_test,)
-    perturbed_predictions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -78,7 +58,7 @@ def _logits(
 
 def _evaluate(
     model: nn.Module,
-    split: EncodedSplit,
+    split: AnySplit,
     n_classes: int,
     metrics: Sequence[str],
     device: torch.device,
@@ -108,22 +88,24 @@ def _evaluate(
 
 #: perturbed test splits already encoded: (id(data), name) -> (data, split). The
 #: perturbations are seeded and fixed, so every run of an audit shares them.
-_PERTURBED: dict[tuple[int, str], tuple[EncodedData, EncodedSplit]] = {}
+_PERTURBED: dict[tuple[int, str], tuple[EncodedData, AnySplit]] = {}
 
 
-def perturbed_test(data: EncodedData, name: str) -> EncodedSplit:
+def perturbed_test(data: EncodedData, name: str) -> AnySplit:
     """``data``'s test split under the test-time perturbation ``name``, encoded once."""
     entry = _PERTURBED.get((id(data), name))
     if entry is None or entry[0] is not data:
         if len(_PERTURBED) > 32:  # an audit uses a handful; keep memory bounded
             _PERTURBED.clear()
-        test = data.splits["test"]
-        raw = TokenSplit(
-            ids=tuple(str(i) for i in range(len(test))),
-            sequences=test.sequences,
-            labels=tuple(int(y) for y in test.labels.tolist()),
+        if data.source is None:
+            raise ValueError("test-time perturbations need the encoded data's source dataset")
+        raw = perturb_test_split(data.source, name)
+        encoded: AnySplit = (
+            encode_array_split(raw, data.info.kind)
+            if isinstance(raw, ArraySplit)
+            else encode_split(data, raw)
         )
-        entry = (data, encode_split(data, perturb_split(raw, name)))
+        entry = (data, encoded)
         _PERTURBED[(id(data), name)] = entry
     return entry[1]
 
@@ -144,7 +126,8 @@ def train_and_evaluate(
     Parameters
     ----------
     builder
-        The variant's builder: ``DataInfo -> nn.Module``.
+        The variant's builder: ``DataInfo -> nn.Module``, or ``DataInfo -> estimator``
+        (fitted by ``auditkit.train.sklearn.fit_and_evaluate`` instead).
     data
         The encoded dataset.
     config
@@ -159,7 +142,7 @@ def train_and_evaluate(
     device
         Where to train.
     evaluations
-        Test-time perturbations (keys of ``auditkit.perturb.TEST_TIME``) under which
+        Test-time perturbations (``auditkit.perturb.test_time(kind)``) under which
         the selected model is evaluated on test as well; nothing is retrained.
 
     Returns
@@ -175,10 +158,21 @@ def train_and_evaluate(
     """
     torch.manual_seed(init_seed)
     model = builder(data.info)
+    if is_estimator(model):
+        return fit_and_evaluate(
+            model,
+            data,
+            init_seed=init_seed,
+            order_seed=order_seed,
+            metrics=metrics,
+            evaluations=evaluations,
+            perturbed=perturbed_test,
+        )
     if not isinstance(model, nn.Module):
         raise TrainingError(
             f"the variant builder returned {type(model).__name__}; it must return a "
-            "torch.nn.Module whose forward(batch) returns logits"
+            "torch.nn.Module whose forward(batch) returns logits, or a scikit-learn "
+            "estimator with fit and predict"
         )
     model = model.to(device)
     optimiser = torch.optim.AdamW(

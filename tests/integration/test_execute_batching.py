@@ -121,3 +121,54 @@ def test_stacked_seeds_evaluate_test_time_perturbations_like_separate_runs(
         assert set(result.perturbed_predictions) == set(names)
         assert result.perturbed_predictions == separate.perturbed_predictions
         assert result.perturbed_metrics == separate.perturbed_metrics
+
+
+CNN_MODEL = """
+import auditkit as ak
+from torch import nn
+
+exp = ak.Experiment(
+    "cnn",
+    data=ak.datasets.shapes(n_train=120, n_dev=30, n_test=60, size=8, seed=0),
+    train=ak.TrainConfig(epochs=2, batch_size=32),
+)
+
+class Images(nn.Module):
+    def __init__(self, *layers):
+        super().__init__()
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, batch):
+        return self.net(batch["images"])
+
+@exp.variant(baseline=True)
+def cnn(info):
+    return Images(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, info.n_classes),
+    )
+
+@exp.variant
+def linear(info):
+    return Images(nn.Flatten(), nn.Linear(info.n_features, info.n_classes))
+
+exp.claim("cnn", over="linear", metric="accuracy")
+"""
+
+
+def test_stacked_cnn_seeds_equal_separate_runs_on_images(
+    write_model: Callable[[str], Path],
+) -> None:
+    context = _context(write_model(CNN_MODEL))
+    runs = tuple(
+        RunSpec(variant="cnn", init_seed=s, order_seed=s, evaluations=("mask_color",))
+        for s in range(3)
+    )
+    stacked = list(run_job(Job(runs, stacked=True), context))
+    assert [info.batch_size for _, info in stacked] == [3, 3, 3], stacked[0][1].note
+    for run, (result, _) in zip(runs, stacked, strict=True):
+        alone = run_one(run, context)
+        _close(result, alone)
+        assert result.perturbed_predictions == alone.perturbed_predictions
+        # determinism: the same seeds on the same machine give the same metrics
+        assert run_one(run, context).test_metrics == alone.test_metrics

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import auditkit as ak
@@ -370,3 +371,62 @@ def test_bad_expect_data_is_a_model_file_error(tmp_path: Path, expect: str, mess
         load_experiment(path)
     assert message in str(info.value)
     assert "model.py:3" in str(info.value)
+
+
+# --------------------------------------------------------------------------- array data
+
+
+def test_array_duplicates_exact_near_and_conflicting() -> None:
+    from auditkit.checks.splits import find_array_duplicates
+    from auditkit.types import ArraySplit
+
+    train = ArraySplit(inputs=[[0.1, 0.2], [0.5, 0.5], [0.9, 0.1]], labels=[0, 1, 0])
+    test = ArraySplit(
+        inputs=[[0.1, 0.2], [0.501, 0.499], [0.3, 0.3], [0.9, 0.1]], labels=[0, 1, 1, 1]
+    )
+    scan = find_array_duplicates(train, test)
+    assert scan.exact == ((0, 0), (3, 2))
+    assert scan.near == ((1, 1, 1),)  # equal to 2 decimal places
+    assert scan.conflicting == 1  # test row 3 copies train row 2 with another label
+
+
+def test_array_splits_compare_labels_and_input_statistics() -> None:
+    from auditkit.checks.splits import compare_array_splits
+    from auditkit.types import ArraySplit
+
+    rng = np.random.default_rng(0)
+    dark = ArraySplit(inputs=rng.random((80, 3, 4, 4)) * 0.5, labels=np.arange(80) % 2)
+    bright = ArraySplit(inputs=0.5 + rng.random((80, 3, 4, 4)) * 0.5, labels=np.arange(80) % 2)
+    rows = {c.name: c for c in compare_array_splits(dark, bright, "images")}
+    assert set(rows) == {"label rate", "brightness", "saturation"}
+    assert rows["brightness"].p_value < 1e-6 and rows["label rate"].p_value == 1.0
+    same = {c.name: c for c in compare_array_splits(dark, dark, "images")}
+    assert same["brightness"].p_value > 0.9
+    wide = ArraySplit(inputs=rng.normal(size=(30, 25)), labels=np.arange(30) % 2)
+    narrow = ArraySplit(inputs=rng.normal(size=(30, 3)), labels=np.arange(30) % 2)
+    assert [c.name for c in compare_array_splits(wide, wide, "features")] == [
+        "label rate",
+        "feature mean",
+        "feature sd",
+    ]
+    named = compare_array_splits(narrow, narrow, "features", names=("age", "bmi", "bp"))
+    assert [c.name for c in named][1:] == ["feature age", "feature bmi", "feature bp"]
+
+
+# --------------------------------------------------------------------------- AK103 on solved tasks
+
+
+def test_seed_override_does_not_flag_a_model_that_solves_the_test_split() -> None:
+    from auditkit.checks.seeds import SeedOverrideParams
+
+    part = split(("▲r", 0), ("■g", 1), ("●b", 1))
+    data = dataset(part, part, part)
+    check = checks()["seed_override"].impl
+    # every seed predicts every test row correctly: identical, and no evidence of re-seeding
+    solved = check.assess(context(data, {"a": [(0, 1, 1)] * 3}), SeedOverrideParams())
+    assert solved.outcome == "pass"
+    assert "every seed predicts every test row correctly" in solved.evidence["a"]
+    # identical but wrong predictions are the re-seeding symptom
+    stuck = check.assess(context(data, {"a": [(0, 0, 1)] * 3}), SeedOverrideParams())
+    assert stuck.outcome == "fail"
+    assert stuck.reason.startswith("a: its 3 seeds give identical predictions")

@@ -90,3 +90,46 @@ def test_baseline_size_counts_parameters_and_survives_a_broken_builder(
     )
     spec = load_experiment(broken)
     assert _baseline_size(spec, encode(spec.data)) is None
+
+
+SKLEARN_MODEL = """
+import auditkit as ak
+from sklearn.linear_model import SGDClassifier
+from torch import nn
+
+exp = ak.Experiment(
+    "mixed", data=ak.datasets.spr(rule="shape_count", n_train=60, n_dev=20, n_test=20, seed=0)
+)
+
+@exp.variant(baseline=True)
+def linear(info):
+    return SGDClassifier()
+
+@exp.variant
+def bag(info):
+    return nn.EmbeddingBag(info.vocab_size, info.n_classes)
+
+exp.claim("bag", over="linear", metric="accuracy")
+"""
+
+
+def test_rules_that_need_torch_are_skipped_for_estimators(
+    write_model: Callable[[str], Path],
+) -> None:
+    from auditkit.train.encode import encode
+    from auditkit.train.sklearn import framework_of
+
+    spec = load_experiment(write_model(SKLEARN_MODEL))
+    info = encode(spec.data).info
+    frameworks = {n: framework_of(v.builder, info) for n, v in spec.variants.items()}
+    assert frameworks == {"linear": "sklearn", "bag": "torch"}
+    plan = build_plan(spec, load_rulepack("default"), [0, 1], frameworks)
+    skipped = {rp.rule.id: rp.skipped for rp in plan.rules if rp.skipped}
+    assert set(skipped) == {"AK401", "AK402"}
+    assert skipped["AK401"] == (
+        "check 'batch_size_sweep' applies to torch models (it needs a batch size or training "
+        "curves), and linear is a scikit-learn estimator, which has none"
+    )
+    assert not any(r.overrides for r in plan.runs)  # no batch-size runs planned
+    # without the frameworks (all torch) both rules plan their runs
+    assert not any(rp.skipped for rp in build_plan(spec, load_rulepack("default"), [0, 1]).rules)

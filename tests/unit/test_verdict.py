@@ -278,3 +278,49 @@ def test_calibration_null_and_large_effect() -> None:
     mc_error = 3 * np.sqrt(0.05 * 0.95 / n_sim)  # three standard errors
     assert null <= 0.05 + mc_error
     assert supported_rate(0.02) > 0.95
+
+
+# --------------------------------------------------------------------------- cross-validation
+
+
+def _nadeau_bengio(gains: list[float], n_train: int, n_test: int) -> tuple[float, float, float]:
+    """One-sided p and 95% interval of the corrected resampled t-test, by hand with scipy."""
+    j = len(gains)
+    mean, sd = float(np.mean(gains)), float(np.std(gains, ddof=1))
+    se = sd * np.sqrt(1 / j + n_test / n_train)
+    half = stats.t.ppf(0.975, j - 1) * se
+    return float(stats.t.sf(mean / se, j - 1)), mean - half, mean + half
+
+
+def test_cross_validated_evidence_uses_the_corrected_test() -> None:
+    var = [0.73, 0.745, 0.74, 0.715, 0.755]
+    gains = [v - b for v, b in zip(var, BASE, strict=True)]
+    plain, corrected = decide_all(
+        [_evidence(BASE, var), _evidence(BASE, var, resampled=(400, 100))], T
+    )
+    p, low, high = _nadeau_bengio(gains, 400, 100)
+    assert corrected.test is not None and plain.test is not None
+    assert corrected.test.p_value == pytest.approx(p)
+    assert (corrected.test.low, corrected.test.high) == pytest.approx((low, high))
+    # the correction widens the interval by sqrt(1 + J n_test / n_train) = sqrt(2.25)
+    width = lambda d: d.test.high - d.test.low  # noqa: E731
+    assert width(corrected) == pytest.approx(1.5 * width(plain))
+    assert "Nadeau–Bengio corrected for 5 overlapping folds" in corrected.reason
+    assert "one-sided corrected t-test" in corrected.reason
+    assert corrected.agreement[0].test == "corrected resampled t-test (Holm)"
+    assert corrected.seeds_needed is None and corrected.min_detectable_effect is None
+
+
+def test_correction_can_turn_support_into_inconclusive() -> None:
+    # gains of +1.0 +- 0.9 pts over 10 folds: the plain t-test finds it, the corrected not
+    base = [0.8] * 10
+    var = [0.8 + g for g in (0.02, 0.001, 0.015, 0.0, 0.022, 0.005, 0.018, -0.002, 0.012, 0.009)]
+    plain, corrected = decide_all(
+        [_evidence(base, var), _evidence(base, var, resampled=(60, 40))], T
+    )
+    assert plain.verdict is Verdict.SUPPORTED
+    assert corrected.verdict is Verdict.INCONCLUSIVE
+    gains = [v - b for v, b in zip(var, base, strict=True)]
+    p, _, _ = _nadeau_bengio(gains, 60, 40)
+    # Holm over 2 claims: the larger p is the second step, multiplied by 1
+    assert corrected.p_adjusted == pytest.approx(p)

@@ -1,0 +1,32 @@
+"""What a training run returns, and the error it raises for a broken user model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditkit.types import EpochRecord
+
+__all__ = ["TrainOutcome", "TrainingError"]
+
+
+class TrainingError(Exception):
+    """A run failed because of the user's model (bad output, NaN loss); recorded, not raised."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainOutcome:
+    """What one training run measured."""
+
+    test_metrics: dict[str, float | None]
+    dev_metrics: dict[str, float | None]
+    curves: tuple[EpochRecord, ...]
+    #: 1-based epoch whose weights were evaluated on test
+    best_epoch: int
+    #: test predictions at the selected epoch, shape (n_test,)
+    test_predictions: tuple[int, ...]
+    #: test metrics of the selected model under each test-time perturbation
+    perturbed_metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: and its predictions there, each of shape (n_test,)
+    perturbed_predictions: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: where the model ran when not on the run's torch device (scikit-learn: ``"cpu"``)
+    device: str | None = None
