@@ -57,6 +57,23 @@ GOOD_CSV = {
     "test": "id,sequence,label\ns0,■r ■r,0\ns1,●g ●,1\n",
 }
 
+#: a model file of scikit-learn variants over the dataset expression DATA, on line 3
+ARRAY_MODEL = """
+import auditkit as ak
+exp = ak.Experiment("arrays", data=DATA)
+from sklearn.linear_model import LogisticRegression
+@exp.variant(baseline=True)
+def a(info): return LogisticRegression()
+@exp.variant
+def b(info): return LogisticRegression()
+exp.claim("b", over="a", metric="accuracy")
+"""
+
+
+def _arrays(data: str) -> str:
+    return ARRAY_MODEL.replace("DATA", data)
+
+
 GOOD_PACK = """\
 pack: mine
 schema: 1
@@ -277,6 +294,35 @@ CASES: dict[str, Case] = {
         model=None,
         files=_runs("variant,seed,accuracy\ngru,0,0.7\ngru,1,0.7\nrel,0,0.72\nrel,2,0.72\n"),
     ),
+    "data-nan-feature": Case(
+        _check(),
+        "{tmp}/model.py:3: data.csv:3: column 'x' holds 'nan', which is not a finite number",
+        model=_arrays('ak.datasets.features_csv("data.csv")'),
+        files={"data.csv": "x,y,label\n1.0,2,0\nnan,3,1\n2,3,0\n1,1,1\n2,2,0\n3,3,1\n"},
+    ),
+    "data-image-folder-missing": Case(
+        _check(),
+        "{tmp}/model.py:3: photos: the image folder does not exist",
+        model=_arrays('ak.datasets.image_folder("photos")'),
+    ),
+    "data-unknown-sklearn-dataset": Case(
+        _check(),
+        "{tmp}/model.py:3: sklearn_dataset('cancer'): unknown dataset. Did you mean "
+        "'breast_cancer'?",
+        model=_arrays('ak.datasets.sklearn_dataset("cancer")'),
+    ),
+    "model-token-metric-on-features": Case(
+        _check(),
+        "{tmp}/model.py: Experiment('arrays') lists metric 'hwa', which weights rows by the "
+        "shapes and colours of their tokens, but the data is features",
+        model=_arrays('ak.datasets.sklearn_dataset("iris"), metrics=["accuracy", "hwa"]'),
+    ),
+    "model-bad-design": Case(
+        _check(),
+        "{tmp}/model.py: Experiment('arrays', design=5) must be None or "
+        "auditkit.CrossValidation(folds=5)",
+        model=_arrays('ak.datasets.sklearn_dataset("iris"), design=5'),
+    ),
     "compare-non-numeric-cell": Case(
         ("compare", "{tmp}/runs.csv", "--baseline", "gru"),
         "{tmp}/runs.csv:2: column 'accuracy' holds 'n/a', which is not a number",
@@ -373,6 +419,6 @@ def test_docs_table_lists_every_case() -> None:
     """docs/bad-input.md shows each case's key text, so the table and the tests agree."""
     doc = (REPO / "docs" / "bad-input.md").read_text(encoding="utf-8")
     rows = [line for line in doc.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) - 1 == len(CASES) + 3  # header; the two run failures and NaN features
+    assert len(rows) - 1 == len(CASES) + 2  # the header and the two run failures
     for key, case in CASES.items():
         assert case.expected.replace("{tmp}/", "") in doc, key
