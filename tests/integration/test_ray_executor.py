@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from auditkit.audit import AuditOptions, run_audit
-from tests.conftest import TINY_MODEL
+from tests.conftest import REPO, TINY_MODEL
 
 pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray", reason="the Ray tests need the 'ray' extra")
@@ -151,3 +151,21 @@ def test_a_hung_run_on_ray_is_stopped_and_recorded(
     assert len(errors) == 1
     assert "did not finish within --run-timeout 5s" in errors[0]
     assert "Ray actor was killed" in errors[0]
+
+
+def test_a_cross_validated_estimator_audit_on_ray_equals_the_local_one(
+    ray_cluster: str, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scikit-learn estimators and a torch MLP on feature arrays, one CV fold per seed:
+    # each Ray actor rebuilds the folds from the model file it was shipped
+    for key, value in RAY_ENV.items():
+        monkeypatch.setenv(key, value)
+    model = REPO / "examples" / "features" / "model.py"
+    common: dict[str, Any] = {"model_file": str(model), "rules": "quick", "cache": False}
+    on_ray = run_audit(
+        AuditOptions(**common, out="ray", executor="ray", address=ray_cluster)
+    ).document
+    local = run_audit(AuditOptions(**common, out="local", jobs=2)).document
+    assert on_ray["summary"]["runs"] == {"total": 15, "failed": 0, "cached": 0}
+    assert _numbers(on_ray) == _numbers(local)
+    assert on_ray["claims"] == local["claims"]

@@ -324,3 +324,13 @@ def test_correction_can_turn_support_into_inconclusive() -> None:
     p, _, _ = _nadeau_bengio(gains, 60, 40)
     # Holm over 2 claims: the larger p is the second step, multiplied by 1
     assert corrected.p_adjusted == pytest.approx(p)
+
+
+def test_uncorrected_tests_in_the_agreement_matrix_say_so_under_cv() -> None:
+    var = [0.73, 0.745, 0.74, 0.715, 0.755]
+    (d,) = decide_all([_evidence(BASE, var, resampled=(400, 100))], T)
+    notes = {o.test: o.note for o in d.agreement}
+    assert "uncorrected" not in notes["corrected resampled t-test (Holm)"]
+    assert "uncorrected" not in notes["TOST equivalence (±0.50 pts)"]
+    assert notes["bootstrap BCa 95% CI"].endswith("uncorrected: the folds share training rows")
+    assert sum("uncorrected" in n for n in notes.values()) == len(notes) - 2
