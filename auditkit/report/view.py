@@ -646,16 +646,17 @@ def _methods(doc: Mapping[str, Any]) -> str:
         (c.get("gain") or {}).get("test", "").startswith("Nadeau") for c in doc["claims"]
     )
     test_words = (
-        "the Nadeau–Bengio corrected resampled t-test (the folds share training rows, so "
-        "the variance of the mean is inflated by n_test/n_train)"
+        "the one-sided Nadeau–Bengio corrected resampled t-test (the folds share training "
+        "rows, so the variance of the mean is inflated by n_test/n_train)"
         if corrected
-        else "paired t-test"
+        else "a one-sided paired t-test"
     )
     text += (
-        f" For each claim we tested the per-seed paired differences on test with a one-sided "
+        f" For each claim we tested the per-seed paired differences on test with "
         f"{test_words}, adjusted across the {len(doc['claims'])} claim(s) of the audit with "
         f"Holm's method at α = {settings['alpha']}, and report the "
-        f"{round(100 * settings['confidence'])}% t-interval of the mean difference."
+        f"{round(100 * settings['confidence'])}% {'corrected ' * corrected}t-interval of the "
+        "mean difference."
     )
     others = [t for t in tests if not t.startswith(("paired t-test", "corrected resampled t-test"))]
     if others:

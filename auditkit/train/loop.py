@@ -48,10 +48,17 @@ def _logits(
             f"shape (batch, n_classes) = ({n_rows}, {n_classes})"
         )
     if out.shape != (n_rows, n_classes):
+        hint = (
+            "per image (pool or flatten the spatial dimensions first)"
+            if "images" in batch
+            else "per example"
+            if "features" in batch
+            else "per sequence (pool over the length dimension first)"
+        )
         raise TrainingError(
             f"forward(batch) returned a tensor of shape {tuple(out.shape)}; expected logits of "
             f"shape (batch, n_classes) = ({n_rows}, {n_classes}). Return one row of class "
-            "scores per sequence (pool over the length dimension first)."
+            f"scores {hint}."
         )
     return out
 

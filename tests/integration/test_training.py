@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+import auditkit as ak
 from auditkit.experiment import load_experiment
 from auditkit.train.encode import encode
 from auditkit.train.loop import TrainingError, train_and_evaluate
+from auditkit.types import TrainConfig
 from tests.conftest import TINY_MODEL
 
 
@@ -94,5 +96,28 @@ def test_builder_that_returns_no_module(tiny) -> None:  # type: ignore[no-untype
             init_seed=0,
             order_seed=0,
             metrics=spec.metrics,
+            device=torch.device("cpu"),
+        )
+
+
+def test_wrong_logits_shape_on_images_names_the_spatial_dimensions() -> None:
+    data = encode(ak.datasets.shapes(n_train=30, n_dev=6, n_test=6, size=8, seed=0))
+
+    class NoPool(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 3, 1)
+
+        def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            return self.conv(batch["images"])  # (batch, 3, 8, 8): not pooled
+
+    with pytest.raises(TrainingError, match="pool or flatten the spatial dimensions first"):
+        train_and_evaluate(
+            lambda info: NoPool(),
+            data,
+            TrainConfig(epochs=1),
+            init_seed=0,
+            order_seed=0,
+            metrics=["accuracy"],
             device=torch.device("cpu"),
         )
