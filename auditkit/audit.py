@@ -27,7 +27,7 @@ from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict, run_key
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
-from auditkit.perturb import cv_fold
+from auditkit.perturb import cv_fold, cv_fold_sizes
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
@@ -141,19 +141,11 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _resampled(spec: ExperimentSpec) -> tuple[int, int] | None:
-    """(n_train, n_test) of one fold in a cross-validated design, else None."""
-    if spec.design is None:
-        return None
-    fold = cv_fold(spec.data, spec.design, 0)
-    return len(fold.train), len(fold.test)
-
-
 def _evidence(
     spec: ExperimentSpec, plan: Plan, results: Mapping[Any, RunResult]
 ) -> list[ClaimEvidence]:
     """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
-    resampled = _resampled(spec)
+    resampled = None if spec.design is None else cv_fold_sizes(spec.data, spec.design)
     by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
     out = []
     for claim in spec.claims:

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from auditkit.errors import AuditkitError
-from auditkit.perturb import cv_fold
+from auditkit.perturb import cv_fold, cv_fold_sizes
 from auditkit.stats import GainClass, classify_gain, paired_t_test
 from auditkit.types import (
     Claim,
@@ -166,12 +166,10 @@ class AssessContext:
         """(n_train, n_test) of a fold in a cross-validated design, else None."""
         if self.design is None:
             return None
-        key = (self.data.fingerprint(), self.design, -1)
-        if key not in _FOLD_LABELS:
-            fold = cv_fold(self.data, self.design, 0)
-            _FOLD_LABELS[key] = (len(fold.train), len(fold.test))
-        n_train, n_test = _FOLD_LABELS[key]
-        return n_train, n_test
+        key = (self.data.fingerprint(), self.design)
+        if key not in _FOLD_SIZES:
+            _FOLD_SIZES[key] = cv_fold_sizes(self.data, self.design)
+        return _FOLD_SIZES[key]
 
     def classify(self, gains: Sequence[float]) -> GainClass:
         """Where ``gains`` (shape (n,)) lie against 0 and the ROPE, at the pack's settings.
@@ -219,6 +217,8 @@ class AssessContext:
 
 #: test labels per (data fingerprint, design, seed): every check asks for the same folds
 _FOLD_LABELS: dict[tuple[str, CrossValidation, int], tuple[int, ...]] = {}
+#: (n_train, n_test) of a fold per (data fingerprint, design)
+_FOLD_SIZES: dict[tuple[str, CrossValidation], tuple[int, int]] = {}
 
 
 class Check(Protocol):

@@ -291,11 +291,15 @@ class FactorIsolation(CheckBase):
             factor = _factor_of(evaluation)
             rows, ev = _reliance(ctx, metric, evaluation, factor, params.min_drop)
             evidence.update(ev)
+            shifted = evaluation == "color_shift"
             for variant, row in rows.items():
-                reliance.append({k: v for k, v in row.items() if k not in ("relies", "blind")})
+                shown = {k: v for k, v in row.items() if k not in ("relies", "blind")}
+                # a shifted colour is still the colour factor, but another measurement
+                reliance.append({**shown, "factor": f"{factor} (shifted)"} if shifted else shown)
                 if rule_factors is not None and factor not in rule_factors and row["relies"]:
+                    how = f"with its {factor}s shifted" if shifted else f"without {factor}"
                     shortcuts.append(
-                        f"{variant} loses {pts(row['drop_mean'])} {metric} without {factor} "
+                        f"{variant} loses {pts(row['drop_mean'])} {metric} {how} "
                         f"(interval {pts(row['low'])} to {pts(row['high'])})"
                     )
         conditions: dict[int, tuple[ConditionEvidence, ...]] = {}

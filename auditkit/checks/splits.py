@@ -34,6 +34,7 @@ from auditkit.types import (
     Dataset,
     Finding,
     RunSpec,
+    SplitName,
     TokenSplit,
 )
 
@@ -221,8 +222,9 @@ def compare_array_splits(
     return tuple(rows)
 
 
-def _compare(data: Dataset, first: str, second: str) -> tuple[SplitComparison, ...]:
-    a, b = data.split(first), data.split(second)  # type: ignore[arg-type]
+def _compare(data: Dataset, first: SplitName, second: SplitName) -> tuple[SplitComparison, ...]:
+    """Compare two splits of any kind; p-values uncorrected."""
+    a, b = data.split(first), data.split(second)
     if isinstance(a, ArraySplit) and isinstance(b, ArraySplit):
         return compare_array_splits(a, b, data.kind, getattr(data, "feature_names", ()))
     assert isinstance(a, TokenSplit) and isinstance(b, TokenSplit)

@@ -280,6 +280,12 @@ def cv_fold(data: Dataset, design: CrossValidation, data_seed: int) -> Dataset:
     return _take(data, parts, f"{data.name} cv(fold {fold + 1}/{design.folds}, rep {repeat})")
 
 
+def cv_fold_sizes(data: Dataset, design: CrossValidation) -> tuple[int, int]:
+    """(n_train, n_test) of one fold of ``design`` (fold sizes differ by a row at most)."""
+    fold = cv_fold(data, design, 0)
+    return len(fold.train), len(fold.test)
+
+
 def transform_names(kind: DataKind = "tokens") -> tuple[str, ...]:
     """The train-and-test transforms of a kind: its test-time perturbations, ``resplit:<seed>``."""
     return (*test_time(kind), "resplit:<seed>")

@@ -137,7 +137,7 @@ def _encode_split(
 
 
 def encode_array_split(split: ArraySplit, kind: str) -> ArrayEncodedSplit:
-    """One split of images or features as tensors (zero-copy where numpy allows)."""
+    """One split of images or features as tensors (copies: the dataset's arrays are read-only)."""
     return ArrayEncodedSplit(
         inputs=torch.from_numpy(split.inputs.copy()),
         labels=torch.from_numpy(split.labels.copy()),
