@@ -354,6 +354,13 @@ class Experiment:
                 f"Known metrics: {', '.join(METRICS)}.",
                 slug="unknown-metric",
             )
+        if METRICS[self.train.select_metric].needs_sequences and self.data.kind != "tokens":
+            raise ModelFileError(
+                f"{source}: TrainConfig(select_metric={self.train.select_metric!r}) weights rows "
+                f"by the shapes and colours of their tokens, but the data is "
+                f"{self.data.kind}; select on accuracy, macro_f1 or mcc.",
+                slug="metric-needs-tokens",
+            )
         if not self._variants:
             raise ModelFileError(
                 f"{source}: experiment {self.name!r} declares no variants; decorate a model "

@@ -4,10 +4,10 @@ Each data kind has its own test-time perturbations (``test_time(kind)``): token
 perturbations work on the sequence strings so that every model sees them the same way;
 image perturbations (``auditkit.perturb.images``) on the pixel arrays. Two uses:
 
-- **test-time** (``TEST_TIME``): applied to the test split only; the trained model is
+- **test-time** (``perturb_test_split``): applied to the test split only; the trained model is
   re-evaluated, nothing is retrained. Metrics keep the original rows' weights and labels:
   only the model's input changes.
-- **train and test** (``TRANSFORMS``): applied to every split before training; the model
+- **train and test** (``apply_transform``): applied to every split before training; the model
   is retrained on the perturbed data.
 
 Masking a factor removes its information: ``mask_color`` drops every colour letter (the

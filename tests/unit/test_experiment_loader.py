@@ -188,3 +188,25 @@ def test_cli_exits_4_without_a_traceback(
     err = capsys.readouterr().err
     assert "error:" in err
     assert "Traceback" not in err
+
+
+def test_token_weighted_selection_metric_on_images_is_refused(
+    write_model: Callable[[str], Path],
+) -> None:
+    source = """
+import auditkit as ak
+from torch import nn
+exp = ak.Experiment(
+    "img",
+    data=ak.datasets.shapes(n_train=30, n_dev=6, n_test=6, size=8),
+    train=ak.TrainConfig(select_metric="hwa"),
+)
+@exp.variant(baseline=True)
+def a(info): return nn.Linear(1, 2)
+@exp.variant
+def b(info): return nn.Linear(1, 2)
+exp.claim("b", over="a", metric="accuracy")
+"""
+    with pytest.raises(ModelFileError, match=r"select_metric='hwa'\) weights rows") as info:
+        load_experiment(write_model(source))
+    assert info.value.slug == "metric-needs-tokens"
