@@ -27,7 +27,7 @@ from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict, run_key
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
-from auditkit.perturb import cv_fold, cv_fold_sizes
+from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
@@ -177,22 +177,6 @@ def _evidence(
             )
         )
     return out
-
-
-def _test_labels(spec: ExperimentSpec) -> Callable[[int], Sequence[int]]:
-    """Test labels of the runs with a given data seed: one test split, or the seed's fold."""
-    if spec.design is None:
-        labels = [int(y) for y in spec.data.test.labels]
-        return lambda seed: labels
-    design = spec.design
-    folds: dict[int, list[int]] = {}
-
-    def of(seed: int) -> Sequence[int]:
-        if seed not in folds:
-            folds[seed] = [int(y) for y in cv_fold(spec.data, design, seed).test.labels]
-        return folds[seed]
-
-    return of
 
 
 def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:
@@ -502,7 +486,6 @@ def run_audit(
         runs.append(raw)
     model_path = Path(options.model_file)
     n_classes = max(spec.data.n_classes, 2)
-    labels_of = _test_labels(spec)
     confusion: dict[str, dict[str, Any]] = {}
     for variant in spec.variants:
         nominal = [
@@ -513,7 +496,11 @@ def run_audit(
         if nominal:
             matrix = sum(
                 (
-                    confusion_matrix(labels_of(r.spec.order_seed), r.test_predictions, n_classes)
+                    confusion_matrix(
+                        scored_labels(spec.data, spec.design, r.spec.order_seed),
+                        r.test_predictions,
+                        n_classes,
+                    )
                     for r in nominal
                 ),
                 start=np.zeros((n_classes, n_classes), dtype=np.int64),

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from auditkit.errors import AuditkitError
-from auditkit.perturb import cv_fold, cv_fold_sizes
+from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.stats import GainClass, classify_gain, paired_t_test
 from auditkit.types import (
     Claim,
@@ -164,12 +164,7 @@ class AssessContext:
     @property
     def resampled(self) -> tuple[int, int] | None:
         """(n_train, n_test) of a fold in a cross-validated design, else None."""
-        if self.design is None:
-            return None
-        key = (self.data.fingerprint(), self.design)
-        if key not in _FOLD_SIZES:
-            _FOLD_SIZES[key] = cv_fold_sizes(self.data, self.design)
-        return _FOLD_SIZES[key]
+        return None if self.design is None else cv_fold_sizes(self.data, self.design)
 
     def classify(self, gains: Sequence[float]) -> GainClass:
         """Where ``gains`` (shape (n,)) lie against 0 and the ROPE, at the pack's settings.
@@ -197,13 +192,7 @@ class AssessContext:
 
         The declared test split, or in a cross-validated design the seed's test fold.
         """
-        if self.design is None:
-            return tuple(int(y) for y in self.data.test.labels)
-        key = (self.data.fingerprint(), self.design, seed)
-        if key not in _FOLD_LABELS:
-            fold = cv_fold(self.data, self.design, seed).test
-            _FOLD_LABELS[key] = tuple(int(y) for y in fold.labels)
-        return _FOLD_LABELS[key]
+        return scored_labels(self.data, self.design, seed)
 
     def predictions(self, variant: str) -> dict[int, tuple[int, ...]]:
         """Test predictions per seed of the variant's successful nominal runs."""
@@ -213,12 +202,6 @@ class AssessContext:
             if run is not None and run.ok:
                 out[seed] = run.test_predictions
         return out
-
-
-#: test labels per (data fingerprint, design, seed): every check asks for the same folds
-_FOLD_LABELS: dict[tuple[str, CrossValidation, int], tuple[int, ...]] = {}
-#: (n_train, n_test) of a fold per (data fingerprint, design)
-_FOLD_SIZES: dict[tuple[str, CrossValidation], tuple[int, int]] = {}
 
 
 class Check(Protocol):

@@ -231,12 +231,18 @@ def _resplit(data: Dataset, seed: int) -> Dataset:
     return _take(data, parts, f"{data.name} resplit({seed})")
 
 
+#: folds already dealt, per (data fingerprint, design, repetition, fold): the executor,
+#: the checks and the report all ask for the same few
+_FOLDS: dict[tuple[str, CrossValidation, int, int], Dataset] = {}
+
+
 def cv_fold(data: Dataset, design: CrossValidation, data_seed: int) -> Dataset:
     """The train/dev/test split that a cross-validated design gives the run ``data_seed``.
 
     The pooled rows are dealt into ``design.folds`` stratified folds, shuffled with the
     repetition's seed (``data_seed // folds``); the test split is fold ``data_seed mod
-    folds``, and the other folds are split again, stratified, into train and dev.
+    folds``, and the other folds are split again, stratified, into train and dev. Each
+    fold is dealt once per process.
 
     Parameters
     ----------
@@ -257,9 +263,18 @@ def cv_fold(data: Dataset, design: CrossValidation, data_seed: int) -> Dataset:
     ValueError
         When a class has fewer rows than there are folds.
     """
+    repeat, fold = design.fold_of(data_seed)
+    key = (data.fingerprint(), design, repeat, fold)
+    if key not in _FOLDS:
+        if len(_FOLDS) > 32:  # the folds of an audit or two; keep memory bounded
+            _FOLDS.clear()
+        _FOLDS[key] = _deal_fold(data, design, repeat, fold)
+    return _FOLDS[key]
+
+
+def _deal_fold(data: Dataset, design: CrossValidation, repeat: int, fold: int) -> Dataset:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    repeat, fold = design.fold_of(data_seed)
     _, labels = _pool(data)
     counts = np.bincount(labels)
     smallest = int(counts[counts > 0].min()) if counts.size else 0
@@ -284,6 +299,15 @@ def cv_fold_sizes(data: Dataset, design: CrossValidation) -> tuple[int, int]:
     """(n_train, n_test) of one fold of ``design`` (fold sizes differ by a row at most)."""
     fold = cv_fold(data, design, 0)
     return len(fold.train), len(fold.test)
+
+
+def scored_labels(data: Dataset, design: CrossValidation | None, data_seed: int) -> tuple[int, ...]:
+    """Labels of the test rows a run with ``data_seed`` is scored on, shape (n_test,).
+
+    The declared test split, or in a cross-validated design the seed's test fold.
+    """
+    test = data.test if design is None else cv_fold(data, design, data_seed).test
+    return tuple(int(y) for y in test.labels)
 
 
 def transform_names(kind: DataKind = "tokens") -> tuple[str, ...]:
