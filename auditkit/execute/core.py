@@ -16,7 +16,7 @@ from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.perturb import apply_transform, cv_fold
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import train_and_evaluate
-from auditkit.train.outcome import TrainingError
+from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.types import RunResult, RunSpec
 
 
@@ -113,6 +113,28 @@ def failed_result(run: RunSpec, error: str, *, device: str, duration: float = 0.
     )
 
 
+def completed_result(
+    run: RunSpec, outcome: TrainOutcome, *, device: str, duration: float
+) -> RunResult:
+    """The ``RunResult`` of ``run`` that trained to ``outcome`` on ``device``.
+
+    An outcome that names its own device (a scikit-learn fit runs on the CPU whatever
+    the audit's device) keeps it.
+    """
+    return RunResult(
+        spec=run,
+        test_metrics=outcome.test_metrics,
+        dev_metrics=outcome.dev_metrics,
+        curves=outcome.curves,
+        best_epoch=outcome.best_epoch,
+        test_predictions=outcome.test_predictions,
+        duration_s=duration,
+        device=outcome.device or device,
+        perturbed_metrics=outcome.perturbed_metrics,
+        perturbed_predictions=outcome.perturbed_predictions,
+    )
+
+
 #: encoded data per (dataset fingerprint, fold, transform): a worker encodes each once
 _TRANSFORMED: dict[tuple[str, tuple[int, int] | None, str], EncodedData] = {}
 
@@ -175,17 +197,8 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
     except Exception as exc:  # user code: record, never stop the audit
         error = _user_traceback(exc)
     else:
-        return RunResult(
-            spec=run,
-            test_metrics=outcome.test_metrics,
-            dev_metrics=outcome.dev_metrics,
-            curves=outcome.curves,
-            best_epoch=outcome.best_epoch,
-            test_predictions=outcome.test_predictions,
-            duration_s=time.perf_counter() - start,
-            device=outcome.device or str(context.device),
-            perturbed_metrics=outcome.perturbed_metrics,
-            perturbed_predictions=outcome.perturbed_predictions,
+        return completed_result(
+            run, outcome, device=str(context.device), duration=time.perf_counter() - start
         )
     return failed_result(
         run, error, device=str(context.device), duration=time.perf_counter() - start

@@ -15,7 +15,13 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from auditkit.execute.core import RunContext, data_for, failed_result, run_one
+from auditkit.execute.core import (
+    RunContext,
+    completed_result,
+    data_for,
+    failed_result,
+    run_one,
+)
 from auditkit.train.batched import SeedBatchingError, SeedPair, train_seeds_batched
 from auditkit.train.outcome import TrainingError
 from auditkit.types import RunResult, RunSpec
@@ -271,18 +277,5 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
             error = f"TrainingError: variant {run.variant!r} ({variant.origin}): {outcome}"
             results.append(failed_result(run, error, device=str(context.device), duration=share))
             continue
-        results.append(
-            RunResult(
-                spec=run,
-                test_metrics=outcome.test_metrics,
-                dev_metrics=outcome.dev_metrics,
-                curves=outcome.curves,
-                best_epoch=outcome.best_epoch,
-                test_predictions=outcome.test_predictions,
-                duration_s=share,
-                device=str(context.device),
-                perturbed_metrics=outcome.perturbed_metrics,
-                perturbed_predictions=outcome.perturbed_predictions,
-            )
-        )
+        results.append(completed_result(run, outcome, device=str(context.device), duration=share))
     return results
