@@ -250,7 +250,12 @@ def _boundaries(times: tuple[float, ...], level: float, spending: Spending) -> t
             step = math.sqrt(tk - t[k - 1])
             mass = weights * density * (grid[1] - grid[0])
 
-            def exceed(b: float, mass: npt.NDArray[np.float64] = mass, step: float = step) -> float:
+            def exceed(
+                b: float,
+                mass: npt.NDArray[np.float64] = mass,
+                grid: npt.NDArray[np.float64] = grid,
+                step: float = step,
+            ) -> float:
                 return float(np.dot(mass, _sf((b - grid) / step)))
 
             hi = _NO_BOUNDARY * root
@@ -260,7 +265,11 @@ def _boundaries(times: tuple[float, ...], level: float, spending: Spending) -> t
                 lo = float(grid[-1])
                 while exceed(lo) < spend:  # the mass at the grid top almost always exceeds
                     lo -= 1.0
-                b = float(optimize.brentq(lambda x: exceed(x) - spend, lo, hi, xtol=1e-10))
+
+                def excess(x: float, target: float = spend) -> float:
+                    return exceed(x) - target
+
+                b = float(optimize.brentq(excess, lo, hi, xtol=1e-10))
             c = b / root
             new = np.linspace(-_TAIL_SD * root, min(b, _TAIL_SD * root), _GRID)
             density = (_pdf((new[:, None] - grid[None, :]) / step) / step) @ mass
@@ -357,7 +366,8 @@ def _margin(
     se: npt.NDArray[np.float64], df: npt.NDArray[np.float64], level: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Half-width of a repeated interval: the t-quantile of the nominal one-sided level."""
-    return np.asarray(_st.t.isf(level, df), dtype=np.float64) * se
+    out: npt.NDArray[np.float64] = np.asarray(_st.t.isf(level, df), dtype=np.float64) * se
+    return out
 
 
 def _conditional_power(
@@ -367,7 +377,8 @@ def _conditional_power(
     z = _st.norm.isf(np.clip(p, _P_EPS, 1 - _P_EPS))
     rest = np.maximum(1.0 - t, 1e-12)
     cp = _st.norm.sf((c_final - z / np.sqrt(t)) / np.sqrt(rest))
-    return np.where(t >= 1.0, (z > c_final).astype(np.float64), cp)
+    out: npt.NDArray[np.float64] = np.where(t >= 1.0, (z > c_final).astype(np.float64), cp)
+    return out
 
 
 def _improvement_level(design: SequentialDesign) -> float:
@@ -444,10 +455,8 @@ def trajectory(
         sd = float(np.std(x, ddof=1))
         se = sd / math.sqrt(n)
         df = np.asarray([n - 1.0])
-        if se > 0:
-            p = float(_t_sf(mean / se, n - 1))
-        else:
-            p = 0.0 if mean > 0 else 1.0
+        # constant gains: the limit of the t-test (p = 0 above 0, 1 otherwise)
+        p = float(_t_sf(mean / se, n - 1)) if se > 0 else float(mean <= 0)
         p_seen.append(p)
         level_ci, level_eq = levels_ci[j], levels_eq[j]
         half = float(_margin(np.asarray([se]), df, np.asarray([level_ci]))[0])
@@ -511,6 +520,7 @@ def sequential_decisions(
     gains : sequence of array-like, each of shape (n_seeds_i,)
         Per-claim gains in seed order.
     design : SequentialDesign
+        Looks, levels, rope and futility threshold.
     complete : bool, default False
         True when no more seeds will come (the audit is over): a claim still running is
         then stopped with ``NO_MORE_RUNS``.
@@ -588,6 +598,7 @@ def simulate(
     sd : float
         Seed-to-seed sd of the per-seed gain (> 0).
     design : SequentialDesign
+        Looks, levels, rope and futility threshold.
     n_sims : int
         Simulated audits.
     random_state
