@@ -32,6 +32,12 @@ from auditkit.plan import Plan, build_plan
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
+from auditkit.stats.sequential import (
+    DEFAULT_BATCH,
+    SequentialDesign,
+    parse_seed_range,
+    sequential_decisions,
+)
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import resolve_device
 from auditkit.train.sklearn import framework_of
@@ -49,6 +55,9 @@ class AuditOptions:
     model_file: str
     rules: str = "default"
     seeds: int | None = None
+    #: ``--seeds auto`` or ``--seeds MIN..MAX``: (MIN, MAX) seeds per arm of the adaptive
+    #: design; None for a fixed number of seeds
+    adaptive: tuple[int, int] | None = None
     out: str | None = None
     device: str = "auto"
     experiment: str | None = None
@@ -141,8 +150,79 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def parse_seeds(text: str | None) -> tuple[int | None, tuple[int, int] | None]:
+    """``--seeds``: a fixed count, ``auto`` (3..20) or ``MIN..MAX``.
+
+    Returns
+    -------
+    tuple of (fixed seeds or None, (MIN, MAX) of the adaptive design or None)
+
+    Raises
+    ------
+    UsageError
+        Neither a count nor a valid range.
+    """
+    if text is None:
+        return None, None
+    if text.strip().isdigit():
+        return int(text), None
+    try:
+        return None, parse_seed_range(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"--seeds {exc}; e.g. --seeds 5 (fixed), --seeds auto (3..20 seeds, stopping each "
+            "claim once it is decided) or --seeds 4..30",
+            slug="bad-seeds",
+        ) from None
+
+
+def _adaptive_design(
+    options: AuditOptions, pack: RulePack, spec: ExperimentSpec
+) -> SequentialDesign | None:
+    """The group-sequential design of ``--seeds auto``/``MIN..MAX``, or None.
+
+    Raises
+    ------
+    UsageError
+        For a cross-validated experiment (its folds are not exchangeable seeds) or a
+        range the design cannot use.
+    """
+    if options.adaptive is None:
+        return None
+    low, high = options.adaptive
+    if spec.design is not None:
+        raise UsageError(
+            f"--seeds {low}..{high} adds seeds one look at a time, but experiment "
+            f"{spec.name!r} is cross-validated ({spec.design.folds} folds): its seeds are "
+            "folds that must be tested together. Give a fixed number, e.g. --seeds "
+            f"{spec.design.folds * 2}",
+            slug="bad-seeds",
+        )
+    try:
+        return SequentialDesign(
+            min_seeds=low,
+            max_seeds=high,
+            batch=DEFAULT_BATCH,
+            alpha=pack.settings.alpha,
+            confidence=pack.settings.confidence,
+            rope=pack.settings.rope,
+        )
+    except ValueError as exc:
+        raise UsageError(f"--seeds {low}..{high}: {exc}", slug="bad-seeds") from None
+
+
+def _nominal_of(run: RunSpec, wanted: Mapping[RunSpec, None]) -> bool:
+    """Whether ``run`` is a wanted nominal run (build_plan merged its evaluations)."""
+    if run.condition != "nominal" or run.transform or run.overrides:
+        return False
+    return any(dataclasses.replace(run, evaluations=w.evaluations) == w for w in wanted)
+
+
 def _evidence(
-    spec: ExperimentSpec, plan: Plan, results: Mapping[Any, RunResult]
+    spec: ExperimentSpec,
+    plan: Plan,
+    results: Mapping[Any, RunResult],
+    design: SequentialDesign | None = None,
 ) -> list[ClaimEvidence]:
     """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
     resampled = None if spec.design is None else cv_fold_sizes(spec.data, spec.design)
@@ -170,7 +250,7 @@ def _evidence(
                 seeds=tuple(seeds),
                 baseline=tuple(base),
                 variant=tuple(var),
-                seeds_planned=len(plan.seeds),
+                seeds_planned=len(plan.seeds) if design is None else design.max_seeds,
                 failed_runs=failed,
                 undefined_runs=undefined,
                 resampled=resampled,
@@ -342,8 +422,11 @@ def run_audit(
     device = check_device(options.device)
     pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
     spec = load_experiment(options.model_file, name=options.experiment)
+    design = _adaptive_design(options, pack, spec)
     out_dir = prepare_out_dir(options.out, now)
     n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
+    if design is not None:
+        n_seeds = design.min_seeds
     design_note = ""
     if spec.design is not None and n_seeds % spec.design.folds:
         # a cross-validation tests every fold: round the seeds up to whole repetitions
@@ -398,6 +481,7 @@ def run_audit(
     results: dict[Any, RunResult] = {}
     cached = undone = 0
     batched: dict[str, int] = {}
+    execution: dict[str, str] = {}
     try:
         executor = make_executor(
             options.executor,
@@ -414,21 +498,49 @@ def run_audit(
             if store is not None
             else len(plan.runs),
         )
-        for i, finished in enumerate(executor.map(plan.runs, context), start=1):
-            results[finished.result.spec] = finished.result
-            cached += finished.cached
-            undone += finished.undone
-            if not finished.cached and not finished.undone:
-                how = finished.note or "trained alone"
-                batched[how] = batched.get(how, 0) + 1
-            if progress is not None:
-                progress(finished, i, len(plan.runs))
+        total = len(plan.runs)
+
+        def execute(runs: Sequence[RunSpec]) -> None:
+            nonlocal cached, undone
+            for finished in executor.map(runs, context):
+                results[finished.result.spec] = finished.result
+                cached += finished.cached
+                undone += finished.undone
+                if not finished.cached and not finished.undone:
+                    how = finished.note or "trained alone"
+                    batched[how] = batched.get(how, 0) + 1
+                if progress is not None:
+                    progress(finished, len(results), total)
+
+        execute(plan.runs)
+        while design is not None:
+            # The statistics layer decides which claims still need seeds; only their arms
+            # and the perturbed runs their rules read are scheduled for the next look.
+            stops = sequential_decisions(
+                [e.gains for e in _evidence(spec, plan, results, design)], design
+            )
+            undecided = [i for i, stop in enumerate(stops) if stop.reason is None]
+            following = design.next_look(len(plan.seeds))
+            if not undecided or following is None:
+                break
+            plan = build_plan(spec, pack, list(range(following)), frameworks)
+            wanted = {
+                run: None for rp in plan.rules for i in undecided for run in rp.runs.get(i, ())
+            }
+            # a run's nominal twin carries the evaluations of every rule (see build_plan)
+            batch = [r for r in plan.runs if r in wanted or _nominal_of(r, wanted)]
+            batch = [r for r in batch if r not in results]
+            total = len(results) + len(batch)
+            execute(batch)
     finally:
         if store is not None:
             store.close()
+    if design is not None:
+        seeds = list(plan.seeds)
+        execution["design"] = design.describe()
     # Runs finish in any order with several workers; the report lists them in plan order.
     results = {run: results[run] for run in plan.runs if run in results}
-    execution: dict[str, str] = {"executor": executor.describe()}
+    execution = {"executor": executor.describe(), **execution}
     if design_note:
         execution["design"] = design_note
     if batched:
@@ -446,8 +558,8 @@ def run_audit(
         alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
     )
     findings = _assess(spec, plan, pack, results, n_seeds=len(seeds), frameworks=frameworks)
-    evidence = _with_findings(_evidence(spec, plan, results), plan, findings)
-    decisions = decide_all(evidence, thresholds) if plan.runs else []
+    evidence = _with_findings(_evidence(spec, plan, results, design), plan, findings)
+    decisions = decide_all(evidence, thresholds, design=design) if plan.runs else []
     rows = []
     reliance: list[dict[str, Any]] = []
     for rule_plan in plan.rules:
@@ -540,7 +652,7 @@ def run_audit(
             "path": pack.path,
             "sha256": pack.sha256,
             "settings": {
-                "seeds": n_seeds,
+                "seeds": len(seeds),
                 "alpha": pack.settings.alpha,
                 "rope": pack.settings.rope,
                 "confidence": pack.settings.confidence,

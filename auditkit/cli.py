@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from auditkit.audit import AuditOptions, AuditOutcome, run_audit
+from auditkit.audit import AuditOptions, AuditOutcome, parse_seeds, run_audit
 from auditkit.compare import run_compare
 from auditkit.errors import AuditkitError, ExitCode
 from auditkit.execute.local import Finished
@@ -58,9 +58,10 @@ def cli() -> None:
 )
 @click.option(
     "--seeds",
-    type=int,
+    type=str,
     default=None,
-    help="Seeds per arm (default: the pack's setting, 5 for default).",
+    help="Seeds per arm (default: the pack's setting, 5 for default); 'auto' or MIN..MAX "
+    "(auto = 3..20) adds seeds to undecided claims only, with a group-sequential design.",
 )
 @click.option(
     "--out",
@@ -124,7 +125,7 @@ def cli() -> None:
 def check(
     model_file: str,
     rules: str,
-    seeds: int | None,
+    seeds: str | None,
     out: str | None,
     device: str,
     experiment: str | None,
@@ -143,10 +144,12 @@ def check(
     pdf: bool,
 ) -> None:
     """Retrain the experiment in MODEL_FILE and give every claim a verdict."""
+    fixed_seeds, adaptive = parse_seeds(seeds)
     options = AuditOptions(
         model_file=model_file,
         rules=rules,
-        seeds=seeds,
+        seeds=fixed_seeds,
+        adaptive=adaptive,
         out=out,
         device=device,
         experiment=experiment,

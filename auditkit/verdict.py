@@ -26,6 +26,7 @@ from auditkit.stats import (
     wilcoxon_test,
 )
 from auditkit.stats.classify import GainStatus
+from auditkit.stats.sequential import ClaimStop, SequentialDesign, StopReason, sequential_decisions
 from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
 
 #: fewest successful seed pairs for any estimate
@@ -150,6 +151,8 @@ class ClaimDecision:
     small_sample_note: str | None = None
     #: names of conditions that made the claim FRAGILE
     fragile_under: tuple[str, ...] = field(default=())
+    #: the group-sequential history and stopping reason (``--seeds auto``), else None
+    sequential: ClaimStop | None = None
 
 
 def _pts(x: float) -> str:
@@ -300,6 +303,9 @@ def decide(
     test: TTest | None,
     p_adjusted: float | None,
     thresholds: Thresholds,
+    *,
+    sequential: ClaimStop | None = None,
+    design: SequentialDesign | None = None,
 ) -> ClaimDecision:
     """Give one claim its verdict.
 
@@ -336,17 +342,29 @@ def decide(
     is then the Nadeau–Bengio corrected resampled t-test, and no seeds-needed figure is
     given (the corrected variance does not shrink to 0 with more folds).
 
+    In an adaptive design (``sequential`` set, ``--seeds auto``) the table is read with the
+    group-sequential quantities of ``auditkit.stats.sequential`` in place of the fixed
+    ones: the interval is the repeated confidence interval at the claim's last look, p is
+    the Holm-adjusted sequential p-value, and the equivalence interval is the repeated
+    ``1 - 2·alpha`` one; they keep their error rates under optional stopping, so every
+    verdict keeps its meaning. The reason then says how many seeds the claim used and why
+    it stopped.
+
     Parameters
     ----------
     evidence
         The paired measurements.
     test
         The paired t-test of ``evidence.gains`` (alternative "greater"), or None with
-        fewer than 2 pairs.
+        fewer than 2 pairs; in an adaptive design, the test built by ``sequential_test``.
     p_adjusted
         Holm-adjusted one-sided p-value, or None with fewer than 2 pairs.
     thresholds
         alpha, rope and confidence.
+    sequential
+        The claim's group-sequential history, in an adaptive design.
+    design
+        The adaptive design (with ``sequential``).
 
     Returns
     -------
@@ -407,6 +425,7 @@ def decide(
             agreement=agreement,
             min_detectable_effect=mde,
             small_sample_note=small_note,
+            sequential=sequential,
         )
 
     if not estimable and evidence.undefined_runs:
@@ -429,14 +448,26 @@ def decide(
             "of one another: the seed does not reach the training (check for code that "
             "re-seeds itself).",
         )
-    level = f"{round(100 * test.confidence)}% CI"
+    level = f"{round(100 * test.confidence)}% {'repeated ' if sequential else ''}CI"
     gain = (
         f"{_pts(test.mean)} ({level} {_pts(test.low)} to {_pts(test.high)}, {n} seeds{runs_note})"
     )
     hint, needed = (
         _seeds_hint(claim, test, thresholds) if evidence.resampled is None else ("", None)
     )
-    test_name = "paired t-test"
+    test_name = "paired t-test" if sequential is None else "group-sequential t-test"
+    if sequential is not None and agreement:
+        agreement = (
+            dataclasses.replace(
+                agreement[0],
+                test="group-sequential t-test (Holm)",
+                note="the test the verdict rests on: sequential p-value, valid under "
+                "optional stopping",
+            ),
+            *agreement[1:],
+        )
+    if sequential is not None and design is not None:
+        gain += f"; {stopping_sentence(sequential, design)}"
     if evidence.resampled is not None:
         test_name = "corrected t-test"
         n_train, n_test = evidence.resampled
@@ -487,10 +518,13 @@ def decide(
         alternative="two-sided",
         resampled=evidence.resampled,
     )
+    if sequential is not None and sequential.last is not None:
+        eq = dataclasses.replace(eq, low=sequential.last.eq_low, high=sequential.last.eq_high)
     if -thresholds.rope < eq.low and eq.high < thresholds.rope:
         return done(
             Verdict.REFUTED,
-            f"no practical gain: {gain}; the {round(100 * eq_level)}% interval lies within "
+            f"no practical gain: {gain}; the {round(100 * eq_level)}% "
+            f"{'repeated ' if sequential else ''}interval lies within "
             f"±{100 * thresholds.rope:.2f} pts (equivalence, TOST).",
             eq=(eq.low, eq.high),
         )
@@ -527,20 +561,99 @@ def _condition_result(
     )
 
 
-def decide_all(evidence: Sequence[ClaimEvidence], thresholds: Thresholds) -> list[ClaimDecision]:
+def stopping_sentence(stop: ClaimStop, design: SequentialDesign) -> str:
+    """'decided at 6 seeds: improvement shown', 'stopped at 20 seeds: undecided', ..."""
+    n = stop.last.n if stop.last is not None else 0
+    reason = stop.reason
+    if reason is None or reason is StopReason.NO_MORE_RUNS:
+        return f"stopped at {n} seeds: undecided, no more successful runs"
+    if reason is StopReason.MAX_SEEDS:
+        return f"stopped at {n} seeds: undecided"
+    if reason is StopReason.FUTILITY:
+        return (
+            f"stopped at {n} seeds for futility: the gain cannot reach significance within "
+            f"{design.max_seeds} seeds"
+        )
+    if reason is StopReason.NO_SPREAD:
+        return f"stopped at {n} seeds: no spread between seeds"
+    return f"decided at {n} seeds: {reason.value}"
+
+
+def sequential_test(stop: ClaimStop, confidence: float) -> TTest | None:
+    """The claim's last look as a ``TTest``: repeated interval and sequential p-value."""
+    look = stop.last
+    if look is None:
+        return None
+    se = look.sd / math.sqrt(look.n)
+    statistic = look.mean / se if se > 0 else math.copysign(math.inf, look.mean)
+    return TTest(
+        n=look.n,
+        mean=look.mean,
+        sd=look.sd,
+        se=se,
+        low=look.low,
+        high=look.high,
+        confidence=confidence,
+        statistic=statistic if look.mean != 0 or se > 0 else 0.0,
+        df=look.n - 1,
+        p_value=look.sequential_p,
+        alternative="greater",
+    )
+
+
+def _truncate(item: ClaimEvidence, n: int) -> ClaimEvidence:
+    """The claim's evidence up to its stopping look (later seeds served other claims)."""
+    return dataclasses.replace(
+        item,
+        seeds=item.seeds[:n],
+        baseline=item.baseline[:n],
+        variant=item.variant[:n],
+    )
+
+
+def decide_all(
+    evidence: Sequence[ClaimEvidence],
+    thresholds: Thresholds,
+    *,
+    design: SequentialDesign | None = None,
+) -> list[ClaimDecision]:
     """Test every claim and decide each, with Holm correction across all of them.
 
     Parameters
     ----------
     evidence
-        One entry per claim of the audit.
+        One entry per claim of the audit; in an adaptive design, each claim's pairs in
+        seed order.
     thresholds
         alpha, rope and confidence.
+    design
+        The adaptive design (``--seeds auto``): the claims are replayed look by look by
+        ``auditkit.stats.sequential.sequential_decisions``, the one place that decides
+        when a claim stops, and each verdict rests on its last look.
 
     Returns
     -------
     list of ClaimDecision, in the order of ``evidence``
     """
+    if design is not None:
+        usable = [
+            item.gains if np.all(np.isfinite(item.gains)) else np.zeros(0) for item in evidence
+        ]
+        stops = sequential_decisions(usable, design, complete=True)
+        out = []
+        for item, stop in zip(evidence, stops, strict=True):
+            n = stop.last.n if stop.last is not None else len(item.seeds)
+            out.append(
+                decide(
+                    _truncate(item, n),
+                    sequential_test(stop, thresholds.confidence),
+                    stop.p_adjusted,
+                    thresholds,
+                    sequential=stop if stop.last is not None else None,
+                    design=design,
+                )
+            )
+        return out
     tests: list[TTest | None] = []
     for item in evidence:
         gains = item.gains
