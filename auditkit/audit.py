@@ -211,6 +211,21 @@ def _adaptive_design(
         raise UsageError(f"--seeds {low}..{high}: {exc}", slug="bad-seeds") from None
 
 
+def _design_to_dict(design: SequentialDesign | None) -> dict[str, Any] | None:
+    """The adaptive design as audit.json records it."""
+    if design is None:
+        return None
+    return {
+        "design": design.describe(),
+        "min_seeds": design.min_seeds,
+        "max_seeds": design.max_seeds,
+        "batch": design.batch,
+        "looks": list(design.looks),
+        "spending": design.spending.value,
+        "futility": design.futility,
+    }
+
+
 def _nominal_of(run: RunSpec, wanted: Mapping[RunSpec, None]) -> bool:
     """Whether ``run`` is a wanted nominal run (build_plan merged its evaluations)."""
     if run.condition != "nominal" or run.transform or run.overrides:
@@ -679,6 +694,7 @@ def run_audit(
         exit_code=int(exit_code),
         confusion=confusion,
         reliance=reliance,
+        adaptive=_design_to_dict(design),
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     point_last(out_dir)

@@ -26,7 +26,9 @@ from auditkit.stats import (
     wilcoxon_test,
 )
 from auditkit.stats.classify import GainStatus
-from auditkit.stats.sequential import ClaimStop, SequentialDesign, StopReason, sequential_decisions
+from auditkit.stats.sequential import ClaimStop as ClaimStop  # re-exported for the report
+from auditkit.stats.sequential import SequentialDesign, sequential_decisions
+from auditkit.stats.sequential import StopReason as StopReason  # re-exported for the report
 from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
 
 #: fewest successful seed pairs for any estimate
@@ -305,7 +307,6 @@ def decide(
     thresholds: Thresholds,
     *,
     sequential: ClaimStop | None = None,
-    design: SequentialDesign | None = None,
 ) -> ClaimDecision:
     """Give one claim its verdict.
 
@@ -363,8 +364,6 @@ def decide(
         alpha, rope and confidence.
     sequential
         The claim's group-sequential history, in an adaptive design.
-    design
-        The adaptive design (with ``sequential``).
 
     Returns
     -------
@@ -466,8 +465,8 @@ def decide(
             ),
             *agreement[1:],
         )
-    if sequential is not None and design is not None:
-        gain += f"; {stopping_sentence(sequential, design)}"
+    if sequential is not None:
+        gain += f"; {stopping_sentence(sequential)}"
     if evidence.resampled is not None:
         test_name = "corrected t-test"
         n_train, n_test = evidence.resampled
@@ -561,22 +560,11 @@ def _condition_result(
     )
 
 
-def stopping_sentence(stop: ClaimStop, design: SequentialDesign) -> str:
+def stopping_sentence(stop: ClaimStop) -> str:
     """'decided at 6 seeds: improvement shown', 'stopped at 20 seeds: undecided', ..."""
     n = stop.last.n if stop.last is not None else 0
-    reason = stop.reason
-    if reason is None or reason is StopReason.NO_MORE_RUNS:
-        return f"stopped at {n} seeds: undecided, no more successful runs"
-    if reason is StopReason.MAX_SEEDS:
-        return f"stopped at {n} seeds: undecided"
-    if reason is StopReason.FUTILITY:
-        return (
-            f"stopped at {n} seeds for futility: the gain cannot reach significance within "
-            f"{design.max_seeds} seeds"
-        )
-    if reason is StopReason.NO_SPREAD:
-        return f"stopped at {n} seeds: no spread between seeds"
-    return f"decided at {n} seeds: {reason.value}"
+    reason = stop.reason or StopReason.NO_MORE_RUNS
+    return f"{'decided' if reason.decided else 'stopped'} at {n} seeds: {reason.value}"
 
 
 def sequential_test(stop: ClaimStop, confidence: float) -> TTest | None:
@@ -650,7 +638,6 @@ def decide_all(
                     stop.p_adjusted,
                     thresholds,
                     sequential=stop if stop.last is not None else None,
-                    design=design,
                 )
             )
         return out

@@ -10,7 +10,9 @@ Schema (``format`` 1), documented in docs/audit-json.md:
 - ``seeds``: the seeds every arm was trained on
 - ``claims``: per claim the verdict and reason, per-seed scores of both arms, the gain's
   mean, sd, interval and p-values, the test-agreement matrix, the gain under each
-  perturbed condition, seeds needed and the minimum detectable effect
+  perturbed condition, seeds needed and the minimum detectable effect, and with
+  ``--seeds auto`` its ``sequential`` history (looks, why it stopped)
+- ``adaptive``: the group-sequential design of ``--seeds auto``, or null
 - ``confusion``: per variant, the test confusion matrix summed over its nominal runs
 - ``runs``: every run with its test and dev metrics, curves and duration (predictions stay
   in the run store)
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditkit.types import Verdict
-from auditkit.verdict import ClaimDecision
+from auditkit.verdict import ClaimDecision, ClaimStop, StopReason
 
 FORMAT = 1
 
@@ -63,6 +65,8 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
             "test": "paired t-test (one-sided, variant better)"
             if ev.resampled is None
             else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
+            # the interval is a repeated confidence interval and p a sequential p-value
+            "sequential": decision.sequential is not None,
             # (n_train, n_test) of one fold in a cross-validated design, else None
             "resampled": (
                 {"n_train": ev.resampled[0], "n_test": ev.resampled[1]} if ev.resampled else None
@@ -115,6 +119,35 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
         "seeds_needed": decision.seeds_needed,
         "min_detectable_effect": decision.min_detectable_effect,
         "small_sample_note": decision.small_sample_note,
+        "sequential": _sequential_to_dict(decision.sequential),
+    }
+
+
+def _sequential_to_dict(stop: ClaimStop | None) -> dict[str, Any] | None:
+    """A claim's looks and stopping reason under ``--seeds auto``, or None."""
+    if stop is None or stop.last is None:
+        return None
+    reason = stop.reason or StopReason.NO_MORE_RUNS
+    return {
+        "seeds_used": stop.last.n,
+        "stopped": reason.name.lower(),
+        "stopped_words": reason.value,
+        "decided": reason.decided,
+        "looks": [
+            {
+                "n": look.n,
+                "mean": look.mean,
+                "sd": look.sd,
+                "low": look.low,
+                "high": look.high,
+                "eq_low": look.eq_low,
+                "eq_high": look.eq_high,
+                "p_one_sided": look.p_value,
+                "p_sequential": look.sequential_p,
+                "conditional_power": look.conditional_power,
+            }
+            for look in stop.looks
+        ],
     }
 
 
@@ -134,6 +167,7 @@ def build_document(
     exit_code: int,
     confusion: Mapping[str, Mapping[str, Any]] | None = None,
     reliance: Sequence[Mapping[str, Any]] = (),
+    adaptive: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble ``audit.json`` from what the earlier layers produced.
 
@@ -164,6 +198,9 @@ def build_document(
         ``{"labels": [...], "matrix": [[...]], "runs": n}``.
     reliance
         Factor reliance rows: variant, factor, drop_mean, low, high, rule.
+    adaptive
+        The group-sequential design of ``--seeds auto`` (description, min and max seeds,
+        seeds per look, spending function, futility threshold); None for fixed seeds.
 
     Returns
     -------
@@ -194,6 +231,7 @@ def build_document(
             for r in rules
         ],
         "seeds": list(seeds),
+        "adaptive": dict(adaptive) if adaptive is not None else None,
         "claims": [claim_to_dict(d) for d in decisions],
         "runs": list(runs),
         "confusion": {k: dict(v) for k, v in (confusion or {}).items()},

@@ -55,6 +55,8 @@ class ClaimSection:
     claim: ClaimView
     scores_svg: Markup
     forest_svg: Markup | None
+    #: ``--seeds auto``: estimate and interval against seeds used
+    sequential_svg: Markup | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +90,11 @@ def build_page(view: ReportView) -> HtmlPage:
             forest_svg=(
                 plots.draw_forest(c.plot, prefix=f"{c.key}-forest")
                 if len(c.plot.conditions) > 1
+                else None
+            ),
+            sequential_svg=(
+                plots.draw_sequential(c.plot, prefix=f"{c.key}-sequential")
+                if c.plot.looks
                 else None
             ),
         )

@@ -187,6 +187,59 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
         )
 
 
+def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
+    """``--seeds auto``: the estimate and its repeated interval at each look, against seeds.
+
+    Parameters
+    ----------
+    plot
+        The claim's figure data; ``plot.looks`` must not be empty.
+    prefix
+        Page-unique prefix for the SVG's ids.
+
+    Returns
+    -------
+    Markup
+        Inline SVG.
+    """
+    looks = plot.looks
+    with _style():
+        fig = _figure(4.2, 2.2)
+        ax = fig.subplots()
+        xs = [int(look.label) for look in looks]
+        if plot.rope > 0:
+            ax.axhspan(-100 * plot.rope, 100 * plot.rope, color="#d9d9de", alpha=0.6, lw=0)
+        ax.axhline(0, color="#5f6368", lw=0.8, zorder=1)
+        ax.fill_between(
+            xs,
+            [100 * look.low for look in looks],
+            [100 * look.high for look in looks],
+            color="#56B4E9",
+            alpha=0.35,
+            lw=0,
+            label="repeated CI",
+        )
+        ax.plot(
+            xs,
+            [100 * look.mean for look in looks],
+            color="#0072B2",
+            marker="o",
+            ms=4,
+            label="mean gain",
+        )
+        if plot.reported is not None:
+            ax.axhline(100 * plot.reported, color="#D55E00", ls="--", lw=1.0, label="reported")
+        ax.set_xticks(xs)
+        ax.set_xlabel("seeds per arm")
+        ax.set_ylabel(f"gain in {plot.metric} (points)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        return _to_svg(
+            fig,
+            prefix=prefix,
+            title=f"Gain of {plot.variant_name} over {plot.baseline_name} against seeds used",
+        )
+
+
 def _interval_rows(
     ax: Any, rows: Sequence[IntervalPoint], styles: dict[str, tuple[str, str]]
 ) -> None:

@@ -154,6 +154,8 @@ class ClaimPlot:
     reported: float | None
     rope: float
     conditions: tuple[IntervalPoint, ...]  #: nominal first, then each perturbation
+    #: ``--seeds auto``: the estimate and repeated interval at each look (label = seeds)
+    looks: tuple[IntervalPoint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,6 +191,8 @@ class ClaimView:
     conditions: tuple[ConditionRow, ...]  #: empty when the audit ran no perturbation
     power: tuple[tuple[str, str], ...]  #: ("seeds needed", "23"), ...
     plot: ClaimPlot
+    #: ``--seeds auto``: "decided at 6 seeds: improvement shown"; "" for fixed seeds
+    stopping: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -509,6 +513,24 @@ def _claim_view(raw: Mapping[str, Any], index: int, rope: float) -> ClaimView:
         if None not in (c.get("mean"), c.get("low"), c.get("high"))
     )
     findings = _findings(raw, confidence, rope)
+    sequential = raw.get("sequential")
+    stopping = ""
+    looks: tuple[IntervalPoint, ...] = ()
+    if sequential:
+        stopping = (
+            f"{'decided' if sequential['decided'] else 'stopped'} at "
+            f"{sequential['seeds_used']} seeds: {sequential['stopped_words']}"
+        )
+        looks = tuple(
+            IntervalPoint(
+                label=str(look["n"]),
+                mean=look["mean"],
+                low=look["low"],
+                high=look["high"],
+                status="nominal",
+            )
+            for look in sequential["looks"]
+        )
     power: list[tuple[str, str]] = []
     if raw.get("seeds_needed") is not None:
         power.append(("seeds needed for 80% power", str(raw["seeds_needed"])))
@@ -559,7 +581,9 @@ def _claim_view(raw: Mapping[str, Any], index: int, rope: float) -> ClaimView:
             reported=raw["reported"],
             rope=rope,
             conditions=((nominal,) if nominal else ()) + conditions,
+            looks=looks,
         ),
+        stopping=stopping,
     )
 
 
@@ -651,6 +675,14 @@ def _methods(doc: Mapping[str, Any]) -> str:
         if corrected
         else "a one-sided paired t-test"
     )
+    adaptive = doc.get("adaptive")
+    if adaptive:
+        text += (
+            f" Seeds were added adaptively: a {adaptive['design']} (Jennison & Turnbull "
+            "2000); each claim took seeds only until it was decided, its p-value is the "
+            "sequential p-value and its interval the repeated confidence interval at its "
+            "last look, both valid under this optional stopping."
+        )
     text += (
         f" For each claim we tested the per-seed paired differences on test with "
         f"{test_words}, adjusted across the {len(doc['claims'])} claim(s) of the audit with "

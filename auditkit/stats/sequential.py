@@ -114,13 +114,13 @@ class StopReason(enum.Enum):
     #: the repeated 1 - 2·alpha interval lies inside ±rope
     EQUIVALENCE = "equivalence shown"
     #: the conditional power to show an improvement by the last look is below ``futility``
-    FUTILITY = "futility: the gain cannot reach significance"
+    FUTILITY = "futility, the gain cannot reach significance by the last look"
     #: every seed gave the same gain: more seeds add copies, not evidence
     NO_SPREAD = "no spread between seeds"
     #: ``max_seeds`` reached without a decision
-    MAX_SEEDS = "undecided at the last look"
+    MAX_SEEDS = "undecided"
     #: the runs ran out (failed runs, a budget) before any rule stopped the claim
-    NO_MORE_RUNS = "undecided: no more runs"
+    NO_MORE_RUNS = "undecided, no more successful runs"
 
     @property
     def decided(self) -> bool:
