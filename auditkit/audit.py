@@ -211,7 +211,7 @@ def _adaptive_design(
         raise UsageError(f"--seeds {low}..{high}: {exc}", slug="bad-seeds") from None
 
 
-def _design_to_dict(design: SequentialDesign | None) -> dict[str, Any] | None:
+def design_to_dict(design: SequentialDesign | None) -> dict[str, Any] | None:
     """The adaptive design as audit.json records it."""
     if design is None:
         return None
@@ -694,7 +694,7 @@ def run_audit(
         exit_code=int(exit_code),
         confusion=confusion,
         reliance=reliance,
-        adaptive=_design_to_dict(design),
+        adaptive=design_to_dict(design),
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     point_last(out_dir)

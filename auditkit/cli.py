@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from auditkit.audit import AuditOptions, AuditOutcome, parse_seeds, run_audit
 from auditkit.compare import run_compare
-from auditkit.errors import AuditkitError, ExitCode
+from auditkit.errors import AuditkitError, ExitCode, UsageError
 from auditkit.execute.local import Finished
 from auditkit.execute.select import parse_duration
 from auditkit.execute.store import RunStore
@@ -262,6 +262,12 @@ def _finish(
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option(
+    "--seeds",
+    "seeds",
+    default=None,
+    help="auto or MIN..MAX: replay the adaptive design on the seeds in logged order.",
+)
 def compare(
     runs_csv: str,
     baseline: str,
@@ -274,14 +280,23 @@ def compare(
     strict: bool,
     quiet: bool,
     fmt: str,
+    seeds: str | None,
 ) -> None:
     """Statistics, verdicts and reports for runs already done, logged in RUNS_CSV.
 
     RUNS_CSV has one row per run: columns variant, seed, an optional condition, and one
     column per metric. Baseline and variants must share their seeds.
     """
+    fixed_seeds, adaptive = parse_seeds(seeds)
+    if fixed_seeds is not None:
+        raise UsageError(
+            f"--seeds {fixed_seeds}: compare analyses every logged seed; --seeds takes auto "
+            "or MIN..MAX, to see what the adaptive design would have concluded",
+            slug="bad-seeds",
+        )
     outcome = run_compare(
         runs_csv,
+        adaptive=adaptive,
         baseline=baseline,
         metrics=metrics,
         claims=claims,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from auditkit.audit import (
     AuditOutcome,
+    design_to_dict,
     exit_code_for,
     library_versions,
     point_last,
@@ -23,6 +24,7 @@ from auditkit.audit import (
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
+from auditkit.stats.sequential import SequentialDesign
 from auditkit.types import Claim, ConditionEvidence
 from auditkit.verdict import (
     ClaimEvidence,
@@ -207,6 +209,7 @@ def run_compare(
     strict: bool = False,
     thresholds: Thresholds | None = None,
     command: str = "",
+    adaptive: tuple[int, int] | None = None,
 ) -> AuditOutcome:
     """Decide claims from logged runs and write ``audit.json`` like ``auditkit check``.
 
@@ -230,6 +233,10 @@ def run_compare(
         alpha, rope and confidence (defaults of the default pack).
     command
         The command line, for provenance.
+    adaptive
+        ``--seeds auto`` or ``MIN..MAX``: replay the group-sequential design on each
+        claim's pairs in the order their seeds were logged, to show what an adaptive
+        audit would have concluded and how many seeds it would have used.
 
     Returns
     -------
@@ -269,6 +276,20 @@ def run_compare(
             slug="compare-no-claims",
         )
     chosen_metrics = list(metrics) or list(runs.metrics)
+    design = None
+    if adaptive is not None:
+        try:
+            design = SequentialDesign(
+                min_seeds=adaptive[0],
+                max_seeds=adaptive[1],
+                alpha=th.alpha,
+                confidence=th.confidence,
+                rope=th.rope,
+            )
+        except ValueError as exc:
+            raise UsageError(
+                f"--seeds {adaptive[0]}..{adaptive[1]}: {exc}", slug="bad-seeds"
+            ) from None
     out_dir = prepare_out_dir(out, now)
 
     evidence: list[ClaimEvidence] = []
@@ -277,7 +298,18 @@ def run_compare(
         for metric in chosen_metrics:
             claim = Claim(variant=variant, baseline=baseline, metric=metric, reported=reported)
             seeds, base, var, missing = _pair(runs, claim, "nominal")
+            if design is not None:
+                # a sequential design reads the seeds in the order they were run
+                logged = list(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
+                order = sorted(range(len(seeds)), key=lambda i: logged.index(seeds[i]))
+                seeds, base, var = (
+                    [seeds[i] for i in order],
+                    [base[i] for i in order],
+                    [var[i] for i in order],
+                )
             planned = len(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
+            if design is not None:
+                planned = design.max_seeds
             all_seeds.update(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
             conditions = []
             for condition in runs.conditions:
@@ -302,7 +334,7 @@ def run_compare(
                     conditions=tuple(conditions),
                 )
             )
-    decisions = decide_all(evidence, th)
+    decisions = decide_all(evidence, th, design=design)
     exit_code = exit_code_for(decisions, strict)
     versions = library_versions()
     outcome, reason = seed_rule_outcome(decisions)
@@ -362,6 +394,7 @@ def run_compare(
             "command": command,
         },
         exit_code=int(exit_code),
+        adaptive=design_to_dict(design),
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     point_last(out_dir)
