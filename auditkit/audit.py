@@ -249,6 +249,8 @@ def _evidence(
         for seed in plan.seeds:
             found = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
             pair = [r for r in found if r is not None]
+            if design is not None and len(pair) < 2:
+                continue  # an adaptive claim stopped before this seed: not a failure
             if len(pair) < 2 or not all(r.ok for r in pair):
                 failed += sum(not r.ok for r in pair) + (2 - len(pair))
                 continue
