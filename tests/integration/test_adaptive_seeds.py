@@ -177,6 +177,7 @@ def test_kill_9_mid_adaptive_audit_then_resume_reaches_the_uninterrupted_decisio
             rules="quick",
             adaptive=(3, 5),
             jobs=0,
+            seed_batch="off",
             out="fresh",
             cache=False,
         )
