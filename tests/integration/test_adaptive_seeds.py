@@ -167,7 +167,14 @@ def test_kill_9_mid_adaptive_audit_then_resume_reaches_the_uninterrupted_decisio
 
     # in this process (no worker start-up); jobs change where runs train, not their metrics
     resumed = run_audit(
-        AuditOptions(model_file=str(model), rules="quick", adaptive=(3, 5), jobs=0, out="resumed")
+        AuditOptions(
+            model_file=str(model),
+            rules="quick",
+            adaptive=(3, 5),
+            jobs=0,
+            seed_batch="off",
+            out="resumed",
+        )
     ).document
     assert resumed["summary"]["runs"]["cached"] >= kept
     # the same experiment without the sleeps, nothing reused: the uninterrupted decision
