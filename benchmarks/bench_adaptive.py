@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
     parser.add_argument("--futility", type=float, default=DEFAULT_FUTILITY)
     parser.add_argument(
-        "--spending", choices=[s.value for s in Spending], default=Spending.OBRIEN_FLEMING.value
+        "--spending", choices=[s.value for s in Spending], default=SequentialDesign().spending.value
     )
     args = parser.parse_args()
     design = SequentialDesign(
@@ -104,6 +104,7 @@ def main() -> None:
     print("-" * len(header))
     ratios: list[float] = []
     ratios_h1: list[float] = []
+    runs_h1 = [0.0, 0.0]  # adaptive and fixed seeds, summed over the cells with a gain
     for effect in EFFECTS:
         for sd in SDS:
             sim = simulate(effect, sd, design, n_sims=args.sims, random_state=1)
@@ -133,6 +134,8 @@ def main() -> None:
                 ratios.append(r)
                 if effect > 0:
                     ratios_h1.append(r)
+                    runs_h1[0] += sim.mean_seeds
+                    runs_h1[1] += n
             print(
                 f"{100 * effect:6.1f} {100 * sd:5.1f} | {sim.mean_seeds:8.2f} {power:6.3f} "
                 f"{supported:6.3f} {refuted:6.3f} | {fixed:>7} {fixed_pow:6.3f} | {ratio:>5}"
@@ -141,6 +144,10 @@ def main() -> None:
     print("power: P(SUPPORTED) for a gain > 0; P(REFUTED) at gain 0 (the correct verdict there)")
     print(f"mean ratio over the {len(ratios_h1)} cells with a gain: {np.mean(ratios_h1):.3f}")
     print(f"mean ratio over all {len(ratios)} cells with a matched design: {np.mean(ratios):.3f}")
+    print(
+        f"total seeds over the cells with a gain: adaptive {runs_h1[0]:.1f}, fixed "
+        f"{runs_h1[1]:.0f}, ratio {runs_h1[0] / runs_h1[1]:.3f}"
+    )
 
 
 if __name__ == "__main__":
