@@ -19,7 +19,7 @@ The design (see docs/adaptive-seeds.md for the reasoning and references):
   interval lies inside ``±rope``.
 * The sequential p-value of a claim is the smallest level at which its spending test would
   have rejected at some look so far. It is a valid p-value under any stopping rule, so Holm
-  across claims holds at the end (Ye, Li & Mehta 2013; Maurer & Bretz 2013).
+  across claims holds at the end (Ye, Li, Liu & Yao 2013; Maurer & Bretz 2013).
 * Futility (non-binding, so it costs no error control): stop when the conditional power
   under the current trend (Lan, Simon & Halperin 1982) to reach the final boundary is below
   ``futility``.
