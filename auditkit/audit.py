@@ -164,8 +164,10 @@ def parse_seeds(text: str | None) -> tuple[int | None, tuple[int, int] | None]:
     """
     if text is None:
         return None, None
-    if text.strip().isdigit():
-        return int(text), None
+    try:
+        return int(text), None  # negative counts too: run_audit says why they are too few
+    except ValueError:
+        pass
     try:
         return None, parse_seed_range(text)
     except ValueError as exc:
