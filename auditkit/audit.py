@@ -540,8 +540,8 @@ def run_audit(
             )
             undecided = [i for i, stop in enumerate(stops) if stop.reason is None]
             following = design.next_look(len(plan.seeds))
-            if not undecided or following is None:
-                break
+            if not undecided or following is None or undone:
+                break  # every claim decided, the last look taken, or --budget spent
             plan = build_plan(spec, pack, list(range(following)), frameworks)
             wanted = {
                 run: None for rp in plan.rules for i in undecided for run in rp.runs.get(i, ())

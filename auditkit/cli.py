@@ -186,7 +186,10 @@ def check(
     def on_run(finished: Finished, done: int, total: int) -> None:
         result = finished.result
         status = finished.status if finished.result.ok else finished.status.upper()
-        progress.update(task, completed=done, last=f"{result.spec.run_id} {status}")
+        # --seeds auto plans one look at a time: the total grows with each look
+        progress.update(
+            task, completed=done, total=max(total, done), last=f"{result.spec.run_id} {status}"
+        )
 
     with progress:
         outcome = run_audit(options, progress=on_run, on_plan=on_plan)
