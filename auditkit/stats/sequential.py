@@ -5,9 +5,9 @@ The design (see docs/adaptive-seeds.md for the reasoning and references):
 * Looks at planned seed counts ``n_1 = min_seeds < n_2 < ... <= max_seeds`` fixed before any
   data is seen (``SequentialDesign.looks``); the information fraction at a look is
   ``t = n / max_seeds``.
-* Each one-sided test is a Lan–DeMets alpha-spending test (O'Brien–Fleming type by default,
-  Lan & DeMets 1983): the boundaries ``c_1..c_k`` on the z scale spend ``α(t_k)`` in total
-  by look k, computed by the recursive numerical integration of Armitage, McPherson & Rowe
+* Each one-sided test is a Lan–DeMets alpha-spending test (Lan & DeMets 1983; Pocock type
+  by default, docs/adaptive-seeds.md says why): the boundaries ``c_1..c_k`` on the z scale
+  spend ``α(t_k)`` in total by look k, computed by the recursive numerical integration of Armitage, McPherson & Rowe
   (1969) as in Jennison & Turnbull (2000, ch. 19). The per-seed variance is unknown, so a
   look's t-test is compared with the boundary through its p-value ("significance level
   approach", Jennison & Turnbull 2000, §11.3): the t-test rejects at look k when its
