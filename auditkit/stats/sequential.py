@@ -7,11 +7,11 @@ The design (see docs/adaptive-seeds.md for the reasoning and references):
   ``t = n / max_seeds``.
 * Each one-sided test is a Lan–DeMets alpha-spending test (Lan & DeMets 1983; Pocock type
   by default, docs/adaptive-seeds.md says why): the boundaries ``c_1..c_k`` on the z scale
-  spend ``α(t_k)`` in total by look k, computed by the recursive numerical integration of Armitage, McPherson & Rowe
-  (1969) as in Jennison & Turnbull (2000, ch. 19). The per-seed variance is unknown, so a
-  look's t-test is compared with the boundary through its p-value ("significance level
-  approach", Jennison & Turnbull 2000, §11.3): the t-test rejects at look k when its
-  one-sided p-value is at most ``1 - Φ(c_k)``.
+  spend ``α(t_k)`` in total by look k, computed by the recursive numerical integration of
+  Armitage, McPherson & Rowe (1969) as in Jennison & Turnbull (2000, ch. 19). The per-seed
+  variance is unknown, so a look's t-test is compared with the boundary through its
+  p-value ("significance level approach", Jennison & Turnbull 2000, §11.3): the t-test
+  rejects at look k when its one-sided p-value is at most ``1 - Φ(c_k)``.
 * Repeated confidence intervals (Jennison & Turnbull 1989; 2000, ch. 9) built from the same
   boundaries cover the true gain at every look simultaneously, so the verdict rules read
   them exactly as a fixed design reads its t-interval: improvement when the interval at
