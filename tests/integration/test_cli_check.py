@@ -116,7 +116,7 @@ def test_json_format_prints_the_document(
         (["--rules", "nopack"], "--rules 'nopack' is neither a shipped pack nor a file"),
         (["--only", "AK999"], "--only/--skip 'AK999' names no rule"),
         (["--bogus"], "No such option '--bogus'"),
-        (["--seeds", "x"], "'x' is not a valid integer"),
+        (["--seeds", "x"], "--seeds 'x' is not a seed count, 'auto' or a range MIN..MAX"),
     ],
 )
 def test_bad_flags_exit_4_with_a_message(
