@@ -551,6 +551,8 @@ def run_audit(
             batch = [r for r in batch if r not in results]
             total = len(results) + len(batch)
             execute(batch)
+            if batch and not any(results[r].ok for r in batch if r in results):
+                break  # every run of the look failed: more seeds would fail the same way
     finally:
         if store is not None:
             store.close()
