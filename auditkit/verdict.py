@@ -463,7 +463,13 @@ def decide(
                 note="the test the verdict rests on: sequential p-value, valid under "
                 "optional stopping",
             ),
-            *agreement[1:],
+            # the other rows test the seeds as if their number had been fixed in advance
+            *(
+                dataclasses.replace(
+                    o, note=f"{o.note}; " * bool(o.note) + "fixed-sample: ignores the looks"
+                )
+                for o in agreement[1:]
+            ),
         )
     if sequential is not None:
         gain += f"; {stopping_sentence(sequential)}"

@@ -35,6 +35,7 @@ def test_a_claim_decided_early_keeps_only_its_seeds_and_says_why_it_stopped() ->
     assert "95% repeated CI" in d.reason
     assert d.sequential is not None and d.sequential.reason is StopReason.IMPROVEMENT
     assert d.agreement[0].test == "group-sequential t-test (Holm)"
+    assert all("fixed-sample: ignores the looks" in o.note for o in d.agreement[1:])
     # the repeated interval is wider than the fixed t-interval of the same seeds
     fixed = stats.ttest_1samp(gains[:3], 0).confidence_interval(0.95)
     assert d.test is not None and d.test.low < fixed.low
