@@ -35,11 +35,13 @@ INTERRUPTED_MESSAGE = (
 
 
 def _print_error(text: str) -> None:
-    """Print ``text`` to stderr as is: no markup, highlighting or hard wrapping.
+    """Print ``text`` to stderr as is: no markup, highlighting, emoji codes or hard wrapping.
 
     A path broken across two lines cannot be copied, so long lines stay whole.
     """
-    make_console(file=sys.stderr).print(text, markup=False, highlight=False, soft_wrap=True)
+    make_console(file=sys.stderr).print(
+        text, markup=False, highlight=False, emoji=False, soft_wrap=True
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -224,7 +226,7 @@ def _finish(
             "Report: " + "  ·  ".join(str(p) for p in [*written, outcome.out_dir / "audit.json"])
         )
     if last:
-        console.print(last, markup=False, highlight=False, soft_wrap=True)
+        console.print(last, markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise SystemExit(int(outcome.exit_code))
 
 
