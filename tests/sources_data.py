@@ -24,9 +24,7 @@ def accuracy(variant: str, seed: int) -> float:
 
 
 #: (variant, seed, accuracy, loss) of every run: supported, refuted
-RUNS = [
-    (v, s, accuracy(v, s), 1.0 - accuracy(v, s)) for v in ("gru", "rel", "twin") for s in SEEDS
-]
+RUNS = [(v, s, accuracy(v, s), 1.0 - accuracy(v, s)) for v in ("gru", "rel", "twin") for s in SEEDS]
 #: the verdict of each claim, by construction
 VERDICTS = {"rel > gru on accuracy": "supported", "twin > gru on accuracy": "refuted"}
 

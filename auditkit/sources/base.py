@@ -222,7 +222,7 @@ def build_table(
     missing = [r for r in runs if any(k not in r.params for k in keys)]
     if missing:
         known = sorted({k for r in runs for k in r.params})
-        lacks = sorted({k for r in missing for k in keys if k not in r.params})
+        lacks = [k for k in keys if any(k not in r.params for r in missing)]
         hints = "".join(did_you_mean(k, known) for k in lacks)
         raise DataError(
             f"{label}: {len(missing)} of {len(runs)} runs have no parameter "

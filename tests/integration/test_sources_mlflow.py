@@ -353,8 +353,7 @@ def test_mlflow_server_round_trip(
     capsys.readouterr()
     args = ["--tracking-uri", server, "--variant-key", "model", "--metric", "accuracy"]
     code = main(
-        ["compare", "mlflow:served", "--baseline", "gru", "--out", "s", "--log-to", "mlflow"]
-        + args
+        ["compare", "mlflow:served", "--baseline", "gru", "--out", "s", "--log-to", "mlflow"] + args
     )
     out = capsys.readouterr().out
     assert code == 0
