@@ -130,10 +130,8 @@ def test_lightning_metrics_csv_last_and_best(tmp_path: Path) -> None:
     with (folder / "metrics.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["epoch", "step", "train_loss", "val_acc"])
-        writer.writerows(
-            [[0, 9, 0.9, ""], [0, 9, "", 0.70], [1, 19, 0.5, ""], [1, 19, "", 0.78]]
-            + [[2, 29, 0.4, ""], [2, 29, "", 0.75]]
-        )
+        writer.writerows([[0, 9, 0.9, ""], [0, 9, "", 0.70], [1, 19, 0.5, ""]])
+        writer.writerows([[1, 19, "", 0.78], [2, 29, 0.4, ""], [2, 29, "", 0.75]])
     metrics, source = read_run_metrics(tmp_path)
     assert source == str(Path("lightning_logs") / "version_0" / "metrics.csv")
     assert metrics == {"train_loss": 0.4, "val_acc": 0.75}

@@ -122,8 +122,17 @@ def test_log_to_mlflow_records_the_audit(
     uri, client, _ = store
     args = ["--tracking-uri", uri, "--variant-key", "model", "--metric", "accuracy"]
     code = main(
-        ["compare", "mlflow:relational-vs-gru", "--baseline", "gru", "--out", "o", "--log-to"]
-        + ["mlflow", *args]
+        [
+            "compare",
+            "mlflow:relational-vs-gru",
+            "--baseline",
+            "gru",
+            "--out",
+            "o",
+            *args,
+            "--log-to",
+            "mlflow",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 1
@@ -352,9 +361,8 @@ def test_mlflow_server_round_trip(
     _, csv_doc = compare(str(runs_csv), in_tmp / "c")
     capsys.readouterr()
     args = ["--tracking-uri", server, "--variant-key", "model", "--metric", "accuracy"]
-    code = main(
-        ["compare", "mlflow:served", "--baseline", "gru", "--out", "s", "--log-to", "mlflow"] + args
-    )
+    cmd = ["compare", "mlflow:served", "--baseline", "gru", "--out", "s", "--log-to", "mlflow"]
+    code = main([*cmd, *args])
     out = capsys.readouterr().out
     assert code == 0
     doc = json.loads((in_tmp / "s" / "audit.json").read_text())

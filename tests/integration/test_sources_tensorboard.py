@@ -11,7 +11,7 @@ from auditkit.cli import main
 from tests.sources_data import RUNS, assert_same_claims, compare, write_runs_csv
 
 pytest.importorskip("tensorboard", reason="the TensorBoard source needs auditkit[tensorboard]")
-from torch.utils.tensorboard import SummaryWriter  # noqa: E402  (needs tensorboard)
+from torch.utils.tensorboard import SummaryWriter  # needs tensorboard, checked above
 
 
 def _f32(x: float) -> float:
