@@ -16,8 +16,6 @@ from auditkit.cli import main
 from auditkit.sources import At, read_run_metrics
 from tests.sources_data import RUNS, assert_same_claims, compare, write_runs_csv
 
-pytest.importorskip("hydra", reason="the Hydra test runs a real multirun (hydra-core)")
-
 SCRIPT = """
 import json
 from pathlib import Path
@@ -139,7 +137,6 @@ def test_lightning_metrics_csv_last_and_best(tmp_path: Path) -> None:
 
 
 def test_tensorboard_events_in_a_run_folder(tmp_path: Path) -> None:
-    pytest.importorskip("tensorboard")
     from torch.utils.tensorboard import SummaryWriter
 
     with SummaryWriter(log_dir=str(tmp_path / "tb")) as writer:

@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pytest
 
 from auditkit.cli import main
 from tests.sources_data import RUNS, assert_same_claims, compare, write_runs_csv
-
-mlflow = pytest.importorskip("mlflow", reason="the MLflow source needs auditkit[mlflow]")
 
 
 def _log_runs(

@@ -59,7 +59,7 @@ def test_wandb_csv_export(in_tmp: Path, csv_doc: dict[str, Any]) -> None:
 
 
 def test_parquet_export(in_tmp: Path, csv_doc: dict[str, Any]) -> None:
-    pa = pytest.importorskip("pyarrow", reason="Parquet needs auditkit[parquet]")
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = _export_rows()

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from torch.utils.tensorboard import SummaryWriter
 
 from auditkit.cli import main
 from tests.sources_data import RUNS, assert_same_claims, compare, write_runs_csv
-
-pytest.importorskip("tensorboard", reason="the TensorBoard source needs auditkit[tensorboard]")
-from torch.utils.tensorboard import SummaryWriter  # needs tensorboard, checked above
 
 
 def _f32(x: float) -> float:
