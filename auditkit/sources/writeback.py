@@ -137,6 +137,8 @@ def log_to_mlflow(
                     "auditkit.source": str(document["provenance"].get("runs source", "")),
                     "auditkit.audited_runs": ", ".join(source.run_ids)[:TAG_LIMIT],
                     "mlflow.note.content": _note(document, source, experiment_id),
+                    # the run page's "Source" field
+                    "mlflow.source.name": "auditkit compare",
                 },
             )
             run_id = run.info.run_id
