@@ -8,7 +8,7 @@ import importlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import ModuleType
 
@@ -83,8 +83,6 @@ class LoadedSource:
     #: MLflow only: the tracking URI and experiment id read
     tracking_uri: str = ""
     experiment_id: str = ""
-    #: runs left out on purpose (parent runs, earlier audits), named for the provenance
-    skipped: tuple[str, ...] = field(default_factory=tuple)
 
 
 def require(module: str, *, extra: str, what: str) -> ModuleType:

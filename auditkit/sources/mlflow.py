@@ -192,7 +192,6 @@ def read_mlflow(experiment: str, options: SourceOptions) -> LoadedSource:
         run_ids=tuple(ids),
         tracking_uri=uri,
         experiment_id=str(exp.experiment_id),
-        skipped=tuple(skipped),
     )
 
 
