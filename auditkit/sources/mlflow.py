@@ -111,7 +111,9 @@ def _experiment(client: Any, key: str, uri: str) -> Any:
         known = [] if found is not None else [e.name for e in client.search_experiments()]
     except MlflowException as exc:
         raise DataError(
-            f"tracking URI {display_uri(uri)!r}: MLflow could not read it: {exc.message}",
+            f"tracking URI {display_uri(uri)!r}: MLflow could not read it: {exc.message}. "
+            "Check that the URI is right and, for a server, that it is running (MLflow "
+            "retries a server for a while: MLFLOW_HTTP_REQUEST_MAX_RETRIES sets how often)",
             slug="mlflow-unreachable",
         ) from None
     if found is None or found.lifecycle_stage == "deleted":

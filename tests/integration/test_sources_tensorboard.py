@@ -98,3 +98,24 @@ def test_a_run_folder_without_a_seed_in_its_name(
     err = " ".join(capsys.readouterr().err.split())
     assert f"1 of 4 runs have no parameter 'variant' or 'seed': {root / 'rel-final'}" in err
     assert "or name each run's folder like gru_seed3" in err
+
+
+def test_log_to_mlflow_from_a_tensorboard_audit(
+    logdir: Path, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    store = in_tmp / "mlruns"
+    args = ["--metric", "accuracy", "--log-to", "mlflow", "--tracking-uri", str(store)]
+    assert main(["compare", str(logdir), "--baseline", "gru", "--out", "o", "-q", *args]) == 1
+    # an audit of runs from elsewhere goes to the experiment 'auditkit'
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = mlflow.MlflowClient(tracking_uri=str(store))
+    exp = client.get_experiment_by_name("auditkit")
+    (run,) = client.search_runs([exp.experiment_id])
+    assert run.data.tags["auditkit.verdict.twin_vs_gru.accuracy"] == "refuted"
+    assert run.data.tags["auditkit.source"].startswith(f"TensorBoard log folder {logdir}")
+    assert "gru_seed0, gru_seed1" in run.data.tags["auditkit.audited_runs"]
+    assert {"audit.json", "report.html", "report.pdf"} <= {
+        a.path for a in client.list_artifacts(run.info.run_id)
+    }
