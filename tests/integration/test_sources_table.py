@@ -119,3 +119,22 @@ def test_duplicate_rows_are_named(in_tmp: Path, capsys: pytest.CaptureFixture[st
         f"runs {export}:9 (rel-1) and {export}:20 (rel-1-rerun) both have "
         "config.model='rel', config.seed=1; keep one run per variant and seed"
     ) in err
+
+
+def test_condition_key_makes_a_claim_fragile(in_tmp: Path) -> None:
+    rows = [{**r, "config.bs": ""} for r in _export_rows() if r["config.model"] != "twin"]
+    # at batch size 512 the gain reverses: rel loses 2 points on every seed
+    for v, s, a, _ in RUNS[:12]:
+        bump = -0.04 - 0.001 * (s % 2) if v == "rel" else 0.0
+        row = {"Name": f"{v}-{s}-bs512", "State": "finished", "config.model": v}
+        rows.append({**row, "config.seed": s, "accuracy": a + bump, "config.bs": "batch_size=512"})
+    path = in_tmp / "export.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*HEADER, "config.bs"], restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    code, doc = compare(str(path), in_tmp / "o", *MAPPING, "--condition-key", "config.bs")
+    (claim,) = doc["claims"]
+    assert code == 1
+    assert claim["verdict"] == "fragile"
+    assert "reverses under batch_size=512" in claim["reason"]
