@@ -47,6 +47,13 @@ def source_kind(source: str, options: SourceOptions) -> str:
     if source.startswith(MLFLOW_PREFIX):
         return "mlflow"
     path = Path(source)
+    if not path.exists():
+        raise DataError(
+            f"{path}: no such file or folder. RUNS is runs.csv, an export (.csv, .parquet), "
+            "a TensorBoard log folder, a Hydra multirun folder, or mlflow:EXPERIMENT for an "
+            "MLflow experiment",
+            slug="source-unknown",
+        )
     if path.is_dir():
         if any(path.rglob(".hydra/overrides.yaml")):
             return "hydra"
