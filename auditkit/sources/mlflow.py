@@ -156,7 +156,8 @@ def read_mlflow(experiment: str, options: SourceOptions) -> LoadedSource:
         The experiment's name, or its id.
     options
         The mapping: the variant and seed are run parameters (``--variant-key``,
-        ``--seed-key``), metrics the runs' logged metrics (the latest value, or with
+        ``--seed-key``; a run's tags where it logged no such param), metrics the runs'
+        logged metrics (the latest value, or with
         ``--at best`` the highest in the metric's history).
 
     Returns
@@ -214,7 +215,15 @@ def _source_runs(client: Any, raw: list[Any], options: SourceOptions) -> list[So
         runs.append(
             SourceRun(
                 name=f"{run.info.run_name} ({run.info.run_id})",
-                params=dict(run.data.params),
+                # a run's own tags stand in for params it did not log (mlflow.set_tag)
+                params={
+                    **{
+                        k: v
+                        for k, v in run.data.tags.items()
+                        if not k.startswith(("mlflow.", "auditkit."))
+                    },
+                    **run.data.params,
+                },
                 metrics=metrics,
                 status=status,
                 status_detail=f"status {run.info.status}",
