@@ -292,8 +292,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """``mlflow server`` on 127.0.0.1 and a free port, stopped (its whole group) after."""
+def server(store: tuple[str, Any, Path], tmp_path: Path) -> Iterator[str]:
+    """``mlflow server`` on 127.0.0.1 and a free port, stopped (its whole group) after.
+
+    It serves the module's SQLite store, whose tables exist already (creating them
+    takes seconds).
+    """
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
@@ -309,7 +313,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             "--workers",
             "1",
             "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server.db'}",
+            store[0],
             "--artifacts-destination",
             str(tmp_path / "artifacts"),
         ],
