@@ -219,14 +219,16 @@ def build_table(
     keys = (options.variant_key, options.seed_key)
     missing = [r for r in runs if any(k not in r.params for k in keys)]
     if missing:
-        known = sorted({k for r in runs for k in r.params})
+        # what the runs that lack a key log instead: the likely misnamed parameter
+        known = sorted({k for r in missing for k in r.params})
         lacks = [k for k in keys if any(k not in r.params for r in missing)]
         hints = "".join(did_you_mean(k, known) for k in lacks)
+        nearest = named(nearest_first(lacks[0], known)) or "none"
+        advice = "Name the parameters with --variant-key and --seed-key, or log them in every run"
         raise DataError(
             f"{label}: {len(missing)} of {len(runs)} runs have no parameter "
             f"{' or '.join(repr(k) for k in lacks)}: {named([r.name for r in missing])}.{hints} "
-            f"Parameters they log: {named(nearest_first(lacks[0], known)) or 'none'}. Name "
-            "the parameters with --variant-key and --seed-key, or log them in every run" + hint,
+            f"Parameters they log, nearest first: {nearest}. {advice}{hint}",
             slug="source-missing-param",
         )
     ok = [r for r in runs if r.status is RunStatus.FINISHED]

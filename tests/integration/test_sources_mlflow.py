@@ -193,6 +193,12 @@ def test_log_to_mlflow_records_the_audit(
             "mlflow:missing-param: 1 of 3 runs have no parameter 'seed': no-seed (",
         ),
         (
+            "missing-param",
+            (),
+            "Parameters they log, nearest first: random_seed, model. Name the "
+            "parameters with --variant-key and --seed-key",
+        ),
+        (
             "relational-vs-gru",
             ("--metric", "acuracy"),
             "mlflow:relational-vs-gru: no run logs the metric 'acuracy'. Did you mean 'accuracy'? "
