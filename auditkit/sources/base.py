@@ -113,12 +113,36 @@ def require(module: str, *, extra: str, what: str) -> ModuleType:
 
 
 def nearest_first(value: str, options: Iterable[str]) -> list[str]:
-    """Return ``options`` sorted by similarity to ``value``, the closest first."""
+    """Sort ``options`` by similarity to ``value``, the closest first.
+
+    Parameters
+    ----------
+    value
+        What the user wrote (an experiment, metric or parameter name).
+    options
+        The names that exist; duplicates are dropped.
+
+    Returns
+    -------
+    list of str
+        ``options`` by decreasing ``difflib`` ratio to ``value``, ties by name.
+    """
     return sorted(set(options), key=lambda o: (-difflib.SequenceMatcher(None, value, o).ratio(), o))
 
 
 def named(names: Sequence[str]) -> str:
-    """``"a, b, c"``, or the first few and ``"and N more"``."""
+    """Join names for a message: ``"a, b, c"``, or the first few and ``"and N more"``.
+
+    Parameters
+    ----------
+    names
+        The names, in the order to show them.
+
+    Returns
+    -------
+    str
+        At most ``SHOWN`` names, then how many more there are.
+    """
     head = ", ".join(names[:SHOWN])
     return head if len(names) <= SHOWN else f"{head} and {len(names) - SHOWN} more"
 

@@ -64,7 +64,19 @@ _OPTIONS = (
 
 
 def source_options(command: F) -> F:
-    """Add the source and write-back options to a click command."""
+    """Add the source and write-back options to a click command.
+
+    Parameters
+    ----------
+    command
+        The command function (``compare``); it receives the options as keyword
+        arguments, to pass on to ``load`` and ``log_after_write`` as ``given``.
+
+    Returns
+    -------
+    callable
+        The decorated command.
+    """
     for option in reversed(_OPTIONS):
         command = option(command)
     return command
@@ -93,6 +105,10 @@ def load(source: str, metrics: Sequence[str], given: Mapping[str, Any]) -> Loade
         ``--metric`` values.
     given
         The keyword arguments click passed for ``source_options``.
+
+    Returns
+    -------
+    LoadedSource
     """
     return load_source(source, _options(metrics, given))
 
@@ -100,7 +116,16 @@ def load(source: str, metrics: Sequence[str], given: Mapping[str, Any]) -> Loade
 def log_after_write(
     document: Mapping[str, Any], loaded: LoadedSource, given: Mapping[str, Any]
 ) -> Callable[[list[Path]], str] | None:
-    """The ``--log-to`` step, to run once the report files exist; None without ``--log-to``.
+    """Prepare the ``--log-to`` step, to run once the report files exist.
+
+    Parameters
+    ----------
+    document
+        The audit (``audit.json``'s content).
+    loaded
+        The source the runs came from.
+    given
+        The keyword arguments click passed for ``source_options``.
 
     Returns
     -------

@@ -13,9 +13,18 @@ from auditkit.sources.runfiles import JSON_FILES, read_run_metrics
 
 
 def job_dirs(root: Path) -> list[Path]:
-    """The Hydra job folders under ``root`` (those with ``.hydra/overrides.yaml``).
+    """Find the Hydra job folders under ``root`` (those with ``.hydra/overrides.yaml``).
 
-    Sorted by path, numerically where the folders are numbered (``0``, ``1``, …, ``10``).
+    Parameters
+    ----------
+    root
+        A multirun sweep folder, or any folder above job folders.
+
+    Returns
+    -------
+    list of Path
+        Sorted by path, numerically where the folders are numbered (``0``, ``1``, ...,
+        ``10``).
     """
     jobs = [p.parent.parent for p in root.rglob(".hydra/overrides.yaml") if p.is_file()]
     return sorted(jobs, key=lambda p: [int(s) if s.isdigit() else -1 for s in p.parts] + [p])
@@ -51,6 +60,11 @@ def job_params(job: Path, keys: tuple[str, ...]) -> dict[str, str]:
     keys
         Dotted config keys looked up in ``.hydra/config.yaml`` when no override sets
         them (a seed fixed in the config file, for instance).
+
+    Returns
+    -------
+    dict
+        Parameter name -> value as text.
     """
     overrides = _load_yaml(job / ".hydra" / "overrides.yaml") or []
     params: dict[str, str] = {}

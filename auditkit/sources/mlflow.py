@@ -36,7 +36,18 @@ AUDIT_TAG = "auditkit.kind"
 
 
 def display_uri(uri: str) -> str:
-    """The tracking URI without a password, fit for a report."""
+    """Drop the user and password of a tracking URI, so that a report can show it.
+
+    Parameters
+    ----------
+    uri
+        A tracking URI, e.g. ``https://user:pw@host:5000`` or ``sqlite:///mlflow.db``.
+
+    Returns
+    -------
+    str
+        ``https://host:5000``; other URIs unchanged.
+    """
     parts = urlsplit(uri)
     if "@" not in parts.netloc:
         return uri
@@ -77,7 +88,24 @@ def _store_allowed(uri: str) -> Iterator[None]:
 
 
 def tracking_uri(options: SourceOptions) -> str:
-    """The tracking URI to use: ``--tracking-uri``, else MLflow's own default."""
+    """Choose the tracking URI to read: ``--tracking-uri``, else MLflow's own default.
+
+    Parameters
+    ----------
+    options
+        ``options.tracking_uri`` wins; MLflow's default honours ``MLFLOW_TRACKING_URI``.
+
+    Returns
+    -------
+    str
+        The URI.
+
+    Raises
+    ------
+    DataError
+        A local store (folder or SQLite file) that does not exist: MLflow would create an
+        empty one, and the audit would find no experiment.
+    """
     mlflow = require("mlflow", extra="mlflow", what="reading an MLflow experiment")
     uri = options.tracking_uri or str(mlflow.get_tracking_uri())
     local = _local_path(uri)
@@ -93,7 +121,18 @@ def tracking_uri(options: SourceOptions) -> str:
 
 @contextlib.contextmanager
 def open_client(uri: str) -> Iterator[Any]:
-    """An ``mlflow.MlflowClient`` on ``uri``; a local ``mlruns/`` folder is allowed inside."""
+    """Open an ``mlflow.MlflowClient`` on ``uri``, a local ``mlruns/`` folder allowed.
+
+    Parameters
+    ----------
+    uri
+        The tracking URI.
+
+    Yields
+    ------
+    mlflow.MlflowClient
+        Use it inside the ``with`` block: MLflow opens a file store lazily.
+    """
     mlflow = require("mlflow", extra="mlflow", what="reading an MLflow experiment")
     with _store_allowed(uri):
         yield mlflow.MlflowClient(tracking_uri=uri)

@@ -33,7 +33,18 @@ class EventLog:
 
 
 def event_files(folder: Path) -> list[Path]:
-    """The event files under ``folder`` (any depth), in a stable order."""
+    """Find the event files under ``folder``.
+
+    Parameters
+    ----------
+    folder
+        A run folder or a log folder.
+
+    Returns
+    -------
+    list of Path
+        Every ``events.out.tfevents.*`` file at any depth, sorted by path.
+    """
     return sorted(p for p in folder.rglob(EVENTS_GLOB) if p.is_file())
 
 

@@ -33,7 +33,7 @@ class LoggedAudit:
     url: str
 
     def message(self) -> str:
-        """One line for the terminal: where the audit run is and how to see it."""
+        """Say where the audit run is and how to see it, in one line for the terminal."""
         where = (
             f"MLflow run {self.run_id} in experiment {self.experiment!r} (id "
             f"{self.experiment_id}) at {display_uri(self.tracking_uri)}"
@@ -46,7 +46,18 @@ class LoggedAudit:
 
 
 def claim_key(claim: Mapping[str, Any]) -> str:
-    """An MLflow-safe key of a claim: ``rel_vs_gru.accuracy``."""
+    """Name a claim in MLflow tag and metric keys.
+
+    Parameters
+    ----------
+    claim
+        A claim of ``audit.json`` (``variant``, ``baseline``, ``metric``).
+
+    Returns
+    -------
+    str
+        ``rel_vs_gru.accuracy``; characters MLflow refuses in keys become ``_``.
+    """
     raw = f"{claim['variant']}_vs_{claim['baseline']}.{claim['metric']}"
     return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", raw)
 
