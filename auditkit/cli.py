@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,6 +25,7 @@ from auditkit.report.outputs import write_outputs
 from auditkit.report.terminal import make_console, render_terminal
 from auditkit.report.view import build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
+from auditkit.sources import cli as sources_cli
 from auditkit.verdict import Thresholds
 
 INTERRUPTED_MESSAGE = (
@@ -34,11 +35,13 @@ INTERRUPTED_MESSAGE = (
 
 
 def _print_error(text: str) -> None:
-    """Print ``text`` to stderr as is: no markup, highlighting or hard wrapping.
+    """Print ``text`` to stderr as is: no markup, highlighting, emoji codes or hard wrapping.
 
     A path broken across two lines cannot be copied, so long lines stay whole.
     """
-    make_console(file=sys.stderr).print(text, markup=False, highlight=False, soft_wrap=True)
+    make_console(file=sys.stderr).print(
+        text, markup=False, highlight=False, emoji=False, soft_wrap=True
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -203,14 +206,22 @@ def check(
 
 
 def _finish(
-    outcome: AuditOutcome, console: Console, *, fmt: str, quiet: bool, pdf: bool = False
+    outcome: AuditOutcome,
+    console: Console,
+    *,
+    fmt: str,
+    quiet: bool,
+    pdf: bool = False,
+    after_write: Callable[[list[Path]], str] | None = None,
 ) -> NoReturn:
     """Write the report files beside audit.json, print the chosen view, exit with its code.
 
     report.html and report.tex always; report.pdf only with ``pdf`` (it costs seconds).
+    ``after_write`` gets the files written (``--log-to``) and returns a line to print last.
     """
     view = build_view(outcome.document)
     written = write_outputs(view, outcome.out_dir, pdf=pdf)
+    last = after_write([*written, outcome.out_dir / "audit.json"]) if after_write else ""
     if fmt == "json":
         click.echo(json.dumps(outcome.document, indent=2, ensure_ascii=False))
     elif quiet:
@@ -220,17 +231,20 @@ def _finish(
         console.print(
             "Report: " + "  ·  ".join(str(p) for p in [*written, outcome.out_dir / "audit.json"])
         )
+    if last:
+        console.print(last, markup=False, highlight=False, emoji=False, soft_wrap=True)
     raise SystemExit(int(outcome.exit_code))
 
 
 @cli.command()
-@click.argument("runs_csv", type=str)
+@click.argument("runs_csv", metavar="RUNS", type=str)
 @click.option("--baseline", required=True, help="The variant every claim improves on.")
 @click.option(
     "--metric",
     "metrics",
     multiple=True,
-    help="Metric column to claim on (repeatable; all by default).",
+    help="Metric (column, MLflow metric, TensorBoard tag) to claim on; repeatable. "
+    "runs.csv: all columns by default; other sources: required when runs log several.",
 )
 @click.option(
     "--claim",
@@ -271,6 +285,7 @@ def _finish(
     default=None,
     help="auto or MIN..MAX: replay the adaptive design on the seeds in logged order.",
 )
+@sources_cli.source_options
 def compare(
     runs_csv: str,
     baseline: str,
@@ -284,11 +299,13 @@ def compare(
     quiet: bool,
     fmt: str,
     seeds: str | None,
+    **source: Any,
 ) -> None:
-    """Statistics, verdicts and reports for runs already done, logged in RUNS_CSV.
+    """Statistics, verdicts and reports for runs already done, logged in RUNS.
 
-    RUNS_CSV has one row per run: columns variant, seed, an optional condition, and one
-    column per metric. Baseline and variants must share their seeds.
+    RUNS is runs.csv (one row per run: columns variant, seed, an optional condition, and
+    one column per metric), a CSV or Parquet export, a TensorBoard log folder, a Hydra
+    multirun folder, or mlflow:EXPERIMENT. Baseline and variants must share their seeds.
     """
     fixed_seeds, adaptive = parse_seeds(seeds)
     if fixed_seeds is not None:
@@ -297,8 +314,9 @@ def compare(
             "or MIN..MAX, to see what the adaptive design would have concluded",
             slug="bad-seeds",
         )
+    loaded = sources_cli.load(runs_csv, metrics, source)
     outcome = run_compare(
-        runs_csv,
+        loaded.runs,
         adaptive=adaptive,
         baseline=baseline,
         metrics=metrics,
@@ -310,7 +328,8 @@ def compare(
         command=shlex.join(["auditkit", *sys.argv[1:]]),
     )
     console = make_console(quiet=quiet or fmt == "json")
-    _finish(outcome, console, fmt=fmt, quiet=quiet)
+    log = sources_cli.log_after_write(outcome.document, loaded, source)
+    _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=log is not None, after_write=log)
 
 
 @cli.group()

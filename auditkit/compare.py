@@ -10,7 +10,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.audit import (
@@ -39,8 +39,12 @@ NOMINAL = ("", "nominal")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedRuns:
-    """Runs read from a CSV: ``scores[(variant, condition)][metric][seed] = value or None``."""
+    """Runs read from a CSV or a source: ``scores[(variant, condition)][metric][seed]``.
 
+    A value of None is a run whose metric is missing (failed or undefined).
+    """
+
+    #: the CSV file, or the source as its messages name it (``mlflow:my-experiment``)
     path: str
     sha256: str
     metrics: tuple[str, ...]
@@ -49,6 +53,11 @@ class LoggedRuns:
     #: number of data rows (runs)
     n_rows: int
     scores: dict[tuple[str, str], dict[str, dict[int, float | None]]]
+    #: the report's experiment name; the CSV file's stem when empty
+    name: str = ""
+    #: where the runs came from (tracking URI, experiment, run ids), shown as provenance;
+    #: a CSV's path and hash when empty
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def load_runs_csv(path: str | Path) -> LoggedRuns:
@@ -199,7 +208,7 @@ def _pair(
 
 
 def run_compare(
-    runs_csv: str,
+    runs_csv: str | LoggedRuns,
     *,
     baseline: str,
     metrics: Sequence[str] = (),
@@ -216,7 +225,8 @@ def run_compare(
     Parameters
     ----------
     runs_csv
-        The CSV of runs (see ``load_runs_csv``).
+        The CSV of runs (see ``load_runs_csv``), or runs already read from a source
+        (``auditkit.sources``).
     baseline
         The variant every claim improves on.
     metrics
@@ -244,7 +254,7 @@ def run_compare(
     """
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
-    runs = load_runs_csv(runs_csv)
+    runs = runs_csv if isinstance(runs_csv, LoggedRuns) else load_runs_csv(runs_csv)
     th = thresholds or Thresholds()
     if baseline not in runs.variants:
         raise UsageError(
@@ -342,7 +352,7 @@ def run_compare(
         auditkit_version=versions["auditkit"],
         created_at=now.isoformat(timespec="seconds"),
         experiment={
-            "name": Path(runs.path).stem,
+            "name": runs.name or Path(runs.path).stem,
             "source": "compare",
             "model_file": runs.path,
             "model_sha256": runs.sha256,
@@ -390,7 +400,7 @@ def run_compare(
         wall_time_s=time.perf_counter() - started,
         provenance={
             **{f"{k} version": v for k, v in versions.items()},
-            "runs file": f"{runs.path} (sha256 {runs.sha256[:12]})",
+            **(runs.provenance or {"runs file": f"{runs.path} (sha256 {runs.sha256[:12]})"}),
             "command": command,
         },
         exit_code=int(exit_code),
