@@ -30,14 +30,21 @@ from auditkit.stats.guards import (
 )
 from auditkit.stats.paired import (
     EffectSize,
+    GainInteraction,
     ProbabilityOfImprovement,
     WilcoxonTest,
     corrected_resampled_t_test,
     effect_size_dz,
+    gain_interaction_test,
     probability_of_improvement,
     wilcoxon_test,
 )
-from auditkit.stats.power import minimum_detectable_effect, seeds_needed, t_test_power
+from auditkit.stats.power import (
+    decision_alpha,
+    minimum_detectable_effect,
+    seeds_needed,
+    t_test_power,
+)
 from auditkit.stats.resampling import (
     EXACT_SIGN_FLIP_MAX_N,
     BootstrapCI,
@@ -55,6 +62,7 @@ __all__ = [
     "EffectSize",
     "ExampleBootstrap",
     "GainClass",
+    "GainInteraction",
     "McNemarTest",
     "PairedTable",
     "ProbabilityOfImprovement",
@@ -67,7 +75,9 @@ __all__ = [
     "can_reach_significance",
     "classify_gain",
     "corrected_resampled_t_test",
+    "decision_alpha",
     "effect_size_dz",
+    "gain_interaction_test",
     "gain_t_test",
     "holm",
     "mcnemar_test",
