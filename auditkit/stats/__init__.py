@@ -11,6 +11,7 @@ variant is better.
 
 from __future__ import annotations
 
+from auditkit.stats._validation import MAX_MAGNITUDE
 from auditkit.stats.aso import AlmostStochasticOrder, aso, violation_ratio
 from auditkit.stats.classify import GainClass, classify_gain, gain_t_test
 from auditkit.stats.correction import benjamini_hochberg, holm
@@ -56,6 +57,7 @@ from auditkit.stats.ttest import TTest, paired_t_test
 
 __all__ = [
     "EXACT_SIGN_FLIP_MAX_N",
+    "MAX_MAGNITUDE",
     "TOST",
     "AlmostStochasticOrder",
     "BootstrapCI",
