@@ -89,6 +89,8 @@ class AssessContext:
     design: CrossValidation | None = None
     #: variant -> ``"torch"`` or ``"sklearn"`` (None or absent: unknown)
     frameworks: Mapping[str, str | None] = field(default_factory=dict)
+    #: path of the model file, for checks that read what it says (data paths), if known
+    model_file: str | None = None
 
     def run(
         self, variant: str, seed: int, condition: str = "nominal", order_seed: int | None = None

@@ -12,6 +12,7 @@ plain values and are unit-tested on tiny inputs.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import re
@@ -57,9 +58,11 @@ __all__ = [
     "chance_match_rate",
     "compare_array_splits",
     "compare_splits",
+    "data_origin",
     "find_array_duplicates",
     "find_duplicates",
     "match_declaration",
+    "missing_paths",
     "noise_from_metadata",
 ]
 
@@ -855,6 +858,114 @@ def match_declaration(data: Dataset, expect: Mapping[str, Any]) -> tuple[str, ..
     return tuple(out)
 
 
+#: names of benchmarks published as files: a data set named so but read from no file is
+#: suspect (a model file that silently builds a toy set under the benchmark's name)
+_BENCHMARK_NAME = re.compile(
+    r"bench|lyges|spr_flip|mnist|cifar|imagenet|imdb|glue|squad|sst-?2|mmlu", re.IGNORECASE
+)
+#: endings of data files, and call names that take a path, for ``missing_paths``
+_DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".npz", ".npy", ".parquet", ".pkl")
+_PATH_CALLS = frozenset(
+    {"Path", "open", "spr_csv", "features_csv", "image_folder", "read_csv", "load", "loadtxt"}
+)
+_PATH_NAMES = re.compile(r"path|dir|file|root|folder", re.IGNORECASE)
+
+
+def data_origin(data: Dataset) -> tuple[str, bool]:
+    """Where the data came from, in words, and whether any file was read.
+
+    Parameters
+    ----------
+    data
+        The dataset the runs consumed.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The sentence, and True when the loader recorded files (or an existing path) it read.
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenDataset, TokenSplit
+    >>> part = TokenSplit(ids=("a",), sequences=("▲",), labels=(0,))
+    >>> data_origin(TokenDataset(name="SPR_BENCH", train=part, dev=part, test=part))
+    ('built in memory by the model file under the name SPR_BENCH; no file was read', False)
+    """
+    files = data.metadata.get("files") or {}
+    source = data.metadata.get("source")
+    generator = data.metadata.get("generator")
+    if files:
+        return f"read from {len(files)} file(s) under {source or data.name}", True
+    if source is not None and Path(str(source)).exists():
+        return f"read from {source}", True
+    if generator is not None:
+        return f"generated in memory by {generator} ({data.name}); no file was read", False
+    if source is not None:
+        return f"loaded from {source} ({data.name}); no file was read", False
+    return f"built in memory by the model file under the name {data.name}; no file was read", False
+
+
+def missing_paths(model_file: str | Path) -> tuple[tuple[int, str], ...]:
+    """Paths written in a model file that exist neither from the working folder nor beside it.
+
+    Parameters
+    ----------
+    model_file
+        The model file.
+
+    Returns
+    -------
+    tuple of (line, path)
+        Each string literal that reads as a data path (an argument of ``Path``, ``open``,
+        a loader; a value assigned to a name with "path", "dir", "file", "root" or
+        "folder" in it; or a string with a data-file ending) and does not exist. A model
+        file that tests ``Path(p).exists()`` and falls back to toy data is the case this
+        catches. Unreadable or unparsable files give ().
+    """
+    here = Path(model_file)
+    try:
+        tree = ast.parse(here.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return ()
+    found: dict[str, int] = {}
+
+    def consider(node: ast.AST, strong: bool) -> None:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return
+        text = node.value
+        if not text or len(text) > 260 or any(c.isspace() for c in text) or "{" in text:
+            return
+        if "://" in text:
+            return
+        looks = strong or text.lower().endswith(_DATA_SUFFIXES)
+        if looks:
+            found.setdefault(text, node.lineno)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            for arg in node.args[:1]:
+                consider(arg, name in _PATH_CALLS)
+            for arg in node.args[1:]:
+                consider(arg, False)
+            for kw in node.keywords:
+                consider(kw.value, bool(kw.arg and _PATH_NAMES.search(kw.arg)))
+        elif isinstance(node, ast.Assign):
+            named = any(isinstance(t, ast.Name) and _PATH_NAMES.search(t.id) for t in node.targets)
+            consider(node.value, named)
+    out = []
+    for text, line in found.items():
+        candidate = Path(text).expanduser()
+        if candidate.is_absolute():
+            exists = candidate.exists()
+        else:
+            exists = candidate.exists() or (here.parent / candidate).exists()
+        if not exists:
+            out.append((line, text))
+    return tuple(sorted(out))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataProvenanceParams:
     """Parameters of ``data_provenance``."""
@@ -887,6 +998,22 @@ class DataProvenance(CheckBase):
                 or f"generated by {data.metadata.get('generator', 'unknown')}: {data.name}"
             ),
         }
+        origin, read_file = data_origin(data)
+        evidence["data read"] = origin
+        # warnings that hold whatever was declared: they point at a silent fallback
+        notes: list[str] = []
+        if not read_file and _BENCHMARK_NAME.search(data.name):
+            notes.append(
+                f"the data set is named {data.name!r}, like a benchmark published as files, "
+                "but no file was read: it was built in memory"
+            )
+        if ctx.model_file is not None:
+            gone = missing_paths(ctx.model_file)
+            if gone:
+                listed = ", ".join(f"{p!r} (line {line})" for line, p in gone[:3])
+                more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+                notes.append(f"the model file names path(s) that do not exist: {listed}{more}")
+                evidence["missing paths"] = ", ".join(p for _, p in gone)
         if isinstance(data.train, TokenSplit) and isinstance(data.test, TokenSplit):
             # tokens of test never seen in train hint at data from another source
             train_tokens = {t for s in data.train.sequences for t in s.split()}
@@ -935,7 +1062,7 @@ class DataProvenance(CheckBase):
                     f"({', '.join(below)}), so the models learnt nothing from these labels"
                 )
         if problems:
-            text = "; ".join(problems)
+            text = "; ".join(problems + notes)
             return Finding(
                 outcome="fail",
                 reason=f"{text}.",
@@ -944,15 +1071,28 @@ class DataProvenance(CheckBase):
                     range(len(ctx.claims)), (f"the data used is not the data declared: {text}",)
                 ),
             )
-        declared = (
-            f"matches the declaration ({', '.join(sorted(ctx.expect_data))})"
-            if ctx.expect_data
-            else "is recorded; nothing was declared to compare it with"
+        consumed = (
+            f"the data consumed ({', '.join(f'{len(data.split(s))} {s}' for s in SPLITS)} "
+            f"rows, SHA-256 {data.fingerprint()[:12]}…, {origin})"
         )
+        if notes:
+            return Finding(
+                outcome="warn",
+                reason=f"{'; '.join(notes)}. Declare the data with Experiment(expect_data="
+                "{'source': ...}) so that a fallback fails the audit.",
+                evidence=evidence,
+            )
+        if not ctx.expect_data:
+            # nothing to compare with: provenance was not checked, so it cannot pass
+            return Finding(
+                outcome="skipped",
+                reason=f"{consumed} is recorded, but nothing was declared, so provenance is "
+                "not checked; add Experiment(expect_data={'source': ...}) to check it.",
+                evidence=evidence,
+            )
         return Finding(
             outcome="pass",
-            reason=f"the data consumed ({', '.join(f'{len(data.split(s))} {s}' for s in SPLITS)} "
-            f"rows, SHA-256 {data.fingerprint()[:12]}…) {declared}.",
+            reason=f"{consumed} matches the declaration ({', '.join(sorted(ctx.expect_data))}).",
             evidence=evidence,
         )
 

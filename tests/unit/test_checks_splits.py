@@ -266,8 +266,9 @@ def test_provenance_fails_when_every_variant_is_below_the_majority_class() -> No
     assert "every variant scores below the 75.0% majority-class baseline" in finding.reason
     assert finding.invalid[0][0].startswith("the data used is not the data declared")
     off = DataProvenance().assess(context(data, predictions), DataProvenanceParams(majority=False))
-    assert off.outcome == "pass"
-    assert "nothing was declared" in off.reason
+    # nothing declared: provenance is not checked, so it is not a pass (issue 15)
+    assert off.outcome == "skipped"
+    assert "nothing was declared, so provenance is not checked" in off.reason
 
 
 def test_provenance_fails_when_evaluation_scored_a_subsample() -> None:
