@@ -26,6 +26,7 @@ from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
+from auditkit.stats import holm, paired_t_test
 from auditkit.types import (
     DATA_KINDS,
     SPLITS,
@@ -42,6 +43,7 @@ from auditkit.types import (
 FAMILY = "split"
 
 __all__ = [
+    "AssociationShift",
     "DataProvenance",
     "DataProvenanceParams",
     "DuplicateScan",
@@ -55,6 +57,7 @@ __all__ = [
     "SplitComparison",
     "SplitShift",
     "SplitShiftParams",
+    "association_shift",
     "chance_match_rate",
     "compare_array_splits",
     "compare_splits",
@@ -277,6 +280,150 @@ def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparis
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AssociationShift:
+    """How well one input factor predicts the label on dev and on test.
+
+    The factor's label map is learnt on train (the majority label of each value); it is
+    then scored on dev, drawn like train, and on test. A factor whose map predicts dev far
+    better than test is a cue that holds in train and dev but not in test: a shortcut's
+    fingerprint, visible before any model is trained.
+    """
+
+    #: the factor, e.g. ``"colour at position -1"``, ``"count of ▲"``, ``"feature x3"``
+    name: str
+    #: accuracy of the train-learnt map on dev and on test
+    dev: float
+    test: float
+    #: two-sided p of the 2 x 2 table (correct / wrong x dev / test), uncorrected
+    p_value: float
+
+
+#: quantile bins of a numeric feature for its label map
+_FEATURE_BINS = 10
+
+
+def _token_factors(split: TokenSplit, length: int) -> dict[str, list[object]]:
+    """Per-row values of every token factor, each a list of shape (n,).
+
+    The shape and the colour at each position (from the start and from the end), and the
+    count of each shape and colour.
+    """
+    rows = [seq.split() for seq in split.sequences]
+    shapes = sorted({t[:1] for r in rows for t in r})
+    colours = sorted({t[1:] for r in rows for t in r} - {""})
+    out: dict[str, list[object]] = {}
+    parts: tuple[tuple[str, slice], ...] = (("shape", slice(0, 1)), ("colour", slice(1, None)))
+    for factor, cut in parts:
+        if factor == "colour" and not colours:
+            continue  # shape-only tokens: colour carries nothing
+        for i in range(length):
+            out[f"{factor} at position {i}"] = [r[i][cut] if i < len(r) else None for r in rows]
+            out[f"{factor} at position {-i - 1}"] = [
+                r[-i - 1][cut] if i < len(r) else None for r in rows
+            ]
+    for sym in shapes:
+        out[f"count of {sym}"] = [sum(t[:1] == sym for t in r) for r in rows]
+    for sym in colours:
+        out[f"count of colour {sym}"] = [sum(t[1:] == sym for t in r) for r in rows]
+    return out
+
+
+def _array_factors(
+    splits: Sequence[ArraySplit], names: Sequence[str]
+) -> list[dict[str, list[object]]]:
+    """Each feature column (or image summary) binned at train's deciles, per split."""
+    stats = [_row_statistics(sp, "features" if sp.inputs.ndim == 2 else "images") for sp in splits]
+    out: list[dict[str, list[object]]] = [{} for _ in splits]
+    for key, train_values in stats[0].items():
+        label = key
+        if key.startswith("feature ") and key[8:].isdigit() and names:
+            label = f"feature {names[int(key[8:])]}"
+        edges = np.unique(np.quantile(train_values, np.linspace(0, 1, _FEATURE_BINS + 1)[1:-1]))
+        for i, st_ in enumerate(stats):
+            out[i][label] = np.searchsorted(edges, st_[key], side="right").tolist()
+    return out
+
+
+def _label_map_accuracy(
+    train: Sequence[object],
+    train_labels: Sequence[int],
+    values: Sequence[object],
+    labels: Sequence[int],
+) -> tuple[int, int]:
+    """(correct, total) of the majority-label-per-value map learnt on train."""
+    counts: dict[object, dict[int, int]] = {}
+    for v, y in zip(train, train_labels, strict=True):
+        per = counts.setdefault(v, {})
+        per[int(y)] = per.get(int(y), 0) + 1
+    overall = int(np.bincount(np.asarray(train_labels, dtype=np.int64)).argmax())
+    mapping = {v: max(sorted(per), key=per.__getitem__) for v, per in counts.items()}
+    correct = sum(mapping.get(v, overall) == int(y) for v, y in zip(values, labels, strict=True))
+    return correct, len(labels)
+
+
+def association_shift(data: Dataset) -> tuple[AssociationShift, ...]:
+    """For each input factor, how well a train-learnt label map predicts dev and test.
+
+    Token data: the shape and the colour at each position (counted from the start and
+    from the end, as sequences differ in length) and the count of each shape and colour.
+    Feature arrays: each column (binned at train's deciles); wider arrays and images:
+    the per-row summaries AK201 compares.
+
+    Parameters
+    ----------
+    data
+        The dataset.
+
+    Returns
+    -------
+    tuple of AssociationShift
+        One per factor, p-values uncorrected (the caller corrects for their number).
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenDataset, TokenSplit
+    >>> cue = TokenSplit(ids=("a", "b"), sequences=("▲r", "▲g"), labels=(1, 0))
+    >>> none = TokenSplit(ids=("a", "b"), sequences=("▲g", "▲r"), labels=(1, 0))
+    >>> found = association_shift(TokenDataset(name="t", train=cue, dev=cue, test=none))
+    >>> [(a.name, a.dev, a.test) for a in found if a.name == "colour at position 0"]
+    [('colour at position 0', 1.0, 0.0)]
+    """
+    train, dev, test = data.train, data.dev, data.test
+    if len(train) == 0 or len(dev) == 0 or len(test) == 0:
+        return ()
+    if (
+        isinstance(train, TokenSplit)
+        and isinstance(dev, TokenSplit)
+        and isinstance(test, TokenSplit)
+    ):
+        length = max(len(s.split()) for s in (*train.sequences, *dev.sequences, *test.sequences))
+        factors = [_token_factors(sp, length) for sp in (train, dev, test)]
+    else:
+        assert isinstance(train, ArraySplit) and isinstance(dev, ArraySplit)
+        assert isinstance(test, ArraySplit)
+        factors = _array_factors((train, dev, test), getattr(data, "feature_names", ()))
+    y = [list(map(int, sp.labels)) for sp in (train, dev, test)]
+    out = []
+    for name, train_values in factors[0].items():
+        dev_ok, dev_n = _label_map_accuracy(train_values, y[0], factors[1][name], y[1])
+        test_ok, test_n = _label_map_accuracy(train_values, y[0], factors[2][name], y[2])
+        table = np.array([[dev_ok, dev_n - dev_ok], [test_ok, test_n - test_ok]])
+        if (table.sum(0) == 0).any():
+            p = 1.0  # every row right (or wrong) in both: nothing differs
+        else:
+            expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+            p = (
+                float(st.fisher_exact(table).pvalue)
+                if expected.min() < 5
+                else float(st.chi2_contingency(table).pvalue)
+            )
+        out.append(
+            AssociationShift(name=name, dev=dev_ok / dev_n, test=test_ok / test_n, p_value=p)
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SplitShiftParams:
     """Parameters of ``split_shift``."""
 
@@ -286,10 +433,18 @@ class SplitShiftParams:
     band: float = 2.0
     #: metric of the gap; None uses each claim's metric
     metric: str | None = None
+    #: a factor's label map must predict dev at least this much better (or worse) than
+    #: test, in accuracy, besides the significance, to count as an association shift
+    association_drop: float = 0.1
 
     def __post_init__(self) -> None:
         if not _is_number(self.alpha) or not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha={self.alpha!r} must be a number between 0 and 1, e.g. 0.05")
+        if not _is_number(self.association_drop) or not 0.0 < self.association_drop < 1.0:
+            raise ValueError(
+                f"association_drop={self.association_drop!r} must be an accuracy difference "
+                "between 0 and 1, e.g. 0.1"
+            )
         if not _is_number(self.band) or self.band <= 0:
             raise ValueError(f"band={self.band!r} must be a positive number of band widths, e.g. 2")
         if self.metric is not None and (not isinstance(self.metric, str) or not self.metric):
@@ -321,12 +476,34 @@ class SplitShift(CheckBase):
             )
             if significant:
                 shifted.append(f"{c.name} {fmt(c.first)} on dev vs {fmt(c.second)} on test")
+        # the shortcut's fingerprint in the data alone: a factor whose link to the label
+        # holds in train and dev but not in test
+        associations = association_shift(ctx.data)
+        cues = []
+        if associations:
+            a_level = params.alpha / len(associations)
+            for a in sorted(associations, key=lambda a: a.p_value):
+                if a.p_value < a_level and abs(a.dev - a.test) >= params.association_drop:
+                    cues.append(a)
+            evidence["factor-label association"] = (
+                f"{len(associations)} factors' train-learnt label maps scored on dev and test "
+                f"(Bonferroni level {a_level:.2g}); "
+                + (
+                    "; ".join(
+                        f"{a.name}: {_pct(a.dev)} on dev vs {_pct(a.test)} on test "
+                        f"({_p(a.p_value)})"
+                        for a in cues[:5]
+                    )
+                    or f"none differs by {100 * params.association_drop:.0f} points or more"
+                )
+            )
         metrics = (
             (params.metric,)
             if params.metric
             else tuple(dict.fromkeys(c.metric for c in ctx.claims))
         )
         n_dev, n_test = len(ctx.data.dev), len(ctx.data.test)
+        paired_gaps = self._paired_gaps(ctx, params, evidence)
         gapped = []
         for variant in ctx.variants:
             for metric in metrics:
@@ -358,6 +535,28 @@ class SplitShift(CheckBase):
                         f"{variant} scores {pts(gap)} {metric} on dev relative to test, beyond "
                         f"the ±{100 * width:.2f} pts band"
                     )
+        cue_text = "; ".join(
+            f"{a.name} predicts the label {_pct(a.dev)} on dev but {_pct(a.test)} on test"
+            for a in cues[:3]
+        )
+        if cues and paired_gaps:
+            return Finding(
+                outcome="fail",
+                reason=f"a cue holds in train and dev but not in test ({cue_text}), and "
+                f"{'; '.join(paired_gaps)}: a variant that learns the cue is selected on dev "
+                "and loses it on test (a train/dev-only shortcut).",
+                evidence=evidence,
+            )
+        if cues:
+            return Finding(
+                outcome="warn",
+                reason=f"a cue holds in train and dev but not in test ({cue_text}): a model "
+                "that learns it looks better on dev than on test (a train/dev-only shortcut"
+                "), though no variant's dev-to-test gap exceeds the baseline's yet.",
+                evidence=evidence,
+            )
+        if paired_gaps:
+            gapped = [*paired_gaps, *gapped]
         if shifted and gapped:
             return Finding(
                 outcome="fail",
@@ -383,9 +582,64 @@ class SplitShift(CheckBase):
         return Finding(
             outcome="pass",
             reason=f"dev and test agree on {len(comparisons)} statistics (Bonferroni α = "
-            f"{params.alpha:g}) and every dev-to-test gap lies within its band.",
+            f"{params.alpha:g}), every factor predicts the label alike on dev and test, and "
+            "every dev-to-test gap lies within its band and the baseline's.",
             evidence=evidence,
         )
+
+    @staticmethod
+    def _paired_gaps(
+        ctx: AssessContext, params: SplitShiftParams, evidence: dict[str, str]
+    ) -> list[str]:
+        """Each claim's variant dev→test gap against the baseline's, paired by seed.
+
+        A variant that learnt a cue of train and dev loses more from dev to test than the
+        baseline trained with the same seed; the seed band of each gap alone hides that.
+        One-sided paired t-test, Holm over the claims.
+        """
+        rows: list[tuple[str, float, float, int]] = []
+        for claim in ctx.claims:
+            metric = params.metric or claim.metric
+            diffs = []
+            for seed in ctx.seeds:
+                base, var = ctx.run(claim.baseline, seed), ctx.run(claim.variant, seed)
+                if base is None or var is None or not (base.ok and var.ok):
+                    continue
+                values = (
+                    base.dev_metrics.get(metric),
+                    base.test_metrics.get(metric),
+                    var.dev_metrics.get(metric),
+                    var.test_metrics.get(metric),
+                )
+                if any(v is None for v in values):
+                    continue
+                bd, bt, vd, vt = (float(v) for v in values if v is not None)
+                sign = 1.0 if claim.direction.value == "increase" else -1.0
+                diffs.append(sign * ((vd - vt) - (bd - bt)))
+            if len(diffs) < 2:
+                continue
+            test = paired_t_test(np.asarray(diffs), alternative="greater")
+            rows.append(
+                (
+                    f"{claim.variant} vs {claim.baseline} ({metric})",
+                    test.mean,
+                    test.p_value,
+                    len(diffs),
+                )
+            )
+        out = []
+        adjusted = holm([p for _, _, p, _ in rows]).tolist() if rows else []
+        for (label, mean, _, n), p in zip(rows, adjusted, strict=True):
+            evidence[f"dev→test gap, {label}"] = (
+                f"the variant loses {pts(mean)} more than the baseline from dev to test, "
+                f"paired over {n} seeds (one-sided {_p(p)}, Holm)"
+            )
+            if p < params.alpha and mean > 0:
+                out.append(
+                    f"{label.split(' (')[0]}: the variant loses {pts(mean)} more than the "
+                    f"baseline from dev to test, seed by seed ({_p(p)})"
+                )
+        return out
 
 
 # --------------------------------------------------------------------------- AK202

@@ -6,11 +6,15 @@ fixture as the split rules' quality tests.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import auditkit as ak
+from tests.quality.conftest import rule_row
 from tests.quality.test_splits import SPR_ARGS, Audit, audit, experiment, show, write_spr_bench
 
 __all__ = ["audit"]  # the fixture, imported so that pytest finds it here
@@ -48,3 +52,54 @@ def test_provenance_never_passes_undeclared_and_warns_on_a_nameplate_benchmark(
     assert row["outcome"] == "skipped", row
     assert "nothing was declared, so provenance is not checked" in row["reason"]
     assert row["evidence"]["data read"].startswith("read from 3 file(s)")
+
+
+# --------------------------------------------------------------------------- AK201
+
+#: a colour cue at the last token: the shape-only baseline cannot see it, the token GRU can
+SHORTCUT = """
+exp = ak.Experiment(
+    "q",
+    data=ak.datasets.spr(
+        rule="shape_count", n_train=400, n_dev=150, n_test=300, length=(4, 8), seed=2,
+        shortcut=ak.datasets.Shortcut(factor="color", position=-1, strength=1.0, splits=SPLITS),
+    ),
+    metrics=["accuracy"],
+    train=ak.TrainConfig(epochs=4, batch_size=32, lr=1e-2),
+)
+
+@exp.variant(baseline=True)
+def shapes(info):
+    return Bag(info, factors=("shape",))
+
+@exp.variant
+def tokens(info):
+    return Gru(info, factors=("tokens",))
+
+exp.claim("tokens", over="shapes", metric="accuracy")
+"""
+
+
+def test_train_dev_only_shortcut_is_caught_from_data_and_paired_gaps(
+    run_rule: Callable[..., dict[str, Any]],
+) -> None:
+    # Planted: the last token's colour gives the label away in train and dev, and is
+    # random in test. Before issue 15 AK201 passed: each gap sat inside its seed band.
+    doc = run_rule(SHORTCUT.replace("SPLITS", '("train", "dev")'), "AK201")
+    row = rule_row(doc, "AK201")
+    assert row["outcome"] == "fail", row
+    assert "colour at position -1 predicts the label" in row["reason"]
+    assert "tokens vs shapes: the variant loses" in row["reason"]
+    cue = row["evidence"]["factor-label association"]
+    # the map learnt on train predicts dev perfectly and test at chance (margins: 0.9, 0.65)
+    dev_pct, test_pct = (
+        float(x)
+        for x in re.findall(r"colour at position -1: ([\d.]+)% on dev vs ([\d.]+)%", cue)[0]
+    )
+    assert dev_pct > 90 and test_pct < 65
+    # Clean twin: the same cue in every split is a real feature of this data, not a
+    # train/dev-only shortcut; nothing differs between dev and test.
+    clean = run_rule(SHORTCUT.replace("SPLITS", '("train", "dev", "test")'), "AK201")
+    row = rule_row(clean, "AK201")
+    assert row["outcome"] == "pass", row
+    assert "none differs" in row["evidence"]["factor-label association"]
