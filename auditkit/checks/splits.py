@@ -26,7 +26,8 @@ from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
-from auditkit.stats import holm, paired_t_test
+from auditkit.metrics import compute_metrics
+from auditkit.stats import GainClass, gain_interaction_test, holm, paired_t_test
 from auditkit.types import (
     DATA_KINDS,
     SPLITS,
@@ -57,6 +58,7 @@ __all__ = [
     "SplitComparison",
     "SplitShift",
     "SplitShiftParams",
+    "UnseenRowGain",
     "association_shift",
     "chance_match_rate",
     "compare_array_splits",
@@ -968,6 +970,7 @@ class Duplicates(CheckBase):
         n = len(test)
         evidence: dict[str, str] = {}
         leaks, near_notes = [], []
+        seen: set[int] = set()  # test rows that are copies or near copies of train or dev
         tokens = isinstance(test, TokenSplit)
         near_what = (
             f"within {params.max_hamming} token(s)" if tokens else "equal to 2 decimal places"
@@ -988,6 +991,8 @@ class Duplicates(CheckBase):
                 chance_exact = chance_near = 0.0
             exact_rate = len(scan.exact) / n if n else 0.0
             near_rate = len(scan.near) / n if n else 0.0
+            seen.update(q for q, _ in scan.exact)
+            seen.update(q for q, _, _ in scan.near)
             examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
             evidence[f"{name} ∩ test, exact"] = (
                 f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
@@ -999,11 +1004,20 @@ class Duplicates(CheckBase):
                 f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
                 f"{_pct(max(chance_near, 0.0))} expected by chance"
             )
-            if scan.exact and exact_rate > params.max_fraction:
+            if scan.exact and exact_rate > max(
+                params.max_fraction, chance_exact + params.max_fraction, 2.0 * chance_exact
+            ):
                 leaks.append(
-                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in {name}"
+                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                    f"{name}, against about {_pct(chance_exact)} by chance"
                 )
-            elif near_rate - max(chance_near, 0.0) > params.max_fraction:
+            elif scan.exact and exact_rate > params.max_fraction:
+                # in a small sequence space copies happen by chance: not leakage by count
+                near_notes.append(
+                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                    f"{name}, close to the {_pct(chance_exact)} that chance gives"
+                )
+            if near_rate - max(chance_near, 0.0) > params.max_fraction:
                 how = (
                     f"differ from a {name} row in at most {params.max_hamming} token(s)"
                     if tokens
@@ -1013,8 +1027,46 @@ class Duplicates(CheckBase):
                     f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) {how}, against "
                     f"about {_pct(max(chance_near, 0.0))} by chance"
                 )
+        text = "; ".join(leaks + near_notes)
+        # decide from the effect: does each claim's conclusion hold on the rows never seen?
+        effects = _unseen_row_gains(ctx, seen) if text else {}
+        for index, effect in effects.items():
+            evidence[f"{ctx.claims[index].label}, gain on unseen test rows"] = (
+                f"{_gain_text(effect.full)} on all {n} test rows; {_gain_text(effect.unseen)} on "
+                f"the {effect.n_unseen} rows that are neither copies nor near copies"
+                + (
+                    f"; {pts(effect.memory)} more on the copies, one-sided {_p(effect.p_memory)}"
+                    if effect.memory is not None and effect.p_memory is not None
+                    else ""
+                )
+            )
+        broken = {
+            i: (
+                f"the gain {_gain_text(e.full)} on all {n} test rows does not hold on the "
+                f"{e.n_unseen} rows that are neither copies nor near copies "
+                f"({_gain_text(e.unseen)}), and is {pts(e.memory or 0.0)} larger on the copies"
+            )
+            for i, e in effects.items()
+            if e.rests_on_copies(ctx.alpha)
+        }
+        if broken:
+            return Finding(
+                outcome="fail",
+                reason=f"{text}, and {'; '.join(broken.values())}, so the gain measures memory "
+                "of seen rows.",
+                evidence=evidence,
+                invalid={i: (f"test leakage: {text}; {why}",) for i, why in broken.items()},
+            )
+        if effects:
+            unseen = n - len(seen)
+            return Finding(
+                outcome="fail" if leaks else "warn",
+                reason=f"{text}; no claim's conclusion rests on them: every gain that holds on "
+                f"the whole test split holds on the {unseen} test rows that are neither copies "
+                "nor near copies, or is no larger on the copies (both gains are in the evidence).",
+                evidence=evidence,
+            )
         if leaks:
-            text = "; ".join(leaks)
             return Finding(
                 outcome="fail",
                 reason=f"{text}, above the {_pct(params.max_fraction)} allowed, so the test "
@@ -1035,6 +1087,106 @@ class Duplicates(CheckBase):
             f"train or dev, and near copies ({near_what}) are no more common than chance.",
             evidence=evidence,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnseenRowGain:
+    """A claim's gain on the whole test split and on the test rows never seen in training."""
+
+    #: the gain on every test row (the nominal gain)
+    full: GainClass
+    #: the gain on the rows that are neither copies nor near copies of train or dev rows
+    unseen: GainClass
+    #: number of such rows
+    n_unseen: int
+    #: mean over seeds of (gain on the copies − gain on the unseen rows); None without copies
+    memory: float | None
+    #: one-sided paired-by-seed p that the gain is larger on the copies
+    p_memory: float | None
+
+    def rests_on_copies(self, alpha: float) -> bool:
+        """The gain holds on every row, not on the unseen ones, and is larger on the copies."""
+        return (
+            self.full.status == "holds"
+            and self.unseen.status != "holds"
+            and self.p_memory is not None
+            and self.p_memory < alpha
+        )
+
+
+def _gain_text(found: GainClass) -> str:
+    """'+4.10 pts (95% CI +2.00 to +6.20)' or 'not estimable'."""
+    if found.mean is None or found.low is None or found.high is None:
+        return "not estimable"
+    return f"{pts(found.mean)} (CI {pts(found.low)} to {pts(found.high)})"
+
+
+def _unseen_row_gains(ctx: AssessContext, seen: set[int]) -> dict[int, UnseenRowGain]:
+    """Each claim's gain on the test rows never seen in training, from stored predictions.
+
+    ``seen`` holds the indices of test rows that are copies or near copies. A copy makes a
+    gain only if the gain is larger on the copies than on the unseen rows of the same seed,
+    so that difference is tested too (one-sided, paired by seed). Claims whose runs stored
+    no whole-split predictions, and cross-validated designs (each seed scores another
+    fold), are left out.
+
+    Returns
+    -------
+    dict
+        Claim index -> UnseenRowGain.
+    """
+    test = ctx.data.test
+    if ctx.design is not None:
+        return {}
+    n = len(test)
+    labels = np.asarray(test.labels, dtype=np.int64)
+    sequences = list(test.sequences) if isinstance(test, TokenSplit) else [""] * n
+    unseen = np.asarray(sorted(set(range(n)) - seen), dtype=np.int64)
+    copies = np.asarray(sorted(seen), dtype=np.int64)
+
+    def score(metric: str, predictions: Sequence[int], rows: np.ndarray) -> float | None:
+        if not len(rows):
+            return None
+        return compute_metrics(
+            [metric],
+            labels[rows],
+            np.asarray(predictions, dtype=np.int64)[rows],
+            [sequences[i] for i in rows],
+        )[metric]
+
+    out = {}
+    for index, claim in enumerate(ctx.claims):
+        sign = 1.0 if claim.direction.value == "increase" else -1.0
+        on_unseen, on_copies = [], []
+        for seed in ctx.seeds:
+            base, var = ctx.run(claim.baseline, seed), ctx.run(claim.variant, seed)
+            if base is None or var is None or not (base.ok and var.ok):
+                continue
+            pb, pv = base.test_predictions, var.test_predictions
+            if len(pb) != n or len(pv) != n:
+                continue
+            bu, vu = score(claim.metric, pb, unseen), score(claim.metric, pv, unseen)
+            if bu is None or vu is None:
+                continue
+            on_unseen.append(sign * (vu - bu))
+            bc, vc = score(claim.metric, pb, copies), score(claim.metric, pv, copies)
+            on_copies.append(None if bc is None or vc is None else sign * (vc - bc))
+        if len(on_unseen) < 2:
+            continue
+        memory = p_memory = None
+        pairs = [(c, u) for c, u in zip(on_copies, on_unseen, strict=True) if c is not None]
+        if len(pairs) >= 2:
+            # the condition is "unseen rows" and the nominal is "copies": a drop is memory
+            found = gain_interaction_test([c for c, _ in pairs], [u for _, u in pairs], paired=True)
+            memory, p_memory = -found.change, found.p_value
+        out[index] = UnseenRowGain(
+            full=ctx.classify(ctx.gains(claim)),
+            unseen=ctx.classify(on_unseen),
+            n_unseen=len(unseen),
+            memory=memory,
+            p_memory=p_memory,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- AK204
