@@ -102,10 +102,12 @@ def test_colour_shortcut_is_flagged_and_the_claim_is_fragile(
     row = rule_row(doc, "AK302")
     assert row["outcome"] == "fail"
     assert row["reason"].startswith("shortcut: tokens loses")
-    assert "without color" in row["reason"]
+    # judged by the in-distribution probe (issue 15); masking is reported beside it
+    assert "with its colors permuted across rows" in row["reason"]
+    assert "tokens: accuracy drop, mask_color" in row["evidence"]
     (claim,) = doc["claims"]
     assert claim["verdict"] == "fragile"
-    assert "color masked at test" in claim["reason"]
+    assert "color permuted at test" in claim["reason"]
 
 
 def test_shape_based_model_passes_factor_isolation(
