@@ -190,3 +190,52 @@ def test_copies_invalidate_a_gain_only_when_it_does_not_hold_on_unseen_rows(
     (claim,) = doc["claims"]
     assert claim["verdict"] == "supported", claim["reason"]
     assert claim["invalid"] == []
+
+
+# --------------------------------------------------------------------------- AK302
+
+#: a shape-only rule and no shortcut: a bag of whole tokens reads colour only as part of
+#: each token's identity, and does not need it
+NO_SHORTCUT = """
+exp = ak.Experiment(
+    "q",
+    data=ak.datasets.spr(rule="shape_count", n_train=400, n_dev=100, n_test=200, length=(4, 8), seed=2),
+    metrics=["accuracy"],
+    train=ak.TrainConfig(epochs=4, batch_size=32, lr=1e-2),
+)
+
+@exp.variant(baseline=True)
+def shapes(info):
+    return Bag(info, factors=("shape",))
+
+@exp.variant
+def tokens(info):
+    return Bag(info, factors=("tokens",))
+
+exp.claim("tokens", over="shapes", metric="accuracy")
+"""
+
+
+def _drop(evidence: dict[str, str], key: str) -> float:
+    """The mean drop in points from an evidence line such as '+12.50 pts [...]'."""
+    return float(evidence[key].split(" pts")[0])
+
+
+def test_masking_artefact_is_not_taken_for_colour_reliance(
+    run_rule: Callable[..., dict[str, Any]],
+) -> None:
+    # Clean twin of tests/quality/test_order.py's colour shortcut: masking colour maps
+    # every token to an id the bag never saw in training, so its score collapses; that
+    # is out-of-vocabulary fragility, not reliance. Permuting colours across rows keeps
+    # every token in the vocabulary and shows no reliance. Before issue 15 the mask alone
+    # judged, and AK302 called this a shortcut.
+    doc = run_rule(NO_SHORTCUT, "AK302")
+    row = rule_row(doc, "AK302")
+    evidence = row["evidence"]
+    masked = _drop(evidence, "tokens: accuracy drop, mask_color")
+    permuted = _drop(evidence, "tokens: accuracy drop, permute_color")
+    assert masked > 10.0, evidence  # the artefact is there, and reported
+    assert permuted < masked - 8.0, evidence
+    assert row["outcome"] == "pass", row
+    (claim,) = doc["claims"]
+    assert claim["verdict"] != "fragile", claim["reason"]
