@@ -218,6 +218,29 @@ class TokenOrder(CheckBase):
         )
         blind = [v for v, r in rows.items() if r["blind"]]
         relying = [v for v, r in rows.items() if r["relies"]]
+        claimed = {c.variant for c in ctx.claims}
+        if order_dependent is True and blind and not claimed & set(blind):
+            # only baselines are order-blind: that is usually the paper's point (the variant
+            # uses order, the baseline cannot), so inform rather than fail
+            users = [v for v in relying if v in claimed]
+            return Finding(
+                outcome="pass",
+                reason=f"only the baseline{'s' if len(blind) > 1 else ''} {', '.join(blind)} "
+                f"score{'' if len(blind) > 1 else 's'} the same with shuffled tokens ({metric} "
+                f"drop {'; '.join(pts(rows[v]['drop_mean']) for v in blind)}): order-blind on "
+                "a rule that depends on order, as a baseline for a model that reads order may "
+                "be"
+                + (
+                    f"; {', '.join(users)} {'use' if len(users) > 1 else 'uses'} order "
+                    f"({'; '.join(pts(rows[v]['drop_mean']) for v in users)})"
+                    if users
+                    else ""
+                )
+                + ".",
+                evidence=evidence,
+                conditions=conditions,
+                reliance=reliance,
+            )
         if order_dependent is True and blind:
             return Finding(
                 outcome="fail",

@@ -15,6 +15,7 @@ import pytest
 
 import auditkit as ak
 from tests.quality.conftest import rule_row
+from tests.quality.test_order import ORDERED
 from tests.quality.test_splits import SPR_ARGS, Audit, audit, experiment, show, write_spr_bench
 
 __all__ = ["audit"]  # the fixture, imported so that pytest finds it here
@@ -239,3 +240,32 @@ def test_masking_artefact_is_not_taken_for_colour_reliance(
     assert row["outcome"] == "pass", row
     (claim,) = doc["claims"]
     assert claim["verdict"] != "fragile", claim["reason"]
+
+
+# --------------------------------------------------------------------------- AK301
+
+
+def test_an_order_blind_claimed_variant_fails_on_an_order_dependent_rule(
+    run_rule: Callable[..., dict[str, Any]],
+) -> None:
+    # Planted twin of test_order.py's first test (where only the baseline is order-blind,
+    # and the rule informs): here the *claimed* variant is the order-blind bag.
+    # a mean of embeddings is exactly order-invariant, trained or not: tiny data suffices
+    small = ORDERED.replace("n_train=800", "n_train=200").replace("epochs=6", "epochs=1")
+    source = (
+        small
+        + """
+@exp.variant(baseline=True)
+def gru(info):
+    return Gru(info)
+
+@exp.variant
+def bag(info):
+    return Bag(info)
+
+exp.claim("bag", over="gru", metric="accuracy")
+"""
+    )
+    row = rule_row(run_rule(source, "AK301"), "AK301")
+    assert row["outcome"] == "fail", row
+    assert row["reason"].startswith("bag score the same with shuffled tokens")
