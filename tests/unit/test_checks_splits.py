@@ -431,3 +431,28 @@ def test_seed_override_does_not_flag_a_model_that_solves_the_test_split() -> Non
     stuck = check.assess(context(data, {"a": [(0, 0, 1)] * 3}), SeedOverrideParams())
     assert stuck.outcome == "fail"
     assert stuck.reason.startswith("a: its 3 seeds give identical predictions")
+
+
+def test_seed_override_names_only_each_claims_own_arms() -> None:
+    # issue 15: a claim's reason repeated another variant's seed problem
+    import dataclasses
+
+    from auditkit.checks.seeds import SeedOverrideParams
+
+    part = split(("▲r", 0), ("■g", 1), ("●b", 1))
+    data = dataset(part, part, part)
+    stuck = {v: [(0, 0, 1)] * 3 for v in ("b", "c")}
+    varied = {"a": [(0, 1, 0), (1, 0, 1), (0, 0, 0)]}
+    ctx = dataclasses.replace(
+        context(data, {**stuck, **varied}),
+        claims=(
+            Claim(variant="b", baseline="a", metric="accuracy"),
+            Claim(variant="c", baseline="a", metric="accuracy"),
+        ),
+        variants=("a", "b", "c"),
+    )
+    found = checks()["seed_override"].impl.assess(ctx, SeedOverrideParams())
+    assert found.outcome == "fail"
+    (first,), (second,) = found.invalid[0], found.invalid[1]
+    assert first.startswith("b: its 3 seeds give identical predictions") and "c:" not in first
+    assert second.startswith("c: its 3 seeds give identical predictions") and "b:" not in second
