@@ -190,6 +190,24 @@ def _pts(x: float) -> str:
     return f"{100 * x:+.2f} pts"
 
 
+def gain_formatter(evidence: ClaimEvidence) -> Callable[[float], str]:
+    """How the claim's gains are worded: points for a metric on a 0–1 scale, else its unit.
+
+    Accuracy-like metrics (every score of both arms within [0, 1]) read as points
+    (``+2.13 pts``); any other metric (a loss, a perplexity, a BLEU on 0–100) keeps its own
+    scale and names it (``+1.27 perplexity``), since "points" would multiply it by 100.
+    """
+    values = [*evidence.baseline, *evidence.variant]
+    if all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        return _pts
+    metric = evidence.claim.metric
+
+    def own(x: float) -> str:
+        return f"{x:+.4g} {metric}"
+
+    return own
+
+
 def _p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -200,7 +218,9 @@ def _mean_sd(values: tuple[float, ...]) -> tuple[float, float] | None:
     return float(np.mean(values)), float(np.std(values, ddof=1))
 
 
-def _seeds_hint(claim: Claim, test: TTest, thresholds: Thresholds) -> tuple[str, int | None]:
+def _seeds_hint(
+    claim: Claim, test: TTest, thresholds: Thresholds, fmt: Callable[[float], str] = _pts
+) -> tuple[str, int | None]:
     """'; about 23 seeds would detect a +0.50 pts gain at 80% power', and the number."""
     target = claim.reported if claim.reported is not None and claim.reported > 0 else test.mean
     if target <= 0 or test.sd == 0:
@@ -210,9 +230,9 @@ def _seeds_hint(claim: Claim, test: TTest, thresholds: Thresholds) -> tuple[str,
         level = decision_alpha(thresholds.alpha, thresholds.confidence)
         n = seeds_needed(target, test.sd, alpha=level, power=POWER)
     except ValueError:  # more than a million seeds: say so plainly
-        return f"; no practical number of seeds would detect a {_pts(target)} gain", None
+        return f"; no practical number of seeds would detect a {fmt(target)} gain", None
     which = "the reported" if target is claim.reported else "the observed"
-    return f"; about {n} seeds would detect {which} {_pts(target)} gain at 80% power", n
+    return f"; about {n} seeds would detect {which} {fmt(target)} gain at 80% power", n
 
 
 def agreement_matrix(
@@ -279,7 +299,7 @@ def agreement_matrix(
         Opinion(
             test=f"bootstrap BCa {level} CI",
             improvement=boot.low > 0,
-            value=f"[{_pts(boot.low)}, {_pts(boot.high)}]",
+            value=f"[{gain_formatter(evidence)(boot.low)}, {gain_formatter(evidence)(boot.high)}]",
             note="an improvement when the interval excludes 0",
         )
     )
@@ -395,6 +415,7 @@ def decide(
     claim = evidence.claim
     n = len(evidence.seeds)
     planned = evidence.seeds_planned
+    fmt = gain_formatter(evidence)
     runs_note = (
         f" ({evidence.failed_runs} run{'s' if evidence.failed_runs != 1 else ''} failed)"
         if evidence.failed_runs
@@ -479,23 +500,21 @@ def decide(
             return done(
                 Verdict.INCONCLUSIVE,
                 f"the variant scored exactly what the baseline scored on all {n} seeds while "
-                f"the seeds do vary (baseline sd {_pts(spread[1]).lstrip('+')}): it is the "
+                f"the seeds do vary (baseline sd {fmt(spread[1]).lstrip('+')}): it is the "
                 "baseline under another name (identical predictions), which cannot support "
                 "a claim; check that the variant's change reaches the model.",
             )
     if test.sd == 0.0:
         return done(
             Verdict.INCONCLUSIVE,
-            f"all {n} seeds gave the same gain ({_pts(test.mean)}), so the runs are copies "
+            f"all {n} seeds gave the same gain ({fmt(test.mean)}), so the runs are copies "
             "of one another: the seed does not reach the training (check for code that "
             "re-seeds itself).",
         )
     level = f"{round(100 * test.confidence)}% CI"
-    gain = (
-        f"{_pts(test.mean)} ({level} {_pts(test.low)} to {_pts(test.high)}, {n} seeds{runs_note})"
-    )
+    gain = f"{fmt(test.mean)} ({level} {fmt(test.low)} to {fmt(test.high)}, {n} seeds{runs_note})"
     hint, needed = (
-        _seeds_hint(claim, test, thresholds) if evidence.resampled is None else ("", None)
+        _seeds_hint(claim, test, thresholds, fmt) if evidence.resampled is None else ("", None)
     )
     test_name = "paired t-test"
     if evidence.resampled is not None:
@@ -516,10 +535,10 @@ def decide(
         if broken:
             parts = [
                 f"{'reverses' if c.status == 'reversed' else 'vanishes'} under {c.condition} "
-                f"({c.rule_id}: {_pts(c.mean or 0.0)}, {level} {_pts(c.low or 0.0)} to "
-                f"{_pts(c.high or 0.0)}"
+                f"({c.rule_id}: {fmt(c.mean or 0.0)}, {level} {fmt(c.low or 0.0)} to "
+                f"{fmt(c.high or 0.0)}"
                 + (
-                    f"; {_pts(c.change)} against the nominal gain, {_p(c.p_interaction)}"
+                    f"; {fmt(c.change)} against the nominal gain, {_p(c.p_interaction)}"
                     if c.change is not None and c.p_interaction is not None
                     else ""
                 )
@@ -533,7 +552,7 @@ def decide(
             )
         overstated = claim.reported is not None and claim.reported > test.high
         extra = (
-            f"; the reported {_pts(claim.reported)} lies above the interval (overstated)"
+            f"; the reported {fmt(claim.reported)} lies above the interval (overstated)"
             if overstated and claim.reported is not None
             else ""
         )
@@ -558,7 +577,7 @@ def decide(
         return done(
             Verdict.REFUTED,
             f"no practical gain: {gain}; the {round(100 * eq_level)}% interval lies within "
-            f"±{100 * thresholds.rope:.2f} pts (equivalence, TOST).",
+            f"±{fmt(thresholds.rope).lstrip('+')} (equivalence, TOST).",
             eq=(eq.low, eq.high),
         )
     return done(

@@ -20,7 +20,7 @@ from auditkit.stats import (
     seeds_needed,
     wilcoxon_test,
 )
-from auditkit.types import Claim, ConditionEvidence, Verdict
+from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
 from auditkit.verdict import (
     ClaimEvidence,
     Thresholds,
@@ -217,3 +217,29 @@ def test_interaction_matches_scipy_paired_and_welch() -> None:
     assert welch.p_value == pytest.approx(ref2.pvalue, rel=1e-9)
     with pytest.raises(ValueError, match="one value per seed"):
         gain_interaction_test(a, b[:4], paired=True)
+
+
+# --- units of metrics not on a 0-1 scale --------------------------------------------------
+
+
+def test_a_metric_off_the_unit_scale_is_worded_in_its_own_unit() -> None:
+    # Bug: a perplexity gain of 1.27 was printed as "+127.00 pts".
+    claim = Claim(variant="v", baseline="b", metric="perplexity", direction=Direction.DECREASE)
+    base = [31.2, 30.8, 31.5, 30.9, 31.1]
+    var = [29.9, 29.6, 30.2, 29.7, 29.8]
+    ev = ClaimEvidence(
+        claim=claim,
+        seeds=tuple(range(5)),
+        baseline=tuple(base),
+        variant=tuple(var),
+        seeds_planned=5,
+    )
+    (d,) = decide_all([ev], T)
+    assert d.verdict is Verdict.SUPPORTED
+    assert d.reason.startswith("gain +1.26 perplexity (95% CI +1.")
+    assert "pts" not in d.reason
+    # accuracy keeps its points
+    (acc,) = decide_all(
+        [_evidence([0.70, 0.72, 0.71, 0.69, 0.73], [0.74, 0.75, 0.75, 0.72, 0.76])], T
+    )
+    assert "pts" in acc.reason
