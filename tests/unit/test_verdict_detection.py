@@ -243,3 +243,20 @@ def test_a_metric_off_the_unit_scale_is_worded_in_its_own_unit() -> None:
         [_evidence([0.70, 0.72, 0.71, 0.69, 0.73], [0.74, 0.75, 0.75, 0.72, 0.76])], T
     )
     assert "pts" in acc.reason
+
+
+def test_findings_say_claimed_gain_only_when_one_was_reported() -> None:
+    from auditkit.report.view import _findings
+
+    raw = {
+        "seeds": [0, 1, 2],
+        "verdict": "inconclusive",
+        "gain": None,
+        "reported": None,
+        "seeds_needed": 12,
+        "conditions": [],
+    }
+    (sentence,) = _findings(raw, "95%", 0.005)
+    assert sentence == "3 seeds cannot detect the observed gain; about 12 are needed."
+    (sentence,) = _findings({**raw, "reported": 0.02}, "95%", 0.005)
+    assert sentence == "3 seeds cannot detect a 2.0-point gain; about 12 are needed."
