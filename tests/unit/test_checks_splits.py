@@ -456,3 +456,54 @@ def test_seed_override_names_only_each_claims_own_arms() -> None:
     (first,), (second,) = found.invalid[0], found.invalid[1]
     assert first.startswith("b: its 3 seeds give identical predictions") and "c:" not in first
     assert second.startswith("c: its 3 seeds give identical predictions") and "b:" not in second
+
+
+# --------------------------------------------------------------------------- AK201 association
+
+
+def _flagged(data: Any, drop: float = 0.1) -> list[str]:
+    from auditkit.checks.splits import association_shift
+
+    found = association_shift(data)
+    return [a.name for a in found if a.p_value < 0.05 / len(found) and abs(a.dev - a.test) >= drop]
+
+
+def test_association_shift_finds_a_train_dev_only_token_cue_from_data_alone() -> None:
+    import auditkit as ak
+
+    options: dict[str, Any] = {"rule": "shape_count", "n_train": 400, "n_dev": 150}
+    options.update(n_test=300, length=(4, 8), seed=2)
+    for strength in (0.95, 1.0):
+        cue = ak.datasets.Shortcut(factor="color", position=-1, strength=strength)
+        planted = ak.datasets.spr(**options, shortcut=cue)
+        assert "colour at position -1" in _flagged(planted), strength
+    everywhere = ak.datasets.Shortcut(
+        factor="color", position=-1, strength=0.95, splits=("train", "dev", "test")
+    )
+    assert _flagged(ak.datasets.spr(**options, shortcut=everywhere)) == []
+    assert _flagged(ak.datasets.spr(**options)) == []
+
+
+def test_association_shift_finds_a_train_dev_only_feature() -> None:
+    from auditkit.types import ArraySplit, FeatureDataset
+
+    rng = np.random.default_rng(0)
+
+    def part(n: int, cue: bool) -> ArraySplit:
+        y = rng.integers(0, 2, n)
+        signal = y + rng.normal(0, 0.8, n)  # a real, weak feature in every split
+        shortcut = np.where(rng.random(n) < 0.95, y, 1 - y) if cue else rng.integers(0, 2, n)
+        x = np.column_stack([signal, shortcut, rng.normal(size=n)]).astype(np.float32)
+        return ArraySplit(inputs=x, labels=y.astype(np.int64))
+
+    names = ("signal", "leaky", "noise")
+    planted = FeatureDataset(
+        name="f", train=part(400, True), dev=part(200, True), test=part(300, False),
+        feature_names=names,
+    )  # fmt: skip
+    assert _flagged(planted) == ["feature leaky"]
+    clean = FeatureDataset(
+        name="f", train=part(400, True), dev=part(200, True), test=part(300, True),
+        feature_names=names,
+    )  # fmt: skip
+    assert _flagged(clean) == []
