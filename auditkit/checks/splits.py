@@ -541,6 +541,9 @@ class SplitShift(CheckBase):
             f"{a.name} predicts the label {_pct(a.dev)} on dev but {_pct(a.test)} on test"
             for a in cues[:3]
         )
+        if shifted:
+            # a shifted input also moves its link to the label: name both findings
+            cue_text += f"; dev and test also differ: {'; '.join(shifted)}"
         if cues and paired_gaps:
             return Finding(
                 outcome="fail",
