@@ -319,6 +319,7 @@ def _assess(
         expect_data=spec.expect_data,
         design=spec.design,
         frameworks=frameworks,
+        model_file=spec.source,
     )
     out: dict[str, Finding | None] = {}
     for rule_plan in plan.rules:

@@ -24,6 +24,7 @@ from auditkit.audit import (
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
+from auditkit.stats import MAX_MAGNITUDE
 from auditkit.stats.sequential import SequentialDesign
 from auditkit.types import Claim, ConditionEvidence
 from auditkit.verdict import (
@@ -157,6 +158,15 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
                     ) from None
                 if not math.isfinite(value):
                     value = None
+                elif abs(value) > MAX_MAGNITUDE:
+                    # the statistics square and sum the values: beyond this they overflow
+                    raise DataError(
+                        f"{file}:{line}: column {metric!r} holds {cell}, beyond "
+                        f"±{MAX_MAGNITUDE:.0e}, where sums of squares overflow float64; "
+                        "rescale the metric (log it, or change its unit) so that every "
+                        "value is below that",
+                        slug="runs-csv-cell",
+                    )
             per_metric[metric][seed] = value
     if not scores:
         raise DataError(f"{file}: holds a header but no runs", slug="runs-csv")

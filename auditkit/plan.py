@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from auditkit.checks import PlanContext, checks
 from auditkit.experiment import ExperimentSpec
+from auditkit.perturb import test_time
 from auditkit.rulepack import Rule, RulePack
 from auditkit.types import Claim, RunSpec
 
@@ -123,7 +124,10 @@ def build_plan(
             runs = tuple(registered.impl.plan(claim, rule.params, context))
             per_claim[index] = runs
             unique.update(dict.fromkeys(runs))
-        evaluations.update(registered.impl.evaluations(rule.params))
+        # a probe that does not exist for this kind of data (token permutations on
+        # images) is left out; the check then reads no drop for it
+        available = test_time(spec.data.kind)
+        evaluations.update(e for e in registered.impl.evaluations(rule.params) if e in available)
         rule_plans.append(RulePlan(rule=rule, runs=per_claim))
     # Test-time perturbations re-evaluate the nominal models instead of retraining: every
     # nominal run carries the union of what the rules ask for.

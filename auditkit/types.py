@@ -510,6 +510,9 @@ class ConditionEvidence:
     family: str
     #: gains per seed, shape (n_pairs,)
     gains: tuple[float, ...]
+    #: the seed of each gain, shape (n_pairs,), so that it can be paired with the nominal
+    #: gain of the same seed; empty when unknown (then the comparison is unpaired)
+    seeds: tuple[int, ...] = ()
 
 
 Outcome = Literal["pass", "warn", "fail", "skipped", "error"]

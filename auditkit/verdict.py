@@ -16,6 +16,8 @@ from auditkit.stats import (
     bootstrap_ci,
     can_reach_significance,
     classify_gain,
+    decision_alpha,
+    gain_interaction_test,
     gain_t_test,
     holm,
     min_attainable_p_value,
@@ -37,6 +39,9 @@ MIN_PAIRS = 2
 ASO_THRESHOLD = 0.2
 #: power at which the seeds needed and the minimum detectable effect are stated
 POWER = 0.8
+#: per-seed gains whose spread is below this fraction of the arms' magnitude are one number:
+#: ``0.81 - 0.80`` and ``0.71 - 0.70`` differ by float noise, not by seed variance
+COPY_RTOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +71,12 @@ class ConditionResult:
     #: holds (interval above 0), reversed (below 0), vanished (inside the ROPE), or
     #: inconclusive (none of these, or fewer than 2 seeds)
     status: GainStatus
+    #: mean gain under the condition minus the nominal gain (negative: the gain shrinks),
+    #: None when it could not be tested
+    change: float | None = None
+    #: Holm-adjusted (over the claim's conditions) one-sided p that the condition lowers
+    #: the gain: paired by seed when the seeds are known, else Welch
+    p_interaction: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,11 +112,30 @@ class ClaimEvidence:
 
     @property
     def gains(self) -> NDArray[np.float64]:
-        """Per-seed gains, positive = improvement, array of shape (n_pairs,)."""
-        diff: NDArray[np.float64] = np.asarray(self.variant, dtype=np.float64) - np.asarray(
-            self.baseline, dtype=np.float64
-        )
+        """Per-seed gains, positive = improvement, array of shape (n_pairs,).
+
+        Gains that differ only by float noise relative to the arms' magnitude (a variant
+        that is the baseline plus 0.01 on every seed) are returned as one constant value,
+        so that every test sees the zero spread they really have.
+        """
+        base = np.asarray(self.baseline, dtype=np.float64)
+        var = np.asarray(self.variant, dtype=np.float64)
+        diff: NDArray[np.float64] = var - base
+        if diff.size >= MIN_PAIRS and np.all(np.isfinite(diff)):
+            scale = float(max(np.max(np.abs(base)), np.max(np.abs(var))))
+            if float(np.ptp(diff)) <= COPY_RTOL * scale:
+                diff = np.full_like(diff, float(np.mean(diff)))
         return diff if self.claim.direction is Direction.INCREASE else -diff
+
+    @property
+    def identical_arms(self) -> bool:
+        """The variant scored what the baseline scored on every seed (within float noise)."""
+        base = np.asarray(self.baseline, dtype=np.float64)
+        var = np.asarray(self.variant, dtype=np.float64)
+        if base.size < MIN_PAIRS or not (np.all(np.isfinite(base)) and np.all(np.isfinite(var))):
+            return False
+        scale = float(max(np.max(np.abs(base)), np.max(np.abs(var)), 1e-300))
+        return bool(np.max(np.abs(var - base)) <= COPY_RTOL * scale)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,11 +185,32 @@ class ClaimDecision:
     fragile_under: tuple[str, ...] = field(default=())
     #: the group-sequential history and stopping reason (``--seeds auto``), else None
     sequential: ClaimStop | None = None
+    #: the nominal gain passes the SUPPORTED test (Holm p < alpha and interval above 0),
+    #: whatever else decided the verdict (invalid evidence, a breaking condition)
+    stands_out: bool = False
 
 
 def _pts(x: float) -> str:
     """Metric units as signed points: 0.0213 -> '+2.13 pts'."""
     return f"{100 * x:+.2f} pts"
+
+
+def gain_formatter(evidence: ClaimEvidence) -> Callable[[float], str]:
+    """How the claim's gains are worded: points for a metric on a 0–1 scale, else its unit.
+
+    Accuracy-like metrics (every score of both arms within [0, 1]) read as points
+    (``+2.13 pts``); any other metric (a loss, a perplexity, a BLEU on 0–100) keeps its own
+    scale and names it (``+1.27 perplexity``), since "points" would multiply it by 100.
+    """
+    values = [*evidence.baseline, *evidence.variant]
+    if all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        return _pts
+    metric = evidence.claim.metric
+
+    def own(x: float) -> str:
+        return f"{x:+.4g} {metric}"
+
+    return own
 
 
 def _p(p: float) -> str:
@@ -172,17 +223,21 @@ def _mean_sd(values: tuple[float, ...]) -> tuple[float, float] | None:
     return float(np.mean(values)), float(np.std(values, ddof=1))
 
 
-def _seeds_hint(claim: Claim, test: TTest, thresholds: Thresholds) -> tuple[str, int | None]:
+def _seeds_hint(
+    claim: Claim, test: TTest, thresholds: Thresholds, fmt: Callable[[float], str] = _pts
+) -> tuple[str, int | None]:
     """'; about 23 seeds would detect a +0.50 pts gain at 80% power', and the number."""
     target = claim.reported if claim.reported is not None and claim.reported > 0 else test.mean
     if target <= 0 or test.sd == 0:
         return "", None
     try:
-        n = seeds_needed(target, test.sd, alpha=thresholds.alpha, power=POWER)
+        # at the level the decision uses: SUPPORTED needs the two-sided interval above 0
+        level = decision_alpha(thresholds.alpha, thresholds.confidence)
+        n = seeds_needed(target, test.sd, alpha=level, power=POWER)
     except ValueError:  # more than a million seeds: say so plainly
-        return f"; no practical number of seeds would detect a {_pts(target)} gain", None
+        return f"; no practical number of seeds would detect a {fmt(target)} gain", None
     which = "the reported" if target is claim.reported else "the observed"
-    return f"; about {n} seeds would detect {which} {_pts(target)} gain at 80% power", n
+    return f"; about {n} seeds would detect {which} {fmt(target)} gain at 80% power", n
 
 
 def agreement_matrix(
@@ -249,7 +304,7 @@ def agreement_matrix(
         Opinion(
             test=f"bootstrap BCa {level} CI",
             improvement=boot.low > 0,
-            value=f"[{_pts(boot.low)}, {_pts(boot.high)}]",
+            value=f"[{gain_formatter(evidence)(boot.low)}, {gain_formatter(evidence)(boot.high)}]",
             note="an improvement when the interval excludes 0",
         )
     )
@@ -318,13 +373,18 @@ def decide(
     verdict       when
     ============  =============================================================
     INCONCLUSIVE  fewer than 2 seed pairs succeeded (no estimate is possible)
-    INCONCLUSIVE  every seed gave the same gain (sd = 0): the seeds did not reach
-                  the training, so the runs are copies, not evidence
+    INCONCLUSIVE  every seed gave the same gain (sd = 0 up to float noise relative
+                  to the arms): the seeds did not reach the training, so the runs
+                  are copies, not evidence; or the variant scored exactly what the
+                  baseline scored on every seed (the baseline under another name)
     INCONCLUSIVE  a rule found the evidence invalid (seed override, test
                   leakage): whatever the numbers say, they cannot support it
     FRAGILE       Holm-adjusted p < alpha and CI lower end > 0, but under at
                   least one perturbed condition the gain is reversed (CI below
-                  0) or vanished (its 1 − 2·alpha interval inside ±rope)
+                  0), vanished (its 1 − 2·alpha interval inside ±rope), or
+                  significantly lower than the nominal gain (one-sided
+                  interaction t-test paired by seed, Holm over the claim's
+                  conditions) with an interval that reaches 0
     SUPPORTED     Holm-adjusted p < alpha and CI lower end > 0, and no condition
                   reverses or removes the gain; marked *overstated* when the
                   reported gain lies above the CI
@@ -372,14 +432,13 @@ def decide(
     claim = evidence.claim
     n = len(evidence.seeds)
     planned = evidence.seeds_planned
+    fmt = gain_formatter(evidence)
     runs_note = (
         f" ({evidence.failed_runs} run{'s' if evidence.failed_runs != 1 else ''} failed)"
         if evidence.failed_runs
         else ""
     )
-    conditions = tuple(
-        _condition_result(c, thresholds, evidence.resampled) for c in evidence.conditions
-    )
+    conditions = condition_results(evidence, thresholds)
     estimable = test is not None and p_adjusted is not None and n >= MIN_PAIRS
     agreement: tuple[Opinion, ...] = ()
     mde: float | None = None
@@ -390,7 +449,12 @@ def decide(
             if evidence.resampled is None:
                 # under CV the corrected variance has a floor (n_test / n_train · sd²)
                 # that more folds cannot remove, so the plain formula would mislead
-                mde = minimum_detectable_effect(n, test.sd, alpha=thresholds.alpha, power=POWER)
+                mde = minimum_detectable_effect(
+                    n,
+                    test.sd,
+                    alpha=decision_alpha(thresholds.alpha, thresholds.confidence),
+                    power=POWER,
+                )
         if not can_reach_significance(n, thresholds.alpha):
             small_note = (
                 f"with {n} seeds the exact non-parametric tests cannot reach p < "
@@ -425,6 +489,14 @@ def decide(
             min_detectable_effect=mde,
             small_sample_note=small_note,
             sequential=sequential,
+            stands_out=(
+                test is not None
+                and p_adjusted is not None
+                and n >= MIN_PAIRS
+                and test.sd > 0
+                and p_adjusted < thresholds.alpha
+                and test.low > 0
+            ),
         )
 
     if not estimable and evidence.undefined_runs:
@@ -440,19 +512,27 @@ def decide(
             f"only {n} of {planned} seed pairs succeeded{runs_note}; at least {MIN_PAIRS} "
             "are needed to estimate the gain.",
         )
+    if test.sd == 0.0 and evidence.identical_arms:
+        spread = _mean_sd(evidence.baseline)
+        if spread is not None and spread[1] > 0:
+            return done(
+                Verdict.INCONCLUSIVE,
+                f"the variant scored exactly what the baseline scored on all {n} seeds while "
+                f"the seeds do vary (baseline sd {fmt(spread[1]).lstrip('+')}): it is the "
+                "baseline under another name (identical predictions), which cannot support "
+                "a claim; check that the variant's change reaches the model.",
+            )
     if test.sd == 0.0:
         return done(
             Verdict.INCONCLUSIVE,
-            f"all {n} seeds gave the same gain ({_pts(test.mean)}), so the runs are copies "
+            f"all {n} seeds gave the same gain ({fmt(test.mean)}), so the runs are copies "
             "of one another: the seed does not reach the training (check for code that "
             "re-seeds itself).",
         )
     level = f"{round(100 * test.confidence)}% {'repeated ' if sequential else ''}CI"
-    gain = (
-        f"{_pts(test.mean)} ({level} {_pts(test.low)} to {_pts(test.high)}, {n} seeds{runs_note})"
-    )
+    gain = f"{fmt(test.mean)} ({level} {fmt(test.low)} to {fmt(test.high)}, {n} seeds{runs_note})"
     hint, needed = (
-        _seeds_hint(claim, test, thresholds) if evidence.resampled is None else ("", None)
+        _seeds_hint(claim, test, thresholds, fmt) if evidence.resampled is None else ("", None)
     )
     test_name = "paired t-test" if sequential is None else "group-sequential t-test"
     if sequential is not None and agreement:
@@ -487,12 +567,18 @@ def decide(
             seeds=needed,
         )
     if p_adjusted < thresholds.alpha and test.low > 0:
-        broken = [c for c in conditions if c.status in ("reversed", "vanished")]
+        broken = [c for c in conditions if breaks_gain(c, thresholds)]
         if broken:
             parts = [
                 f"{'reverses' if c.status == 'reversed' else 'vanishes'} under {c.condition} "
-                f"({c.rule_id}: {_pts(c.mean or 0.0)}, {level} {_pts(c.low or 0.0)} to "
-                f"{_pts(c.high or 0.0)})"
+                f"({c.rule_id}: {fmt(c.mean or 0.0)}, {level} {fmt(c.low or 0.0)} to "
+                f"{fmt(c.high or 0.0)}"
+                + (
+                    f"; {fmt(c.change)} against the nominal gain, {_p(c.p_interaction)}"
+                    if c.change is not None and c.p_interaction is not None
+                    else ""
+                )
+                + ")"
                 for c in broken
             ]
             return done(
@@ -502,7 +588,7 @@ def decide(
             )
         overstated = claim.reported is not None and claim.reported > test.high
         extra = (
-            f"; the reported {_pts(claim.reported)} lies above the interval (overstated)"
+            f"; the reported {fmt(claim.reported)} lies above the interval (overstated)"
             if overstated and claim.reported is not None
             else ""
         )
@@ -530,7 +616,7 @@ def decide(
             Verdict.REFUTED,
             f"no practical gain: {gain}; the {round(100 * eq_level)}% "
             f"{'repeated ' if sequential else ''}interval lies within "
-            f"±{100 * thresholds.rope:.2f} pts (equivalence, TOST).",
+            f"±{fmt(thresholds.rope).lstrip('+')} (equivalence, TOST).",
             eq=(eq.low, eq.high),
         )
     return done(
@@ -542,28 +628,85 @@ def decide(
     )
 
 
-def _condition_result(
-    evidence: ConditionEvidence,
-    thresholds: Thresholds,
-    resampled: tuple[int, int] | None = None,
-) -> ConditionResult:
-    found = classify_gain(
-        evidence.gains,
-        alpha=thresholds.alpha,
-        rope=thresholds.rope,
-        confidence=thresholds.confidence,
-        resampled=resampled,
-    )
-    return ConditionResult(
-        condition=evidence.condition,
-        rule_id=evidence.rule_id,
-        family=evidence.family,
-        n=found.n,
-        mean=found.mean,
-        low=found.low,
-        high=found.high,
-        status=found.status,
-    )
+def breaks_gain(c: ConditionResult, thresholds: Thresholds) -> bool:
+    """Whether a condition makes a nominally supported gain FRAGILE.
+
+    Reversed (the interval below 0) always breaks it. Otherwise the condition must both
+    lower the gain significantly (the interaction test, Holm-adjusted over the claim's
+    conditions) and leave a gain that no longer holds (its interval reaches 0); a gain
+    that merely shrinks but still holds is not fragile, and a condition whose interval
+    touches 0 only because it is noisy is not either. TOST equivalence to no gain
+    ("vanished") breaks it too.
+    """
+    if c.status in ("reversed", "vanished"):
+        return True
+    if c.status == "holds":
+        return False
+    if c.p_interaction is None:
+        return c.status == "vanished"
+    return c.p_interaction < thresholds.alpha
+
+
+def condition_results(
+    evidence: ClaimEvidence, thresholds: Thresholds
+) -> tuple[ConditionResult, ...]:
+    """Classify each condition's gain and test it against the nominal gain, paired by seed.
+
+    The interaction p-values are Holm-adjusted over the claim's conditions, so the chance
+    that any condition wrongly makes a claim FRAGILE stays at most ``alpha``.
+    """
+    nominal = dict(zip(evidence.seeds, evidence.gains.tolist(), strict=True))
+    out: list[ConditionResult] = []
+    raw_p: list[tuple[int, float]] = []
+    changes: list[float | None] = []
+    for index, cond in enumerate(evidence.conditions):
+        found = classify_gain(
+            cond.gains,
+            alpha=thresholds.alpha,
+            rope=thresholds.rope,
+            confidence=thresholds.confidence,
+            resampled=evidence.resampled,
+        )
+        change: float | None = None
+        finite = [g for g in cond.gains if math.isfinite(g)]
+        if cond.seeds and len(cond.seeds) == len(cond.gains):
+            pairs = [
+                (nominal[s], g)
+                for s, g in zip(cond.seeds, cond.gains, strict=True)
+                if s in nominal and math.isfinite(g) and math.isfinite(nominal[s])
+            ]
+            if len(pairs) >= MIN_PAIRS:
+                inter = gain_interaction_test(
+                    [a for a, _ in pairs],
+                    [b for _, b in pairs],
+                    paired=True,
+                    resampled=evidence.resampled,
+                )
+                change = inter.change
+                raw_p.append((index, inter.p_value))
+        elif len(finite) >= MIN_PAIRS and len(nominal) >= MIN_PAIRS:
+            inter = gain_interaction_test(list(nominal.values()), finite, paired=False)
+            change = inter.change
+            raw_p.append((index, inter.p_value))
+        changes.append(change)
+        out.append(
+            ConditionResult(
+                condition=cond.condition,
+                rule_id=cond.rule_id,
+                family=cond.family,
+                n=found.n,
+                mean=found.mean,
+                low=found.low,
+                high=found.high,
+                status=found.status,
+                change=change,
+            )
+        )
+    if raw_p:
+        adjusted = holm([p for _, p in raw_p]).tolist()
+        for (index, _), p in zip(raw_p, adjusted, strict=True):
+            out[index] = dataclasses.replace(out[index], p_interaction=float(p))
+    return tuple(out)
 
 
 def stopping_sentence(stop: ClaimStop) -> str:
@@ -699,8 +842,19 @@ def seed_rule_outcome(decisions: Sequence[ClaimDecision]) -> tuple[str, str]:
         outcomes.append(nominal if enough else "error")
     worst = max(outcomes, key=_OUTCOME_RANK.__getitem__, default="pass")
     standing = sum(d.verdict in (Verdict.SUPPORTED, Verdict.FRAGILE) for d in decisions)
+    # a gain another rule invalidated still stands out from the seeds: say so, and why
+    # it is not counted, instead of implying that the seeds drowned it
+    invalidated = sum(
+        d.verdict is Verdict.INCONCLUSIVE and bool(d.evidence.invalid) and d.stands_out
+        for d in decisions
+    )
     errors = outcomes.count("error")
     reason = f"{standing} of {len(decisions)} claims stand out from seed-to-seed noise"
+    if invalidated:
+        reason += (
+            f"; {invalidated} more {'gain stands' if invalidated == 1 else 'gains stand'} out "
+            "from the noise, but another rule found the evidence invalid"
+        )
     if errors:
         reason += f"; {errors} had fewer than {MIN_PAIRS} successful seed pairs"
     return worst, reason + "."

@@ -89,6 +89,8 @@ class AssessContext:
     design: CrossValidation | None = None
     #: variant -> ``"torch"`` or ``"sklearn"`` (None or absent: unknown)
     frameworks: Mapping[str, str | None] = field(default_factory=dict)
+    #: path of the model file, for checks that read what it says (data paths), if known
+    model_file: str | None = None
 
     def run(
         self, variant: str, seed: int, condition: str = "nominal", order_seed: int | None = None
@@ -154,11 +156,16 @@ class AssessContext:
         evaluation: str | None = None,
     ) -> ConditionEvidence:
         """The claim's gains under one perturbed condition, ready for the verdict."""
+        metric = claim.metric
+        base = self.scores(claim.baseline, metric, condition, evaluation)
+        var = self.scores(claim.variant, metric, condition, evaluation)
         return ConditionEvidence(
             condition=name,
             rule_id=rule_id,
             family=family,
             gains=self.gains(claim, condition, evaluation),
+            # the seeds let the verdict pair each gain with the same seed's nominal gain
+            seeds=tuple(s for s in self.seeds if s in base and s in var),
         )
 
     @property

@@ -25,10 +25,13 @@ from auditkit.checks import (
     pts,
     register,
 )
+from auditkit.stats import mcnemar_test
 from auditkit.types import Claim, ConditionEvidence, Finding, RunSpec
 
 ORDER_MODES = ("shuffle_test", "reverse_test", "shuffle_train_test")
 FACTOR_MODES = (
+    "permute_color_test",
+    "permute_shape_test",
     "mask_color_test",
     "mask_shape_test",
     "color_shift_test",
@@ -58,10 +61,41 @@ def _check_modes(modes: Sequence[str], allowed: tuple[str, ...]) -> tuple[str, .
     return out
 
 
+def _mcnemar_seeds(ctx: AssessContext, variant: str, evaluation: str) -> tuple[int, int]:
+    """(seeds where the probe lowers accuracy significantly, seeds tested).
+
+    Per seed, the nominal and the probed predictions score the same test rows: McNemar's
+    exact test (one-sided, nominal more accurate) on the stored predictions, at ``alpha``.
+    """
+    significant = tested = 0
+    for seed in ctx.seeds:
+        run = ctx.run(variant, seed)
+        if run is None or not run.ok:
+            continue
+        probed = run.perturbed_predictions.get(evaluation)
+        labels = ctx.test_labels(seed)
+        nominal = run.test_predictions
+        if probed is None or len(probed) != len(labels) or len(nominal) != len(labels):
+            continue
+        if len(labels) < 2:
+            continue
+        right = [p == y for p, y in zip(nominal, labels, strict=True)]
+        right_probed = [p == y for p, y in zip(probed, labels, strict=True)]
+        tested += 1
+        significant += mcnemar_test(right, right_probed).p_value < ctx.alpha
+    return significant, tested
+
+
 def _reliance(
     ctx: AssessContext, metric: str, evaluation: str, factor: str, min_drop: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """Per variant: the metric's drop under a test-time perturbation, and evidence strings."""
+    """Per variant: the metric's drop under a test-time perturbation, and evidence strings.
+
+    A variant relies on the factor when its mean drop exceeds ``min_drop`` and either the
+    t-interval of the drop lies above ``min_drop`` or every seed's own paired test rows
+    show the drop (McNemar, stored predictions): a drop that swings between seeds but is
+    clear on each of them is reliance, which a 3-seed t-interval alone can miss.
+    """
     rows: dict[str, dict[str, Any]] = {}
     evidence: dict[str, str] = {}
     for variant in ctx.variants:
@@ -70,6 +104,8 @@ def _reliance(
         if found is None:
             continue
         mean, low, high = found
+        significant, tested = _mcnemar_seeds(ctx, variant, evaluation)
+        agree = tested >= 2 and significant == tested
         rows[variant] = {
             "variant": variant,
             "factor": factor,
@@ -77,11 +113,17 @@ def _reliance(
             "drop_mean": mean,
             "low": low,
             "high": high,
-            "relies": low > min_drop,
+            "relies": mean > min_drop and (low > min_drop or agree),
             "blind": abs(mean) < min_drop and high < 2 * min_drop,
         }
         evidence[f"{variant}: {metric} drop, {evaluation}"] = (
             f"{pts(mean)} [{pts(low)}, {pts(high)}]"
+            + (
+                f"; accuracy lower on {significant} of {tested} seeds' paired test rows "
+                f"(McNemar, α = {ctx.alpha:g})"
+                if tested
+                else ""
+            )
         )
     return rows, evidence
 
@@ -176,6 +218,29 @@ class TokenOrder(CheckBase):
         )
         blind = [v for v, r in rows.items() if r["blind"]]
         relying = [v for v, r in rows.items() if r["relies"]]
+        claimed = {c.variant for c in ctx.claims}
+        if order_dependent is True and blind and not claimed & set(blind):
+            # only baselines are order-blind: that is usually the paper's point (the variant
+            # uses order, the baseline cannot), so inform rather than fail
+            users = [v for v in relying if v in claimed]
+            return Finding(
+                outcome="pass",
+                reason=f"only the baseline{'s' if len(blind) > 1 else ''} {', '.join(blind)} "
+                f"score{'' if len(blind) > 1 else 's'} the same with shuffled tokens ({metric} "
+                f"drop {'; '.join(pts(rows[v]['drop_mean']) for v in blind)}): order-blind on "
+                "a rule that depends on order, as a baseline for a model that reads order may "
+                "be"
+                + (
+                    f"; {', '.join(users)} {'use' if len(users) > 1 else 'uses'} order "
+                    f"({'; '.join(pts(rows[v]['drop_mean']) for v in users)})"
+                    if users
+                    else ""
+                )
+                + ".",
+                evidence=evidence,
+                conditions=conditions,
+                reliance=reliance,
+            )
         if order_dependent is True and blind:
             return Finding(
                 outcome="fail",
@@ -215,8 +280,14 @@ class TokenOrder(CheckBase):
 class FactorIsolationParams:
     """Parameters of ``factor_isolation``."""
 
-    #: which factor to mask, at test time only or in every split (retrain)
-    modes: tuple[str, ...] = ("mask_color_test", "mask_shape_test")
+    #: how to probe each factor: permute it across rows at test (in-distribution, the
+    #: default judge of reliance), mask it at test, or mask it in every split (retrain)
+    modes: tuple[str, ...] = (
+        "permute_color_test",
+        "permute_shape_test",
+        "mask_color_test",
+        "mask_shape_test",
+    )
     #: a drop above this (metric units, interval above it) counts as reliance
     min_drop: float = 0.01
 
@@ -237,6 +308,8 @@ def _evaluation_of(mode: str) -> str:
 
 #: how each test-time perturbation is named in conditions
 _DESCRIBE = {
+    "permute_color": "color permuted at test",
+    "permute_shape": "shape permuted at test",
     "mask_color": "color masked at test",
     "mask_shape": "shape masked at test",
     "color_shift": "colors shifted at test",
@@ -250,11 +323,16 @@ _DESCRIBE = {
     family="factor isolation",
 )
 class FactorIsolation(CheckBase):
-    """Mask colour or shape and measure each model's reliance on it.
+    """Probe colour or shape and measure each model's reliance on it.
 
-    For tokens, masking drops the colour letters or gives every token one shape; for
-    images it turns them grayscale or shuffles their tiles (``auditkit.perturb``), and
-    ``color_shift_test`` permutes the colours instead of removing them.
+    For tokens the default probe permutes the factor across rows at each position
+    (``permute_*_test``): every token stays in the vocabulary, so a drop is reliance, not
+    a reaction to unseen input. Masking (``mask_*_test``) drops the colour letters or
+    gives every token one shape, which makes tokens no model was trained on: it is
+    reported as a separate probe, and judges reliance only where no in-distribution
+    probe of the factor ran (images, where masking turns them grayscale or shuffles their
+    tiles, or a pack that asks for masking alone). ``color_shift_test`` permutes the
+    colours within each row.
     """
 
     def evaluations(self, params: FactorIsolationParams) -> tuple[str, ...]:
@@ -287,17 +365,36 @@ class FactorIsolation(CheckBase):
         evidence: dict[str, str] = {}
         reliance: list[dict[str, Any]] = []
         shortcuts: list[str] = []
+        probed = self._judging(ctx, params)
         for evaluation in self.evaluations(params):
             factor = _factor_of(evaluation)
             rows, ev = _reliance(ctx, metric, evaluation, factor, params.min_drop)
             evidence.update(ev)
             shifted = evaluation == "color_shift"
+            kind = evaluation.split("_")[0]
             for variant, row in rows.items():
                 shown = {k: v for k, v in row.items() if k not in ("relies", "blind")}
-                # a shifted colour is still the colour factor, but another measurement
-                reliance.append({**shown, "factor": f"{factor} (shifted)"} if shifted else shown)
-                if rule_factors is not None and factor not in rule_factors and row["relies"]:
-                    how = f"with its {factor}s shifted" if shifted else f"without {factor}"
+                # a shifted, permuted or masked colour is still the colour factor, but
+                # each is another measurement: the row names which
+                if shifted:
+                    shown = {**shown, "factor": f"{factor} (shifted)"}
+                elif kind == "permute":
+                    shown = {**shown, "factor": f"{factor} (permuted)"}
+                reliance.append(shown)
+                judged = evaluation in probed
+                if (
+                    judged
+                    and rule_factors is not None
+                    and factor not in rule_factors
+                    and row["relies"]
+                ):
+                    how = (
+                        f"with its {factor}s shifted"
+                        if shifted
+                        else f"with its {factor}s permuted across rows"
+                        if kind == "permute"
+                        else f"without {factor}"
+                    )
                     shortcuts.append(
                         f"{variant} loses {pts(row['drop_mean'])} {metric} {how} "
                         f"(interval {pts(row['low'])} to {pts(row['high'])})"
@@ -328,9 +425,11 @@ class FactorIsolation(CheckBase):
                     evidence[f"{claim.label}, {item.condition}"] = (
                         f"gain {pts(found[0])} [{pts(found[1])}, {pts(found[2])}]"
                     )
-                # Masking a factor the rule never reads removes only a shortcut: the
-                # claimed gain must survive it.
-                if rule_factors is not None and factor not in rule_factors:
+                # Probing a factor the rule never reads removes only a shortcut: the
+                # claimed gain must survive it (the judging probes only: a masked token
+                # no model has seen tests robustness, not the shortcut)
+                judged = "train_test" in mode or _evaluation_of(mode) in probed
+                if rule_factors is not None and factor not in rule_factors and judged:
                     items.append(item)
             conditions[index] = tuple(items)
             swa = ctx.gains(claim, metric="swa") if "swa" in ctx.metrics else ()
@@ -364,4 +463,28 @@ class FactorIsolation(CheckBase):
             evidence=evidence,
             conditions=conditions,
             reliance=tuple(reliance),
+        )
+
+    @staticmethod
+    def _judging(ctx: AssessContext, params: FactorIsolationParams) -> frozenset[str]:
+        """The test-time probes that judge reliance: in-distribution ones where they ran.
+
+        Per factor, a permutation probe that produced results judges; masking (and the
+        within-row colour shift) judges only a factor no permutation probed.
+        """
+        ran = {
+            _evaluation_of(m)
+            for m in params.modes
+            if "train_test" not in m
+            and any(
+                (run := ctx.run(v, s)) is not None
+                and run.ok
+                and _evaluation_of(m) in run.perturbed_predictions
+                for v in ctx.variants
+                for s in ctx.seeds
+            )
+        }
+        permuted = {_factor_of(e) for e in ran if e.startswith("permute_")}
+        return frozenset(
+            e for e in ran if e.startswith("permute_") or _factor_of(e) not in permuted
         )

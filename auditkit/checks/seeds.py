@@ -204,8 +204,12 @@ class SeedOverride(CheckBase):
                 evidence=evidence,
             )
         text = "; ".join(f"{v}: {why}" for v, why in broken.items())
+        # each claim names only its own arms' problem, not another variant's
         invalid = {
-            i: (f"{text}, so the seeds are not independent runs",)
+            i: (
+                "; ".join(f"{v}: {broken[v]}" for v in (c.baseline, c.variant) if v in broken)
+                + ", so the seeds are not independent runs",
+            )
             for i, c in enumerate(ctx.claims)
             if c.variant in broken or c.baseline in broken
         }

@@ -12,6 +12,7 @@ plain values and are unit-tested on tiny inputs.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import re
@@ -25,6 +26,8 @@ from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
+from auditkit.metrics import compute_metrics
+from auditkit.stats import GainClass, gain_interaction_test, holm, paired_t_test
 from auditkit.types import (
     DATA_KINDS,
     SPLITS,
@@ -41,6 +44,7 @@ from auditkit.types import (
 FAMILY = "split"
 
 __all__ = [
+    "AssociationShift",
     "DataProvenance",
     "DataProvenanceParams",
     "DuplicateScan",
@@ -54,12 +58,16 @@ __all__ = [
     "SplitComparison",
     "SplitShift",
     "SplitShiftParams",
+    "UnseenRowGain",
+    "association_shift",
     "chance_match_rate",
     "compare_array_splits",
     "compare_splits",
+    "data_origin",
     "find_array_duplicates",
     "find_duplicates",
     "match_declaration",
+    "missing_paths",
     "noise_from_metadata",
 ]
 
@@ -274,6 +282,150 @@ def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparis
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AssociationShift:
+    """How well one input factor predicts the label on dev and on test.
+
+    The factor's label map is learnt on train (the majority label of each value); it is
+    then scored on dev, drawn like train, and on test. A factor whose map predicts dev far
+    better than test is a cue that holds in train and dev but not in test: a shortcut's
+    fingerprint, visible before any model is trained.
+    """
+
+    #: the factor, e.g. ``"colour at position -1"``, ``"count of ▲"``, ``"feature x3"``
+    name: str
+    #: accuracy of the train-learnt map on dev and on test
+    dev: float
+    test: float
+    #: two-sided p of the 2 x 2 table (correct / wrong x dev / test), uncorrected
+    p_value: float
+
+
+#: quantile bins of a numeric feature for its label map
+_FEATURE_BINS = 10
+
+
+def _token_factors(split: TokenSplit, length: int) -> dict[str, list[object]]:
+    """Per-row values of every token factor, each a list of shape (n,).
+
+    The shape and the colour at each position (from the start and from the end), and the
+    count of each shape and colour.
+    """
+    rows = [seq.split() for seq in split.sequences]
+    shapes = sorted({t[:1] for r in rows for t in r})
+    colours = sorted({t[1:] for r in rows for t in r} - {""})
+    out: dict[str, list[object]] = {}
+    parts: tuple[tuple[str, slice], ...] = (("shape", slice(0, 1)), ("colour", slice(1, None)))
+    for factor, cut in parts:
+        if factor == "colour" and not colours:
+            continue  # shape-only tokens: colour carries nothing
+        for i in range(length):
+            out[f"{factor} at position {i}"] = [r[i][cut] if i < len(r) else None for r in rows]
+            out[f"{factor} at position {-i - 1}"] = [
+                r[-i - 1][cut] if i < len(r) else None for r in rows
+            ]
+    for sym in shapes:
+        out[f"count of {sym}"] = [sum(t[:1] == sym for t in r) for r in rows]
+    for sym in colours:
+        out[f"count of colour {sym}"] = [sum(t[1:] == sym for t in r) for r in rows]
+    return out
+
+
+def _array_factors(
+    splits: Sequence[ArraySplit], names: Sequence[str]
+) -> list[dict[str, list[object]]]:
+    """Each feature column (or image summary) binned at train's deciles, per split."""
+    stats = [_row_statistics(sp, "features" if sp.inputs.ndim == 2 else "images") for sp in splits]
+    out: list[dict[str, list[object]]] = [{} for _ in splits]
+    for key, train_values in stats[0].items():
+        label = key
+        if key.startswith("feature ") and key[8:].isdigit() and names:
+            label = f"feature {names[int(key[8:])]}"
+        edges = np.unique(np.quantile(train_values, np.linspace(0, 1, _FEATURE_BINS + 1)[1:-1]))
+        for i, st_ in enumerate(stats):
+            out[i][label] = np.searchsorted(edges, st_[key], side="right").tolist()
+    return out
+
+
+def _label_map_accuracy(
+    train: Sequence[object],
+    train_labels: Sequence[int],
+    values: Sequence[object],
+    labels: Sequence[int],
+) -> tuple[int, int]:
+    """(correct, total) of the majority-label-per-value map learnt on train."""
+    counts: dict[object, dict[int, int]] = {}
+    for v, y in zip(train, train_labels, strict=True):
+        per = counts.setdefault(v, {})
+        per[int(y)] = per.get(int(y), 0) + 1
+    overall = int(np.bincount(np.asarray(train_labels, dtype=np.int64)).argmax())
+    mapping = {v: max(sorted(per), key=per.__getitem__) for v, per in counts.items()}
+    correct = sum(mapping.get(v, overall) == int(y) for v, y in zip(values, labels, strict=True))
+    return correct, len(labels)
+
+
+def association_shift(data: Dataset) -> tuple[AssociationShift, ...]:
+    """For each input factor, how well a train-learnt label map predicts dev and test.
+
+    Token data: the shape and the colour at each position (counted from the start and
+    from the end, as sequences differ in length) and the count of each shape and colour.
+    Feature arrays: each column (binned at train's deciles); wider arrays and images:
+    the per-row summaries AK201 compares.
+
+    Parameters
+    ----------
+    data
+        The dataset.
+
+    Returns
+    -------
+    tuple of AssociationShift
+        One per factor, p-values uncorrected (the caller corrects for their number).
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenDataset, TokenSplit
+    >>> cue = TokenSplit(ids=("a", "b"), sequences=("▲r", "▲g"), labels=(1, 0))
+    >>> none = TokenSplit(ids=("a", "b"), sequences=("▲g", "▲r"), labels=(1, 0))
+    >>> found = association_shift(TokenDataset(name="t", train=cue, dev=cue, test=none))
+    >>> [(a.name, a.dev, a.test) for a in found if a.name == "colour at position 0"]
+    [('colour at position 0', 1.0, 0.0)]
+    """
+    train, dev, test = data.train, data.dev, data.test
+    if len(train) == 0 or len(dev) == 0 or len(test) == 0:
+        return ()
+    if (
+        isinstance(train, TokenSplit)
+        and isinstance(dev, TokenSplit)
+        and isinstance(test, TokenSplit)
+    ):
+        length = max(len(s.split()) for s in (*train.sequences, *dev.sequences, *test.sequences))
+        factors = [_token_factors(sp, length) for sp in (train, dev, test)]
+    else:
+        assert isinstance(train, ArraySplit) and isinstance(dev, ArraySplit)
+        assert isinstance(test, ArraySplit)
+        factors = _array_factors((train, dev, test), getattr(data, "feature_names", ()))
+    y = [list(map(int, sp.labels)) for sp in (train, dev, test)]
+    out = []
+    for name, train_values in factors[0].items():
+        dev_ok, dev_n = _label_map_accuracy(train_values, y[0], factors[1][name], y[1])
+        test_ok, test_n = _label_map_accuracy(train_values, y[0], factors[2][name], y[2])
+        table = np.array([[dev_ok, dev_n - dev_ok], [test_ok, test_n - test_ok]])
+        if (table.sum(0) == 0).any():
+            p = 1.0  # every row right (or wrong) in both: nothing differs
+        else:
+            expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+            p = (
+                float(st.fisher_exact(table).pvalue)
+                if expected.min() < 5
+                else float(st.chi2_contingency(table).pvalue)
+            )
+        out.append(
+            AssociationShift(name=name, dev=dev_ok / dev_n, test=test_ok / test_n, p_value=p)
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SplitShiftParams:
     """Parameters of ``split_shift``."""
 
@@ -283,10 +435,18 @@ class SplitShiftParams:
     band: float = 2.0
     #: metric of the gap; None uses each claim's metric
     metric: str | None = None
+    #: a factor's label map must predict dev at least this much better (or worse) than
+    #: test, in accuracy, besides the significance, to count as an association shift
+    association_drop: float = 0.1
 
     def __post_init__(self) -> None:
         if not _is_number(self.alpha) or not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha={self.alpha!r} must be a number between 0 and 1, e.g. 0.05")
+        if not _is_number(self.association_drop) or not 0.0 < self.association_drop < 1.0:
+            raise ValueError(
+                f"association_drop={self.association_drop!r} must be an accuracy difference "
+                "between 0 and 1, e.g. 0.1"
+            )
         if not _is_number(self.band) or self.band <= 0:
             raise ValueError(f"band={self.band!r} must be a positive number of band widths, e.g. 2")
         if self.metric is not None and (not isinstance(self.metric, str) or not self.metric):
@@ -318,12 +478,34 @@ class SplitShift(CheckBase):
             )
             if significant:
                 shifted.append(f"{c.name} {fmt(c.first)} on dev vs {fmt(c.second)} on test")
+        # the shortcut's fingerprint in the data alone: a factor whose link to the label
+        # holds in train and dev but not in test
+        associations = association_shift(ctx.data)
+        cues = []
+        if associations:
+            a_level = params.alpha / len(associations)
+            for a in sorted(associations, key=lambda a: a.p_value):
+                if a.p_value < a_level and abs(a.dev - a.test) >= params.association_drop:
+                    cues.append(a)
+            evidence["factor-label association"] = (
+                f"{len(associations)} factors' train-learnt label maps scored on dev and test "
+                f"(Bonferroni level {a_level:.2g}); "
+                + (
+                    "; ".join(
+                        f"{a.name}: {_pct(a.dev)} on dev vs {_pct(a.test)} on test "
+                        f"({_p(a.p_value)})"
+                        for a in cues[:5]
+                    )
+                    or f"none differs by {100 * params.association_drop:.0f} points or more"
+                )
+            )
         metrics = (
             (params.metric,)
             if params.metric
             else tuple(dict.fromkeys(c.metric for c in ctx.claims))
         )
         n_dev, n_test = len(ctx.data.dev), len(ctx.data.test)
+        paired_gaps = self._paired_gaps(ctx, params, evidence)
         gapped = []
         for variant in ctx.variants:
             for metric in metrics:
@@ -355,6 +537,31 @@ class SplitShift(CheckBase):
                         f"{variant} scores {pts(gap)} {metric} on dev relative to test, beyond "
                         f"the ±{100 * width:.2f} pts band"
                     )
+        cue_text = "; ".join(
+            f"{a.name} predicts the label {_pct(a.dev)} on dev but {_pct(a.test)} on test"
+            for a in cues[:3]
+        )
+        if shifted:
+            # a shifted input also moves its link to the label: name both findings
+            cue_text += f"; dev and test also differ: {'; '.join(shifted)}"
+        if cues and paired_gaps:
+            return Finding(
+                outcome="fail",
+                reason=f"a cue holds in train and dev but not in test ({cue_text}), and "
+                f"{'; '.join(paired_gaps)}: a variant that learns the cue is selected on dev "
+                "and loses it on test (a train/dev-only shortcut).",
+                evidence=evidence,
+            )
+        if cues:
+            return Finding(
+                outcome="warn",
+                reason=f"a cue holds in train and dev but not in test ({cue_text}): a model "
+                "that learns it looks better on dev than on test (a train/dev-only shortcut"
+                "), though no variant's dev-to-test gap exceeds the baseline's yet.",
+                evidence=evidence,
+            )
+        # without a cue in the data, a paired gap alone stays in the evidence: at alpha per
+        # claim it would warn on one clean audit in twenty
         if shifted and gapped:
             return Finding(
                 outcome="fail",
@@ -380,9 +587,64 @@ class SplitShift(CheckBase):
         return Finding(
             outcome="pass",
             reason=f"dev and test agree on {len(comparisons)} statistics (Bonferroni α = "
-            f"{params.alpha:g}) and every dev-to-test gap lies within its band.",
+            f"{params.alpha:g}), every factor predicts the label alike on dev and test, and "
+            "every dev-to-test gap lies within its band and the baseline's.",
             evidence=evidence,
         )
+
+    @staticmethod
+    def _paired_gaps(
+        ctx: AssessContext, params: SplitShiftParams, evidence: dict[str, str]
+    ) -> list[str]:
+        """Each claim's variant dev→test gap against the baseline's, paired by seed.
+
+        A variant that learnt a cue of train and dev loses more from dev to test than the
+        baseline trained with the same seed; the seed band of each gap alone hides that.
+        One-sided paired t-test, Holm over the claims.
+        """
+        rows: list[tuple[str, float, float, int]] = []
+        for claim in ctx.claims:
+            metric = params.metric or claim.metric
+            diffs = []
+            for seed in ctx.seeds:
+                base, var = ctx.run(claim.baseline, seed), ctx.run(claim.variant, seed)
+                if base is None or var is None or not (base.ok and var.ok):
+                    continue
+                values = (
+                    base.dev_metrics.get(metric),
+                    base.test_metrics.get(metric),
+                    var.dev_metrics.get(metric),
+                    var.test_metrics.get(metric),
+                )
+                if any(v is None for v in values):
+                    continue
+                bd, bt, vd, vt = (float(v) for v in values if v is not None)
+                sign = 1.0 if claim.direction.value == "increase" else -1.0
+                diffs.append(sign * ((vd - vt) - (bd - bt)))
+            if len(diffs) < 2:
+                continue
+            test = paired_t_test(np.asarray(diffs), alternative="greater")
+            rows.append(
+                (
+                    f"{claim.variant} vs {claim.baseline} ({metric})",
+                    test.mean,
+                    test.p_value,
+                    len(diffs),
+                )
+            )
+        out = []
+        adjusted = holm([p for _, _, p, _ in rows]).tolist() if rows else []
+        for (label, mean, _, n), p in zip(rows, adjusted, strict=True):
+            evidence[f"dev→test gap, {label}"] = (
+                f"the variant loses {pts(mean)} more than the baseline from dev to test, "
+                f"paired over {n} seeds (one-sided {_p(p)}, Holm)"
+            )
+            if p < params.alpha and mean > 0:
+                out.append(
+                    f"{label.split(' (')[0]}: the variant loses {pts(mean)} more than the "
+                    f"baseline from dev to test, seed by seed ({_p(p)})"
+                )
+        return out
 
 
 # --------------------------------------------------------------------------- AK202
@@ -711,6 +973,7 @@ class Duplicates(CheckBase):
         n = len(test)
         evidence: dict[str, str] = {}
         leaks, near_notes = [], []
+        seen: set[int] = set()  # test rows that are copies or near copies of train or dev
         tokens = isinstance(test, TokenSplit)
         near_what = (
             f"within {params.max_hamming} token(s)" if tokens else "equal to 2 decimal places"
@@ -731,6 +994,8 @@ class Duplicates(CheckBase):
                 chance_exact = chance_near = 0.0
             exact_rate = len(scan.exact) / n if n else 0.0
             near_rate = len(scan.near) / n if n else 0.0
+            seen.update(q for q, _ in scan.exact)
+            seen.update(q for q, _, _ in scan.near)
             examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
             evidence[f"{name} ∩ test, exact"] = (
                 f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
@@ -742,11 +1007,20 @@ class Duplicates(CheckBase):
                 f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
                 f"{_pct(max(chance_near, 0.0))} expected by chance"
             )
-            if scan.exact and exact_rate > params.max_fraction:
+            if scan.exact and exact_rate > max(
+                params.max_fraction, chance_exact + params.max_fraction, 2.0 * chance_exact
+            ):
                 leaks.append(
-                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in {name}"
+                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                    f"{name}, against about {_pct(chance_exact)} by chance"
                 )
-            elif near_rate - max(chance_near, 0.0) > params.max_fraction:
+            elif scan.exact and exact_rate > params.max_fraction:
+                # in a small sequence space copies happen by chance: not leakage by count
+                near_notes.append(
+                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                    f"{name}, close to the {_pct(chance_exact)} that chance gives"
+                )
+            if near_rate - max(chance_near, 0.0) > params.max_fraction:
                 how = (
                     f"differ from a {name} row in at most {params.max_hamming} token(s)"
                     if tokens
@@ -756,8 +1030,46 @@ class Duplicates(CheckBase):
                     f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) {how}, against "
                     f"about {_pct(max(chance_near, 0.0))} by chance"
                 )
+        text = "; ".join(leaks + near_notes)
+        # decide from the effect: does each claim's conclusion hold on the rows never seen?
+        effects = _unseen_row_gains(ctx, seen) if text else {}
+        for index, effect in effects.items():
+            evidence[f"{ctx.claims[index].label}, gain on unseen test rows"] = (
+                f"{_gain_text(effect.full)} on all {n} test rows; {_gain_text(effect.unseen)} on "
+                f"the {effect.n_unseen} rows that are neither copies nor near copies"
+                + (
+                    f"; {pts(effect.memory)} more on the copies, one-sided {_p(effect.p_memory)}"
+                    if effect.memory is not None and effect.p_memory is not None
+                    else ""
+                )
+            )
+        broken = {
+            i: (
+                f"the gain {_gain_text(e.full)} on all {n} test rows does not hold on the "
+                f"{e.n_unseen} rows that are neither copies nor near copies "
+                f"({_gain_text(e.unseen)}), and is {pts(e.memory or 0.0)} larger on the copies"
+            )
+            for i, e in effects.items()
+            if e.rests_on_copies(ctx.alpha)
+        }
+        if broken:
+            return Finding(
+                outcome="fail",
+                reason=f"{text}, and {'; '.join(broken.values())}, so the gain measures memory "
+                "of seen rows.",
+                evidence=evidence,
+                invalid={i: (f"test leakage: {text}; {why}",) for i, why in broken.items()},
+            )
+        if effects:
+            unseen = n - len(seen)
+            return Finding(
+                outcome="fail" if leaks else "warn",
+                reason=f"{text}; no claim's conclusion rests on them: every gain that holds on "
+                f"the whole test split holds on the {unseen} test rows that are neither copies "
+                "nor near copies, or is no larger on the copies (both gains are in the evidence).",
+                evidence=evidence,
+            )
         if leaks:
-            text = "; ".join(leaks)
             return Finding(
                 outcome="fail",
                 reason=f"{text}, above the {_pct(params.max_fraction)} allowed, so the test "
@@ -778,6 +1090,106 @@ class Duplicates(CheckBase):
             f"train or dev, and near copies ({near_what}) are no more common than chance.",
             evidence=evidence,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnseenRowGain:
+    """A claim's gain on the whole test split and on the test rows never seen in training."""
+
+    #: the gain on every test row (the nominal gain)
+    full: GainClass
+    #: the gain on the rows that are neither copies nor near copies of train or dev rows
+    unseen: GainClass
+    #: number of such rows
+    n_unseen: int
+    #: mean over seeds of (gain on the copies − gain on the unseen rows); None without copies
+    memory: float | None
+    #: one-sided paired-by-seed p that the gain is larger on the copies
+    p_memory: float | None
+
+    def rests_on_copies(self, alpha: float) -> bool:
+        """The gain holds on every row, not on the unseen ones, and is larger on the copies."""
+        return (
+            self.full.status == "holds"
+            and self.unseen.status != "holds"
+            and self.p_memory is not None
+            and self.p_memory < alpha
+        )
+
+
+def _gain_text(found: GainClass) -> str:
+    """'+4.10 pts (95% CI +2.00 to +6.20)' or 'not estimable'."""
+    if found.mean is None or found.low is None or found.high is None:
+        return "not estimable"
+    return f"{pts(found.mean)} (CI {pts(found.low)} to {pts(found.high)})"
+
+
+def _unseen_row_gains(ctx: AssessContext, seen: set[int]) -> dict[int, UnseenRowGain]:
+    """Each claim's gain on the test rows never seen in training, from stored predictions.
+
+    ``seen`` holds the indices of test rows that are copies or near copies. A copy makes a
+    gain only if the gain is larger on the copies than on the unseen rows of the same seed,
+    so that difference is tested too (one-sided, paired by seed). Claims whose runs stored
+    no whole-split predictions, and cross-validated designs (each seed scores another
+    fold), are left out.
+
+    Returns
+    -------
+    dict
+        Claim index -> UnseenRowGain.
+    """
+    test = ctx.data.test
+    if ctx.design is not None:
+        return {}
+    n = len(test)
+    labels = np.asarray(test.labels, dtype=np.int64)
+    sequences = list(test.sequences) if isinstance(test, TokenSplit) else [""] * n
+    unseen = np.asarray(sorted(set(range(n)) - seen), dtype=np.int64)
+    copies = np.asarray(sorted(seen), dtype=np.int64)
+
+    def score(metric: str, predictions: Sequence[int], rows: np.ndarray) -> float | None:
+        if not len(rows):
+            return None
+        return compute_metrics(
+            [metric],
+            labels[rows],
+            np.asarray(predictions, dtype=np.int64)[rows],
+            [sequences[i] for i in rows],
+        )[metric]
+
+    out = {}
+    for index, claim in enumerate(ctx.claims):
+        sign = 1.0 if claim.direction.value == "increase" else -1.0
+        on_unseen, on_copies = [], []
+        for seed in ctx.seeds:
+            base, var = ctx.run(claim.baseline, seed), ctx.run(claim.variant, seed)
+            if base is None or var is None or not (base.ok and var.ok):
+                continue
+            pb, pv = base.test_predictions, var.test_predictions
+            if len(pb) != n or len(pv) != n:
+                continue
+            bu, vu = score(claim.metric, pb, unseen), score(claim.metric, pv, unseen)
+            if bu is None or vu is None:
+                continue
+            on_unseen.append(sign * (vu - bu))
+            bc, vc = score(claim.metric, pb, copies), score(claim.metric, pv, copies)
+            on_copies.append(None if bc is None or vc is None else sign * (vc - bc))
+        if len(on_unseen) < 2:
+            continue
+        memory = p_memory = None
+        pairs = [(c, u) for c, u in zip(on_copies, on_unseen, strict=True) if c is not None]
+        if len(pairs) >= 2:
+            # the condition is "unseen rows" and the nominal is "copies": a drop is memory
+            found = gain_interaction_test([c for c, _ in pairs], [u for _, u in pairs], paired=True)
+            memory, p_memory = -found.change, found.p_value
+        out[index] = UnseenRowGain(
+            full=ctx.classify(ctx.gains(claim)),
+            unseen=ctx.classify(on_unseen),
+            n_unseen=len(unseen),
+            memory=memory,
+            p_memory=p_memory,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- AK204
@@ -855,6 +1267,114 @@ def match_declaration(data: Dataset, expect: Mapping[str, Any]) -> tuple[str, ..
     return tuple(out)
 
 
+#: names of benchmarks published as files: a data set named so but read from no file is
+#: suspect (a model file that silently builds a toy set under the benchmark's name)
+_BENCHMARK_NAME = re.compile(
+    r"bench|lyges|spr_flip|mnist|cifar|imagenet|imdb|glue|squad|sst-?2|mmlu", re.IGNORECASE
+)
+#: endings of data files, and call names that take a path, for ``missing_paths``
+_DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".npz", ".npy", ".parquet", ".pkl")
+_PATH_CALLS = frozenset(
+    {"Path", "open", "spr_csv", "features_csv", "image_folder", "read_csv", "load", "loadtxt"}
+)
+_PATH_NAMES = re.compile(r"path|dir|file|root|folder", re.IGNORECASE)
+
+
+def data_origin(data: Dataset) -> tuple[str, bool]:
+    """Where the data came from, in words, and whether any file was read.
+
+    Parameters
+    ----------
+    data
+        The dataset the runs consumed.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The sentence, and True when the loader recorded files (or an existing path) it read.
+
+    Examples
+    --------
+    >>> from auditkit.types import TokenDataset, TokenSplit
+    >>> part = TokenSplit(ids=("a",), sequences=("▲",), labels=(0,))
+    >>> data_origin(TokenDataset(name="SPR_BENCH", train=part, dev=part, test=part))
+    ('built in memory by the model file under the name SPR_BENCH; no file was read', False)
+    """
+    files = data.metadata.get("files") or {}
+    source = data.metadata.get("source")
+    generator = data.metadata.get("generator")
+    if files:
+        return f"read from {len(files)} file(s) under {source or data.name}", True
+    if source is not None and Path(str(source)).exists():
+        return f"read from {source}", True
+    if generator is not None:
+        return f"generated in memory by {generator} ({data.name}); no file was read", False
+    if source is not None:
+        return f"loaded from {source} ({data.name}); no file was read", False
+    return f"built in memory by the model file under the name {data.name}; no file was read", False
+
+
+def missing_paths(model_file: str | Path) -> tuple[tuple[int, str], ...]:
+    """Paths written in a model file that exist neither from the working folder nor beside it.
+
+    Parameters
+    ----------
+    model_file
+        The model file.
+
+    Returns
+    -------
+    tuple of (line, path)
+        Each string literal that reads as a data path (an argument of ``Path``, ``open``,
+        a loader; a value assigned to a name with "path", "dir", "file", "root" or
+        "folder" in it; or a string with a data-file ending) and does not exist. A model
+        file that tests ``Path(p).exists()`` and falls back to toy data is the case this
+        catches. Unreadable or unparsable files give ().
+    """
+    here = Path(model_file)
+    try:
+        tree = ast.parse(here.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return ()
+    found: dict[str, int] = {}
+
+    def consider(node: ast.AST, strong: bool) -> None:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return
+        text = node.value
+        if not text or len(text) > 260 or any(c.isspace() for c in text) or "{" in text:
+            return
+        if "://" in text:
+            return
+        looks = strong or text.lower().endswith(_DATA_SUFFIXES)
+        if looks:
+            found.setdefault(text, node.lineno)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            for arg in node.args[:1]:
+                consider(arg, name in _PATH_CALLS)
+            for arg in node.args[1:]:
+                consider(arg, False)
+            for kw in node.keywords:
+                consider(kw.value, bool(kw.arg and _PATH_NAMES.search(kw.arg)))
+        elif isinstance(node, ast.Assign):
+            named = any(isinstance(t, ast.Name) and _PATH_NAMES.search(t.id) for t in node.targets)
+            consider(node.value, named)
+    out = []
+    for text, line in found.items():
+        candidate = Path(text).expanduser()
+        if candidate.is_absolute():
+            exists = candidate.exists()
+        else:
+            exists = candidate.exists() or (here.parent / candidate).exists()
+        if not exists:
+            out.append((line, text))
+    return tuple(sorted(out))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataProvenanceParams:
     """Parameters of ``data_provenance``."""
@@ -887,6 +1407,22 @@ class DataProvenance(CheckBase):
                 or f"generated by {data.metadata.get('generator', 'unknown')}: {data.name}"
             ),
         }
+        origin, read_file = data_origin(data)
+        evidence["data read"] = origin
+        # warnings that hold whatever was declared: they point at a silent fallback
+        notes: list[str] = []
+        if not read_file and _BENCHMARK_NAME.search(data.name):
+            notes.append(
+                f"the data set is named {data.name!r}, like a benchmark published as files, "
+                "but no file was read: it was built in memory"
+            )
+        if ctx.model_file is not None:
+            gone = missing_paths(ctx.model_file)
+            if gone:
+                listed = ", ".join(f"{p!r} (line {line})" for line, p in gone[:3])
+                more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+                notes.append(f"the model file names path(s) that do not exist: {listed}{more}")
+                evidence["missing paths"] = ", ".join(p for _, p in gone)
         if isinstance(data.train, TokenSplit) and isinstance(data.test, TokenSplit):
             # tokens of test never seen in train hint at data from another source
             train_tokens = {t for s in data.train.sequences for t in s.split()}
@@ -935,7 +1471,7 @@ class DataProvenance(CheckBase):
                     f"({', '.join(below)}), so the models learnt nothing from these labels"
                 )
         if problems:
-            text = "; ".join(problems)
+            text = "; ".join(problems + notes)
             return Finding(
                 outcome="fail",
                 reason=f"{text}.",
@@ -944,15 +1480,28 @@ class DataProvenance(CheckBase):
                     range(len(ctx.claims)), (f"the data used is not the data declared: {text}",)
                 ),
             )
-        declared = (
-            f"matches the declaration ({', '.join(sorted(ctx.expect_data))})"
-            if ctx.expect_data
-            else "is recorded; nothing was declared to compare it with"
+        consumed = (
+            f"the data consumed ({', '.join(f'{len(data.split(s))} {s}' for s in SPLITS)} "
+            f"rows, SHA-256 {data.fingerprint()[:12]}…, {origin})"
         )
+        if notes:
+            return Finding(
+                outcome="warn",
+                reason=f"{'; '.join(notes)}. Declare the data with Experiment(expect_data="
+                "{'source': ...}) so that a fallback fails the audit.",
+                evidence=evidence,
+            )
+        if not ctx.expect_data:
+            # nothing to compare with: provenance was not checked, so it cannot pass
+            return Finding(
+                outcome="skipped",
+                reason=f"{consumed} is recorded, but nothing was declared, so provenance is "
+                "not checked; add Experiment(expect_data={'source': ...}) to check it.",
+                evidence=evidence,
+            )
         return Finding(
             outcome="pass",
-            reason=f"the data consumed ({', '.join(f'{len(data.split(s))} {s}' for s in SPLITS)} "
-            f"rows, SHA-256 {data.fingerprint()[:12]}…) {declared}.",
+            reason=f"{consumed} matches the declaration ({', '.join(sorted(ctx.expect_data))}).",
             evidence=evidence,
         )
 

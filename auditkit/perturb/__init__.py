@@ -10,9 +10,17 @@ image perturbations (``auditkit.perturb.images``) on the pixel arrays. Two uses:
 - **train and test** (``apply_transform``): applied to every split before training; the model
   is retrained on the perturbed data.
 
-Masking a factor removes its information: ``mask_color`` drops every colour letter (the
-model sees "no colour"), ``mask_shape`` replaces every shape with one glyph, so shape
-carries nothing while the grammar (a shape first) still holds. For images the same
+Permuting a factor is the in-distribution probe of reliance: ``permute_color`` and
+``permute_shape`` swap each token's colour (shape) with that of the token at the same
+position in another test row, so every value stays one the model was trained on and the
+factor's distribution is unchanged; only its link to each row's label is broken. This is
+the default probe of factor reliance (rule AK302).
+
+Masking a factor removes its information (an out-of-distribution probe: the masked token
+may be one no model was trained on, so it measures robustness as much as reliance):
+``mask_color`` drops every colour letter (the model sees "no colour"), ``mask_shape``
+replaces every shape with one glyph, so shape carries nothing while the grammar (a shape
+first) still holds. For images the same
 names mean the same thing: ``mask_color`` turns every image grayscale, ``mask_shape``
 shuffles its tiles so that no global shape survives while its colours stay.
 
@@ -96,6 +104,58 @@ def shift_color(sequences: tuple[str, ...], seed: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _permute_factor(sequences: tuple[str, ...], seed: int, cut: slice) -> tuple[str, ...]:
+    """Permute the ``cut`` part of each token across rows, position by position."""
+    rng = np.random.default_rng(seed)
+    rows = [s.split() for s in sequences]
+    longest = max((len(r) for r in rows), default=0)
+    for i in range(longest):
+        having = [k for k, r in enumerate(rows) if len(r) > i]
+        values = [rows[k][i][cut] for k in having]
+        order = rng.permutation(len(having))
+        for k, j in zip(having, order, strict=True):
+            token = rows[k][i]
+            shape, colour = token[:1], token[1:]
+            if cut.start == 0:
+                rows[k][i] = values[j] + colour
+            else:
+                rows[k][i] = shape + values[j]
+    return tuple(" ".join(r) for r in rows)
+
+
+def permute_color(sequences: tuple[str, ...], seed: int) -> tuple[str, ...]:
+    """Swap each token's colour with the colour at the same position of another row.
+
+    Position by position, the colours of the tokens at that position (none for a
+    colourless token) are permuted across the rows that have it. Every token stays one of
+    the vocabulary and each position keeps its colour distribution; only the colours'
+    link to each row's label is broken.
+
+    Examples
+    --------
+    >>> out = permute_color(("▲r ■g", "▲b ■y", "●g ◆r"), 1)
+    >>> sorted(s.split()[0][1] for s in out)  # the first position keeps its colours
+    ['b', 'g', 'r']
+    >>> [s.split()[1][0] for s in out]  # and every shape stays where it was
+    ['■', '■', '◆']
+    """
+    return _permute_factor(sequences, seed, slice(1, None))
+
+
+def permute_shape(sequences: tuple[str, ...], seed: int) -> tuple[str, ...]:
+    """Swap each token's shape with the shape at the same position of another row.
+
+    As ``permute_color``, for shapes: colours stay where they were.
+
+    Examples
+    --------
+    >>> out = permute_shape(("▲r ■g", "●b ◆y"), 3)
+    >>> [s.split()[0][1] for s in out], sorted(s.split()[1][0] for s in out)
+    (['r', 'b'], ['■', '◆'])
+    """
+    return _permute_factor(sequences, seed, slice(0, 1))
+
+
 #: test-time perturbations: name -> (function, one-line description)
 TEST_TIME: Mapping[str, tuple[Perturb, str]] = {
     "shuffle": (shuffle_tokens, "tokens shuffled within each test sequence"),
@@ -103,6 +163,14 @@ TEST_TIME: Mapping[str, tuple[Perturb, str]] = {
     "mask_color": (mask_color, "colour removed from every test token"),
     "mask_shape": (mask_shape, "every test token given the same shape"),
     "color_shift": (shift_color, "every test colour replaced by another, per sequence"),
+    "permute_color": (
+        permute_color,
+        "each test token's colour swapped with the colour at its position in another row",
+    ),
+    "permute_shape": (
+        permute_shape,
+        "each test token's shape swapped with the shape at its position in another row",
+    ),
 }
 
 

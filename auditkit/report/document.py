@@ -111,6 +111,8 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
                 "low": c.low,
                 "high": c.high,
                 "status": c.status,
+                "change": c.change,
+                "p_interaction": c.p_interaction,
             }
             for c in decision.conditions
         ],

@@ -428,7 +428,7 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
                 f"within {pts} of zero, so the two are practically equivalent."
             )
     if needed is not None and verdict == "inconclusive":
-        size = f"a {abs(100 * reported):.1f}-point gain" if reported else "the claimed gain"
+        size = f"a {abs(100 * reported):.1f}-point gain" if reported else "the observed gain"
         out.append(f"{n} seeds cannot detect {size}; about {needed} are needed.")
     for status in ("reversed", "vanished"):
         for c in conditions:

@@ -11,6 +11,7 @@ variant is better.
 
 from __future__ import annotations
 
+from auditkit.stats._validation import MAX_MAGNITUDE
 from auditkit.stats.aso import AlmostStochasticOrder, aso, violation_ratio
 from auditkit.stats.classify import GainClass, classify_gain, gain_t_test
 from auditkit.stats.correction import benjamini_hochberg, holm
@@ -30,14 +31,21 @@ from auditkit.stats.guards import (
 )
 from auditkit.stats.paired import (
     EffectSize,
+    GainInteraction,
     ProbabilityOfImprovement,
     WilcoxonTest,
     corrected_resampled_t_test,
     effect_size_dz,
+    gain_interaction_test,
     probability_of_improvement,
     wilcoxon_test,
 )
-from auditkit.stats.power import minimum_detectable_effect, seeds_needed, t_test_power
+from auditkit.stats.power import (
+    decision_alpha,
+    minimum_detectable_effect,
+    seeds_needed,
+    t_test_power,
+)
 from auditkit.stats.resampling import (
     EXACT_SIGN_FLIP_MAX_N,
     BootstrapCI,
@@ -49,12 +57,14 @@ from auditkit.stats.ttest import TTest, paired_t_test
 
 __all__ = [
     "EXACT_SIGN_FLIP_MAX_N",
+    "MAX_MAGNITUDE",
     "TOST",
     "AlmostStochasticOrder",
     "BootstrapCI",
     "EffectSize",
     "ExampleBootstrap",
     "GainClass",
+    "GainInteraction",
     "McNemarTest",
     "PairedTable",
     "ProbabilityOfImprovement",
@@ -67,7 +77,9 @@ __all__ = [
     "can_reach_significance",
     "classify_gain",
     "corrected_resampled_t_test",
+    "decision_alpha",
     "effect_size_dz",
+    "gain_interaction_test",
     "gain_t_test",
     "holm",
     "mcnemar_test",

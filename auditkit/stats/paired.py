@@ -22,13 +22,62 @@ from auditkit.stats.ttest import TTest, paired_t_test
 
 __all__ = [
     "EffectSize",
+    "GainInteraction",
     "ProbabilityOfImprovement",
     "WilcoxonTest",
     "corrected_resampled_t_test",
     "effect_size_dz",
+    "gain_interaction_test",
     "probability_of_improvement",
+    "snap_ties",
     "wilcoxon_test",
 ]
+
+
+#: relative tolerance under which two magnitudes are the same number (float noise, not data)
+TIE_RTOL = 1e-9
+
+
+def snap_ties(values: npt.NDArray[np.float64], rtol: float = TIE_RTOL) -> npt.NDArray[np.float64]:
+    """Merge magnitudes that differ only by float noise, so rank tests see true ties.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        Signed differences.
+    rtol : float, default 1e-9
+        Magnitudes within ``rtol * max(|values|)`` of their sorted neighbour share one value
+        (the first of the run), and magnitudes within that tolerance of 0 become 0.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The values with snapped magnitudes and their original signs.
+
+    Notes
+    -----
+    ``0.3 - 0.2`` and ``0.4 - 0.3`` differ in the last bits; ranked as they are, a true tie
+    becomes two ranks and an exact test uses the wrong null distribution.
+
+    Examples
+    --------
+    >>> snap_ties(np.array([0.1, -0.1 * (1 + 1e-12), 0.2])).tolist()
+    [0.1, -0.1, 0.2]
+    """
+    mags = np.abs(values)
+    scale = float(mags.max()) if mags.size else 0.0
+    if scale == 0.0:
+        return values.copy()
+    tol = rtol * scale
+    order = np.argsort(mags, kind="stable")
+    snapped = mags.copy()
+    anchor = 0.0  # magnitudes near 0 join the zero run
+    for i in order:
+        if mags[i] - anchor > tol:
+            anchor = float(mags[i])
+        snapped[i] = anchor
+    out: npt.NDArray[np.float64] = np.sign(values) * snapped
+    return out
 
 
 # --- Wilcoxon signed-rank ---------------------------------------------------------------
@@ -86,15 +135,18 @@ def wilcoxon_test(
     of the observed midranks (the exact conditional null distribution, the same as
     ``scipy.stats.wilcoxon(d, method=PermutationMethod())`` when 2**n fits in its
     resamples) for n <= 16, and use scipy's normal approximation with tie and continuity
-    corrections beyond. If every difference is zero, p = 1. With n <= 4 (one-sided) or
-    n <= 5 (two-sided) no outcome reaches p < 0.05; see ``min_attainable_p_value``.
+    corrections beyond. Magnitudes equal within ``1e-9`` relative (float noise) are ties,
+    and those within it of 0 are zeros (``snap_ties``). If every difference is zero,
+    p = 1. With n <= 4 (one-sided) or n <= 5 (two-sided) no outcome reaches p < 0.05; see
+    ``min_attainable_p_value``.
 
     Examples
     --------
     >>> wilcoxon_test([1.0, 2.0, 3.0, 4.0, 5.0]).p_value  # 1 / 2**5
     0.03125
     """
-    d = as_sample(differences, name="differences")
+    # magnitudes equal up to float noise are ties, and near-zero ones are zeros
+    d = snap_ties(as_sample(differences, name="differences"))
     alt = check_alternative(alternative)
     if zero_method not in ("wilcox", "pratt"):
         raise ValueError(f"zero_method={zero_method!r} must be 'wilcox' or 'pratt'")
@@ -378,3 +430,83 @@ def corrected_resampled_t_test(
         p_value=p,
         alternative=alt,
     )
+
+
+# --- interaction: does a condition lower the gain? --------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GainInteraction:
+    """One-sided test that a claim's gain under a condition is below its nominal gain."""
+
+    #: seeds (paired) or runs per arm (unpaired) used
+    n: int
+    #: mean gain under the condition minus mean nominal gain (negative: the gain shrinks)
+    change: float
+    #: one-sided p-value of H1: the condition lowers the gain
+    p_value: float
+    #: True: paired by seed (t-test of per-seed differences); False: Welch's t-test
+    paired: bool
+
+
+def gain_interaction_test(
+    nominal: npt.ArrayLike,
+    condition: npt.ArrayLike,
+    *,
+    paired: bool,
+    resampled: tuple[int, int] | None = None,
+) -> GainInteraction:
+    """Test whether a condition lowers a gain: the gain × condition interaction.
+
+    Parameters
+    ----------
+    nominal : array-like of shape (n,)
+        Per-seed gains at the nominal setting.
+    condition : array-like of shape (n,) or (m,)
+        Per-seed gains under the condition; with ``paired`` entry i comes from the same
+        seed as ``nominal[i]``.
+    paired : bool
+        Pair by seed (t-test of ``condition - nominal``), else Welch's unpaired t-test.
+    resampled : tuple of (n_train, n_test), optional
+        Cross-validated design: the paired test is Nadeau–Bengio corrected.
+
+    Returns
+    -------
+    GainInteraction
+
+    Notes
+    -----
+    A gain that "vanishes" under a condition is a difference of differences: asking only
+    whether the condition's own interval touches 0 confuses "not shown" with "gone", and
+    asking whether it lies inside the ROPE needs far more seeds than an audit has. The
+    interaction test compares the two gains directly, seed by seed, so the seed noise they
+    share cancels. Constant differences follow ``paired_t_test`` (p = 0 for a constant
+    drop, 1 for no change).
+
+    Examples
+    --------
+    >>> r = gain_interaction_test([0.10, 0.12, 0.11], [0.0, 0.01, 0.005], paired=True)
+    >>> r.change < 0 and r.p_value < 0.01
+    True
+    """
+    a = as_sample(nominal, name="nominal gains")
+    b = as_sample(condition, name="condition gains")
+    if paired:
+        if a.size != b.size:
+            raise ValueError(
+                f"paired gains need one value per seed in each: got {a.size} nominal and "
+                f"{b.size} under the condition"
+            )
+        if resampled is None:
+            t = paired_t_test(b - a, alternative="less")
+        else:
+            t = corrected_resampled_t_test(
+                b - a, n_train=resampled[0], n_test=resampled[1], alternative="less"
+            )
+        return GainInteraction(n=int(a.size), change=t.mean, p_value=t.p_value, paired=True)
+    change = float(b.mean() - a.mean())
+    if np.std(a, ddof=1) == 0 and np.std(b, ddof=1) == 0:
+        p = 0.0 if change < 0 else 1.0
+    else:
+        p = float(_st.ttest_ind(b, a, equal_var=False, alternative="less").pvalue)
+    return GainInteraction(n=int(min(a.size, b.size)), change=change, p_value=p, paired=False)

@@ -13,11 +13,12 @@ rules that need a batch size or training curves are skipped, each saying why.
 The claim is the kind a paper makes: "adding token bigrams to a bag-of-tokens model
 improves accuracy on the ordered rule by 3 points". The rule (``shape_adjacency``: "● is
 immediately followed by ◆") is one that adjacent pairs can read and single tokens
-cannot, so the audit should support it, and show that the bag of tokens is order-blind
-(AK301). It also finds (AK302) that both models lose accuracy when colour is removed,
-although the rule never reads colour: their features are whole tokens such as "●r ◆g",
-so a shape pair is learnt once per colour combination, and without colour the test
-tokens are ones neither model has seen. A featuriser over shapes alone would not be.
+cannot, so the audit should support it, and say that the bag of tokens (the baseline)
+is order-blind (AK301, which informs: that is the claim's point). Factor isolation
+(AK302) shows why masking is not a reliance probe: both models lose accuracy when colour
+is removed, because their features are whole tokens such as "●r ◆g" and without colour
+the test tokens are ones neither model has seen; permuting colours across rows keeps
+every token known, and neither model relies on colour.
 """
 
 from __future__ import annotations

@@ -329,6 +329,12 @@ CASES: dict[str, Case] = {
         model=None,
         files=_runs("variant,seed,accuracy\ngru,0,n/a\n"),
     ),
+    "compare-huge-metric": Case(
+        ("compare", "{tmp}/runs.csv", "--baseline", "gru"),
+        "{tmp}/runs.csv:3: column 'loss' holds 5e150, beyond ±1e+150",
+        model=None,
+        files=_runs("variant,seed,loss\ngru,0,1\ngru,1,5e150\nrel,0,2\nrel,1,3\n"),
+    ),
 }
 
 

@@ -40,9 +40,12 @@ exp.claim("gru", over="bag", metric="accuracy")
     )
     doc = run_rule(source, "AK301")
     row = rule_row(doc, "AK301")
-    assert row["outcome"] == "fail"
-    assert row["reason"].startswith("bag score the same with shuffled tokens")
-    assert "order-blind" in row["reason"]
+    # only the baseline is order-blind, and the claim is that the variant uses order:
+    # that is the paper's point, so the rule informs and does not fail (issue 15); a
+    # claimed variant that is order-blind fails (tests/quality/test_detection.py)
+    assert row["outcome"] == "pass", row
+    assert row["reason"].startswith("only the baseline bag scores the same with shuffled tokens")
+    assert "order-blind" in row["reason"] and "gru uses order" in row["reason"]
     reliance = {r["variant"]: r for r in doc["reliance"] if r["factor"] == "order"}
     assert abs(reliance["bag"]["drop_mean"]) < 0.01  # a mean of embeddings cannot see order
     assert reliance["gru"]["low"] > 0.01  # the GRU uses it
@@ -102,10 +105,12 @@ def test_colour_shortcut_is_flagged_and_the_claim_is_fragile(
     row = rule_row(doc, "AK302")
     assert row["outcome"] == "fail"
     assert row["reason"].startswith("shortcut: tokens loses")
-    assert "without color" in row["reason"]
+    # judged by the in-distribution probe (issue 15); masking is reported beside it
+    assert "with its colors permuted across rows" in row["reason"]
+    assert "tokens: accuracy drop, mask_color" in row["evidence"]
     (claim,) = doc["claims"]
     assert claim["verdict"] == "fragile"
-    assert "color masked at test" in claim["reason"]
+    assert "color permuted at test" in claim["reason"]
 
 
 def test_shape_based_model_passes_factor_isolation(

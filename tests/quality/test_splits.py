@@ -255,9 +255,13 @@ def test_leakage_fails_on_test_rows_copied_into_train(audit: Audit) -> None:
     row = show(doc, "AK203")
     assert row["outcome"] == "fail", row
     assert row["reason"].startswith("40 of 200 test rows (20.0%) also appear in train")
+    assert "against about 0.0% by chance" in row["reason"]
+    # decided from the effect (issue 15): 2 seeds show no gain on any rows, so there is
+    # no conclusion for the copies to make, and nothing to invalidate; a gain made of
+    # copies is invalidated in tests/quality/test_detection.py
     (claim,) = doc["claims"]
     assert claim["verdict"] == "inconclusive"
-    assert claim["invalid"][0].startswith("AK203 train-test-leakage: test leakage: 40 of 200")
+    assert claim["invalid"] == []
 
 
 def test_leakage_warns_on_near_copies_one_token_apart(audit: Audit) -> None:

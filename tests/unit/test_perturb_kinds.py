@@ -28,6 +28,8 @@ def test_each_kind_names_its_test_time_perturbations() -> None:
         "reverse",
         "mask_color",
         "mask_shape",
+        "permute_color",
+        "permute_shape",
         "color_shift",
     }
     assert set(perturb.test_time("images")) == {"mask_color", "mask_shape", "color_shift"}
