@@ -39,9 +39,12 @@ from auditkit.execute.core import (
     ContextSource,
     Finished,
     RunContext,
+    Runner,
     failed_result,
     load_context,
     run_one,
+    source_device,
+    source_origin,
 )
 from auditkit.execute.jobs import Job, RunInfo, SeedBatching, run_job
 from auditkit.execute.store import RunStore
@@ -240,7 +243,9 @@ class LocalExecutor(BaseExecutor):
                 yield result, RunInfo(info.batch_size, info.note, "local:in-process")
 
     # -- the process pool --------------------------------------------------------------
-    def _start(self, index: int, source: ContextSource, threads: int, logs: Path) -> _Slot:
+    def _start(
+        self, index: int, source: ContextSource | Runner, threads: int, logs: Path
+    ) -> _Slot:
         parent, child = socket.socketpair()
         log = logs / f"worker-{index}.log"
         env = dict(os.environ)
@@ -251,8 +256,8 @@ class LocalExecutor(BaseExecutor):
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
-        device = source.device
-        if source.device == "cuda" and torch.cuda.device_count() > 1:
+        device = source_device(source)
+        if device == "cuda" and torch.cuda.device_count() > 1:
             device = f"cuda:{index % torch.cuda.device_count()}"
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -269,7 +274,7 @@ class LocalExecutor(BaseExecutor):
         return _Slot(index=index, proc=proc, conn=conn, log=log, device=device)
 
     def _pool(
-        self, jobs: list[Job], context: RunContext, source: ContextSource
+        self, jobs: list[Job], context: RunContext, source: ContextSource | Runner
     ) -> Iterator[tuple[RunResult, RunInfo]]:
         n_workers = self.workers_for(sum(len(j.runs) for j in jobs), context)
         n_workers = min(n_workers, len(jobs))
@@ -324,7 +329,7 @@ class LocalExecutor(BaseExecutor):
                         slot.ready = True
                     elif kind == "init_error":
                         raise ExecutorError(
-                            f"a worker process could not load {source.model_file!r}, which "
+                            f"a worker process could not load {source_origin(source)}, which "
                             f"this process loaded fine:\n{message[1]}\nCheck that the file "
                             "does not depend on the current process (environment variables, "
                             "the working directory), or run with --jobs 0 to stay in this "
