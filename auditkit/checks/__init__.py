@@ -68,6 +68,8 @@ class PlanContext:
     metrics: tuple[str, ...]
     #: the experiment's cross-validated design, None for the splits as declared
     design: CrossValidation | None = None
+    #: facts of a script audit (``auditkit check -- CMD``); None for a model file
+    script: ScriptFacts | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
