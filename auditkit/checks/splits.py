@@ -25,6 +25,7 @@ from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
+from auditkit.metrics import accuracy_metric
 from auditkit.types import (
     DATA_KINDS,
     SPLITS,
@@ -92,13 +93,18 @@ def _test_accuracies(ctx: AssessContext, variant: str) -> dict[int, float]:
     """Test accuracy per seed of the variant's nominal runs, from their predictions.
 
     Read from the predictions, not from ``test_metrics``, so it exists whatever metrics
-    the experiment lists.
+    the experiment lists. A run without predictions (a script that writes none) gives its
+    reported accuracy metric instead (``test_acc``, see :func:`accuracy_metric`).
     """
     out = {}
     for seed, predictions in ctx.predictions(variant).items():
         value = _accuracy(predictions, ctx.test_labels(seed))
         if value is not None:
             out[seed] = value
+    name = accuracy_metric(ctx.metrics)
+    if name is not None:
+        for seed, reported in ctx.scores(variant, name).items():
+            out.setdefault(seed, reported)
     return out
 
 
