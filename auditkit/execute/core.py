@@ -51,10 +51,15 @@ class Runner(Protocol):
     pickle; it captures every failure of the user's code in the ``RunResult``.
     """
 
-    #: names the audit in the run store (``auditkit cache info``)
-    name: str
-    #: what a worker loads, for messages, e.g. ``"the script audit 'audit.yaml'"``
-    origin: str
+    @property
+    def name(self) -> str:
+        """Names the audit in the run store (``auditkit cache info``)."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """What a worker loads, for messages, e.g. ``"the script audit 'audit.yaml'"``."""
+        ...
 
     def run(self, run: RunSpec, *, device: str) -> RunResult:
         """Perform ``run`` and return its result; never raises for the user's failures."""
