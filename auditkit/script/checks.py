@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from auditkit.checks import SCRIPT_KIND, AssessContext, CheckBase, register
+from auditkit.script import datachecks  # noqa: F401  (registers the data-side checks)
 from auditkit.types import Finding, RunResult
 
 

@@ -99,7 +99,11 @@ class ScriptRunner:
         data_dir = work / spec.data_dir if spec.data_dir else work
         values.update(seed=run.init_seed, run_dir=str(out), data_dir=str(data_dir))
         used = set(spec.template.placeholders())
-        extra = [(k, v) for k, v in (*variant.values, *run.overrides) if k not in used]
+        # settings the template has no placeholder for are appended in the script's style;
+        # a perturbed setting (batch size) reaches the script only through its placeholder
+        appended = dict(spec.settings)
+        appended.update(variant.values)
+        extra = [(k, v) for k, v in appended.items() if k not in used]
         argv = spec.template.render(values, extra)
         argv.extend(variant.args)
         argv[0] = resolve_program(argv[0])
