@@ -9,6 +9,7 @@ that need data are planned in a second round.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
@@ -290,6 +291,38 @@ def evidence_of(
     return out
 
 
+def confusion_of(results: Iterable[RunResult]) -> dict[str, dict[str, Any]]:
+    """Per variant, the confusion matrix summed over the nominal runs that wrote predictions.
+
+    Read from each run's ``out/predictions.csv`` (columns id, label, prediction); labels
+    are numbered in sorted order of every label and prediction seen, as in the runs.
+    """
+    rows: dict[str, list[list[tuple[str, str]]]] = {}
+    for result in results:
+        if not result.ok or result.trace is None or result.spec.condition != "nominal":
+            continue
+        path = Path(result.trace.run_dir) / "out" / "predictions.csv"
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                pairs = [
+                    (str(r.get("label", "")).strip(), str(r.get("prediction", "")).strip())
+                    for r in csv.DictReader(handle)
+                ]
+        except (OSError, ValueError, csv.Error):
+            continue
+        rows.setdefault(result.spec.variant, []).append(pairs)
+    out: dict[str, dict[str, Any]] = {}
+    for variant, runs in rows.items():
+        values = sorted({v for pairs in runs for pair in pairs for v in pair})
+        index = {v: i for i, v in enumerate(values)}
+        matrix = [[0] * len(values) for _ in values]
+        for pairs in runs:
+            for label, prediction in pairs:
+                matrix[index[label]][index[prediction]] += 1
+        out[variant] = {"labels": values, "matrix": matrix, "runs": len(runs)}
+    return out
+
+
 def files_summary(results: Iterable[RunResult]) -> dict[str, list[str]]:
     """Files the nominal runs read and wrote, and missing paths they looked for."""
     read: dict[str, str] = {}
@@ -558,7 +591,7 @@ def run_script_audit(
             **execution,
         },
         exit_code=int(exit_code),
-        confusion={},
+        confusion=confusion_of(results.values()),
         reliance=reliance,
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")

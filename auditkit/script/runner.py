@@ -108,10 +108,11 @@ class ScriptRunner:
         argv.extend(variant.args)
         argv[0] = resolve_program(argv[0])
         project = spec.project
+        run_folder = str(work.parent)
         # an absolute path into the project points into the run's mirror instead
         return [
             str(work / Path(a).relative_to(project))
-            if a.startswith(f"{project}/") and Path(a).is_absolute()
+            if a.startswith(f"{project}/") and not a.startswith(run_folder)
             else a
             for a in argv
         ]
