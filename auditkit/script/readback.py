@@ -197,6 +197,10 @@ def read_tensorboard(path: Path) -> dict[str, float]:
     return out
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[./\-\s]", "_", name)
+
+
 def _pick(found: Mapping[str, float], wanted: Sequence[str]) -> dict[str, float] | None:
     """The wanted metrics from ``found`` (all of it when nothing is wanted), or None."""
     if not found:
@@ -206,8 +210,11 @@ def _pick(found: Mapping[str, float], wanted: Sequence[str]) -> dict[str, float]
     picked = {}
     for name in wanted:
         key = normalise_name(name)
+        same = [k for k in found if _canonical(k) == _canonical(key)]
         if key in found:
             picked[name] = found[key]
+        elif len(same) == 1:  # "test/acc" or "test.acc" for test_acc
+            picked[name] = found[same[0]]
         else:
             # "acc" in the audit file may be "test/acc" or "eval_acc" in the file
             tails = [k for k in found if re.split(r"[/._]", k)[-1] == key or k.endswith(key)]
