@@ -138,7 +138,7 @@ def test_claims_in_words() -> None:
     assert claim.reported == pytest.approx(0.021)
     lower = parse_claim("big < small on loss, reported 0.05", "x")
     assert lower.direction is Direction.DECREASE and lower.reported == pytest.approx(0.05)
-    with pytest.raises(UsageError, match="a.yaml:9: claim 'gru is best'"):
+    with pytest.raises(UsageError, match=r"a\.yaml:9: claim 'gru is best'"):
         parse_claim("gru is best", "a.yaml:9")
 
 
