@@ -907,13 +907,14 @@ class DataProvenance(CheckBase):
         if ctx.expect_data is None:
             evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
         # what evaluation consumed: a custom trainer that scores a subsample of test
-        # returns fewer predictions than the split has rows
+        # returns fewer predictions than the split has rows; a script that writes no
+        # predictions.csv returns none at all, which says nothing about what it scored
         n_test = len(data.test)
         short = {
             f"{v} seed {s}: {len(p)}"
             for v in ctx.variants
             for s, p in ctx.predictions(v).items()
-            if len(p) != len(ctx.test_labels(s))
+            if p and len(p) != len(ctx.test_labels(s))
         }
         if short:
             problems.append(
