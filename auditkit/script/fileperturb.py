@@ -12,9 +12,11 @@ Families:
 - **labels** (the data-influence rule): ``permute_train_labels`` permutes the train
   labels over the rows, so nothing in the inputs predicts them; ``flip_test_labels``
   gives a known share of the test rows another label.
-- **tokens** (SPR-style sequence columns): shuffle token order, draw colour or shape from
-  the train file's distribution (``swap_*``), or mask colour or shape; each at test time
-  only (``*_test``) or in train, dev and test (``*_train_test``).
+- **tokens** (SPR-style sequence columns): shuffle or reverse token order, draw colour or
+  shape from the train file's distribution (``swap_*``), permute each row's colours
+  (``color_shift_*``), or mask colour or shape (a separately named probe); each at test
+  time only (``*_test``) or in train, dev and test (``*_train_test``). Every test-time
+  perturbation of a model file has a file form (:func:`parse_transform`).
 - **splits**: ``resplit`` pools the rows of train, dev and test and deals them out again
   at random with the same sizes; ``shifted_split`` puts the most varied rows (shape plus
   colour variety) in test.
@@ -35,7 +37,7 @@ import numpy as np
 
 from auditkit.datasets.tokens import color_variety, shape_variety
 from auditkit.errors import DataError
-from auditkit.perturb import mask_color, mask_shape, shuffle_tokens
+from auditkit.perturb import mask_color, mask_shape, reverse_tokens, shift_color, shuffle_tokens
 from auditkit.script.datafiles import DataFile, DataFiles, Record, Table, TableFormat, read_table
 from auditkit.types import SPLITS, SplitName
 
@@ -63,6 +65,10 @@ class FilePerturbation(StrEnum):
     FLIP_TEST_LABELS = "flip_test_labels"  #: a share of test rows given another label
     SHUFFLE_TEST = "shuffle_test"  #: token order shuffled in test
     SHUFFLE_TRAIN_TEST = "shuffle_train_test"  #: token order shuffled in every split
+    REVERSE_TEST = "reverse_test"  #: token order reversed in test
+    REVERSE_TRAIN_TEST = "reverse_train_test"  #: token order reversed in every split
+    COLOR_SHIFT_TEST = "color_shift_test"  #: each test row's colours permuted without fixed point
+    COLOR_SHIFT_TRAIN_TEST = "color_shift_train_test"  #: the same in every split
     SWAP_COLOR_TEST = "swap_color_test"  #: colours drawn from train's colours, in test
     SWAP_COLOR_TRAIN_TEST = "swap_color_train_test"  #: the same in every split
     SWAP_SHAPE_TEST = "swap_shape_test"  #: shapes drawn from train's shapes, in test
@@ -80,6 +86,10 @@ _DESCRIPTIONS: Final[Mapping[FilePerturbation, str]] = {
     FilePerturbation.FLIP_TEST_LABELS: "{share} of the test rows given another label",
     FilePerturbation.SHUFFLE_TEST: "token order shuffled in every test sequence",
     FilePerturbation.SHUFFLE_TRAIN_TEST: "token order shuffled in every sequence of every split",
+    FilePerturbation.REVERSE_TEST: "token order reversed in every test sequence",
+    FilePerturbation.REVERSE_TRAIN_TEST: "token order reversed in every sequence of every split",
+    FilePerturbation.COLOR_SHIFT_TEST: "every test colour replaced by another, per sequence",
+    FilePerturbation.COLOR_SHIFT_TRAIN_TEST: "every colour replaced by another, per sequence",
     FilePerturbation.SWAP_COLOR_TEST: "each test colour drawn at random from train's colours",
     FilePerturbation.SWAP_COLOR_TRAIN_TEST: "each colour drawn at random from train's colours",
     FilePerturbation.SWAP_SHAPE_TEST: "each test shape drawn at random from train's shapes",
@@ -91,9 +101,6 @@ _DESCRIPTIONS: Final[Mapping[FilePerturbation, str]] = {
     FilePerturbation.RESPLIT: "train, dev and test pooled and re-split at random",
     FilePerturbation.SHIFTED_SPLIT: "the most varied rows moved to test",
 }
-_TOKEN_KINDS: Final = frozenset(
-    k for k in FilePerturbation if k.value.startswith(("shuffle", "swap", "mask"))
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +188,16 @@ def is_file_perturbation(name: str) -> bool:
 #: transforms of model-file rules (``auditkit.perturb.apply_transform`` names) as files
 _TRANSFORMS: Final[Mapping[str, FilePerturbation]] = {
     "shuffle": FilePerturbation.SHUFFLE_TRAIN_TEST,
+    "reverse": FilePerturbation.REVERSE_TRAIN_TEST,
+    "color_shift": FilePerturbation.COLOR_SHIFT_TRAIN_TEST,
     "mask_color": FilePerturbation.MASK_COLOR_TRAIN_TEST,
     "mask_shape": FilePerturbation.MASK_SHAPE_TRAIN_TEST,
 }
 #: test-time evaluations of model-file rules as files (the script retrains, same seed)
 _EVALUATIONS: Final[Mapping[str, FilePerturbation]] = {
     "shuffle": FilePerturbation.SHUFFLE_TEST,
+    "reverse": FilePerturbation.REVERSE_TEST,
+    "color_shift": FilePerturbation.COLOR_SHIFT_TEST,
     "mask_color": FilePerturbation.MASK_COLOR_TEST,
     "mask_shape": FilePerturbation.MASK_SHAPE_TEST,
 }
@@ -199,12 +210,13 @@ def parse_transform(name: str, *, test_only: bool = False) -> FilePerturb:
     ----------
     name
         A file perturbation's name (``"file:flip_test_labels:share=0.5:seed=0"``), or a
-        model-file transform that has a file form: ``"resplit:<seed>"``, ``"shuffle"``,
-        ``"mask_color"``, ``"mask_shape"`` (applied to train, dev and test).
+        model-file transform: ``"resplit:<seed>"``, or a token perturbation of
+        :data:`auditkit.perturb.TEST_TIME` (``"shuffle"``, ``"reverse"``, ``"mask_color"``,
+        ``"mask_shape"``, ``"color_shift"``), applied to train, dev and test.
     test_only
-        Read ``name`` as a test-time evaluation (``"shuffle"``, ``"mask_color"``,
-        ``"mask_shape"``): a script cannot re-evaluate a trained model, so it is run again
-        on the same seed with only its test file perturbed.
+        Read ``name`` as a test-time evaluation (the same token names): a script cannot
+        re-evaluate a trained model, so it is run again on the same seed with only its
+        test file perturbed.
 
     Returns
     -------
@@ -213,7 +225,7 @@ def parse_transform(name: str, *, test_only: bool = False) -> FilePerturb:
     Raises
     ------
     ValueError
-        For a name with no file form (``reverse``, ``color_shift``, a typo), saying which
+        For a name with no file form (an image perturbation, a typo), saying which
         names exist.
     """
     if is_file_perturbation(name):
@@ -423,6 +435,10 @@ def _token_op(
     base = kind.value.removesuffix("_train_test").removesuffix("_test")
     if base == "shuffle":
         return shuffle_tokens
+    if base == "reverse":
+        return reverse_tokens
+    if base == "color_shift":
+        return shift_color
     if base == "mask_color":
         return mask_color
     if base == "mask_shape":

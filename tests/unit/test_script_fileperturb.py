@@ -77,8 +77,10 @@ def test_names_round_trip_and_bad_names_say_what_exists() -> None:
     assert parse_transform("resplit:1000") == FilePerturb(FilePerturbation.RESPLIT, seed=1000)
     assert parse_transform("mask_color").kind is FilePerturbation.MASK_COLOR_TRAIN_TEST
     assert parse_transform("shuffle", test_only=True).kind is FilePerturbation.SHUFFLE_TEST
-    with pytest.raises(ValueError, match=r"'reverse' has no file form.*known: shuffle"):
-        parse_transform("reverse", test_only=True)
+    assert parse_transform("reverse", test_only=True).kind is FilePerturbation.REVERSE_TEST
+    assert parse_transform("color_shift").kind is FilePerturbation.COLOR_SHIFT_TRAIN_TEST
+    with pytest.raises(ValueError, match=r"'grayscale' has no file form.*known: shuffle"):
+        parse_transform("grayscale", test_only=True)
     with pytest.raises(ValueError, match="not a valid file perturbation"):
         parse_transform("file:permute_everything:seed=0")
     with pytest.raises(ValueError, match=r"share of test rows to flip must be in \(0, 1\]"):
@@ -153,6 +155,8 @@ def test_flipping_with_three_classes_gives_another_class(tmp_path: Path) -> None
         (FilePerturbation.MASK_SHAPE_TRAIN_TEST, ("train", "dev", "test")),
         (FilePerturbation.SWAP_COLOR_TEST, ("test",)),
         (FilePerturbation.SWAP_SHAPE_TRAIN_TEST, ("train", "dev", "test")),
+        (FilePerturbation.REVERSE_TEST, ("test",)),
+        (FilePerturbation.COLOR_SHIFT_TRAIN_TEST, ("train", "dev", "test")),
     ],
 )
 def test_token_perturbations_rewrite_the_sequence_field_of_their_splits(
@@ -171,6 +175,11 @@ def test_token_perturbations_rewrite_the_sequence_field_of_their_splits(
             assert len(a.split()) == len(b.split())
             if kind.value.startswith("shuffle"):
                 assert sorted(a.split()) == sorted(b.split())
+            elif kind is FilePerturbation.REVERSE_TEST:
+                assert a.split() == b.split()[::-1]
+            elif kind is FilePerturbation.COLOR_SHIFT_TRAIN_TEST:
+                assert [t[0] for t in a.split()] == [t[0] for t in b.split()]
+                assert all(x[1] != y[1] for x, y in zip(a.split(), b.split(), strict=True))
             elif kind is FilePerturbation.MASK_COLOR_TEST:
                 assert a == " ".join(t[0] for t in b.split())
             elif kind is FilePerturbation.MASK_SHAPE_TRAIN_TEST:
@@ -257,7 +266,7 @@ def test_missing_inputs_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="shuffle_test needs a column of SPR-style token"):
         write_perturbed(files, FilePerturb(FilePerturbation.SHUFFLE_TEST), dest=tmp_path / "r")
     with pytest.raises(ValueError, match="has no file form"):
-        write_perturbed(files, "color_shift", dest=tmp_path / "r")
+        write_perturbed(files, "grayscale", dest=tmp_path / "r")
 
 
 @pytest.mark.skipif(
