@@ -34,9 +34,16 @@ RULES = ("AK104", "AK206", "AK207", "AK505")
 
 
 def write_data(
-    root: Path, *, length: tuple[int, int] = (4, 9), leak: int = 0, seed: int = 0
+    root: Path,
+    *,
+    folder: str = "data",
+    noise: float = 0.1,
+    length: tuple[int, int] = (4, 9),
+    leak: int = 0,
+    seed: int = 0,
 ) -> None:
-    """data/{train,dev,test}.csv: 1000 / 300 / 1000 rows; ``leak`` test rows copied into train."""
+    """{folder}/{train,dev,test}.csv: 1000 / 300 / 1000 rows, a share ``noise`` of labels
+    flipped; ``leak`` test rows copied into train."""
     rng = np.random.default_rng(seed)
     rows: dict[str, list[tuple[str, str, int]]] = {}
     for split, n in (("train", 1000), ("dev", 300), ("test", 1000)):
@@ -47,14 +54,14 @@ def write_data(
                 SHAPES[rng.integers(4)] + COLORS[rng.integers(4)] for _ in range(size)
             )
             label = int(sequence.count("▲") > sequence.count("■"))
-            if rng.random() < 0.1:
+            if rng.random() < noise:
                 label = 1 - label
             rows[split].append((f"{split}_{i}", sequence, label))
     rows["train"][:leak] = [(f"copy_{i}", s, y) for i, s, y in rows["test"][:leak]]
-    (root / "data").mkdir()
+    (root / folder).mkdir()
     for split, items in rows.items():
         text = "id,sequence,label\n" + "".join(f"{i},{s},{y}\n" for i, s, y in items)
-        (root / "data" / f"{split}.csv").write_text(text, encoding="utf-8")
+        (root / folder / f"{split}.csv").write_text(text, encoding="utf-8")
 
 
 @pytest.fixture
@@ -90,6 +97,7 @@ def audit(project: Path) -> Audit:
         declared: bool = True,
         rules: tuple[str, ...] = RULES,
         exit_code: tuple[int, ...] = (0, 1),
+        data: dict[str, str] = DATA,
     ) -> dict[str, Any]:
         n = next(counter)
         command = ["python", script, "--seed", "0", *args]
@@ -99,7 +107,7 @@ def audit(project: Path) -> Audit:
                 "name": script.removesuffix(".py"),
                 "command": f"python {script} --seed {{seed}} {' '.join(args)}".strip(),
                 "variants": {"model": {}},
-                "data": DATA,
+                "data": data,
                 "metrics": ["test_acc"],
             }
             path.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
@@ -207,3 +215,19 @@ def test_leakage_rule_runs_on_declared_script_data(project: Path, audit: Audit) 
     write_data(project, length=(10, 14), leak=100)
     state, reason = outcome(audit("clean.py", rules=("AK203",)), "AK203")
     assert state == "fail" and "10.0%" in reason, reason
+
+
+def test_noise_ceiling_rule_reads_a_scripts_accuracy_on_declared_data(
+    project: Path, audit: Audit
+) -> None:
+    # 30% of the labels flipped, as the folder name says: about 70% is the ceiling
+    write_data(project, folder="noise-30%", noise=0.3)
+    data = {split: f"noise-30%/{split}.csv" for split in ("train", "dev", "test")}
+    honest = audit("clean.py", "--data", "noise-30%", rules=("AK205",), data=data)
+    state, reason = outcome(honest, "AK205")
+    assert state == "pass", reason
+    # a label cache built from the test file scores far above what the noise allows
+    state, reason = outcome(
+        audit("leaky.py", "--data", "noise-30%", rules=("AK205",), data=data), "AK205"
+    )
+    assert state == "fail" and "above the 70.0% ceiling" in reason, reason
