@@ -26,6 +26,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -165,6 +167,11 @@ class _Slot:
         self.conn.close()
 
 
+def _run_all(job: Job, context: RunContext) -> list[tuple[RunResult, RunInfo]]:
+    """Every run of ``job``, performed in this thread."""
+    return list(run_job(job, context))
+
+
 class LocalExecutor(BaseExecutor):
     """Runs jobs in a pool of worker processes on this machine, or in this process.
 
@@ -205,6 +212,7 @@ class LocalExecutor(BaseExecutor):
         self.threads = threads
         self.retries = retries
         self._used = 0
+        self._threaded = False
 
     def workers_for(self, n_runs: int, context: RunContext) -> int:
         """Workers for ``n_runs`` runs: ``jobs``, but never more than there are runs."""
@@ -219,6 +227,8 @@ class LocalExecutor(BaseExecutor):
         """E.g. ``"local, 2 workers x 1 torch thread"`` or ``"local, in-process"``."""
         if self.jobs is None:
             return "local, in this process"
+        if self._threaded:
+            return f"local, {self.jobs} concurrent runs (threads waiting on subprocesses)"
         workers = self._used or self.jobs
         threads = self._threads(workers)
         return (
@@ -227,10 +237,41 @@ class LocalExecutor(BaseExecutor):
         )
 
     def _execute(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
-        if self.jobs is None or context.source is None:
+        if context.runner is not None and self.jobs is not None and self.jobs > 1:
+            yield from self._concurrent(jobs, context)
+        elif self.jobs is None or context.source is None:
             yield from self._inline(jobs, context)
         else:
             yield from self._pool(jobs, context, context.source)
+
+    def _concurrent(
+        self, jobs: list[Job], context: RunContext
+    ) -> Iterator[tuple[RunResult, RunInfo]]:
+        """A runner's jobs, ``jobs`` at a time on threads of this process.
+
+        A runner's run is a subprocess of its own (a user's script), so threads that wait
+        on it suffice: no worker process has to start and import torch first.
+        """
+        assert self.jobs is not None
+        self._threaded = True
+        queue: deque[Job] = deque(jobs)
+        running: dict[Future[list[tuple[RunResult, RunInfo]]], Job] = {}
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="auditkit-run") as pool:
+            while queue or running:
+                while queue and len(running) < self.jobs and not self.out_of_time():
+                    job = queue.popleft()
+                    running[pool.submit(_run_all, job, context)] = job
+                if self.out_of_time():
+                    while queue:
+                        for run in queue.popleft().runs:
+                            yield self.undone(run, context)
+                if not running:
+                    break
+                done, _ = wait_futures(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    for result, info in future.result():
+                        yield result, RunInfo(info.batch_size, info.note, "local:thread")
 
     def _inline(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
         for position, job in enumerate(jobs):
@@ -243,9 +284,7 @@ class LocalExecutor(BaseExecutor):
                 yield result, RunInfo(info.batch_size, info.note, "local:in-process")
 
     # -- the process pool --------------------------------------------------------------
-    def _start(
-        self, index: int, source: ContextSource | Runner, threads: int, logs: Path
-    ) -> _Slot:
+    def _start(self, index: int, source: ContextSource | Runner, threads: int, logs: Path) -> _Slot:
         parent, child = socket.socketpair()
         log = logs / f"worker-{index}.log"
         env = dict(os.environ)

@@ -29,6 +29,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from auditkit.script.readback import ReadBack, read_metrics
 from auditkit.script.spec import ScriptSpec, resolve_program
@@ -44,9 +45,17 @@ SHIM_DIR = Path(__file__).resolve().parent / "shim"
 _PR_SET_PDEATHSIG = 1
 
 
+_PRCTL: Any
+try:
+    # loaded here, in the parent: the child between fork and exec calls it and nothing else
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _tail(text: str, n: int = TAIL_LINES) -> str:
