@@ -101,8 +101,12 @@ def _files(script: ScriptFacts | None) -> DataFiles | None:
 
 
 def _no_files_reason(ctx: AssessContext) -> str:
-    if ctx.script is not None and ctx.script.data_declared:
-        return "the declared data files can no longer be read."
+    if ctx.script is not None and ctx.script.data_files:
+        try:
+            from_facts(ctx.script)
+        except DataError as exc:
+            # the declared files exist (the audit checked), but are not labelled tables
+            return f"the data files cannot be used: {exc.message}"
     return (
         "no data file was declared, and the first run read no labelled table (CSV or JSON "
         "lines with a label column) inside the project; declare the data (data: {train: ..., "

@@ -228,6 +228,13 @@ def test_data_influence_is_skipped_without_data_or_accuracy(tmp_path: Path) -> N
         DataInfluenceParams(),
     )
     assert no_data.outcome == "skipped" and "read no labelled table" in no_data.reason
+    (root / "data" / "test.csv").write_text("id,sequence\nt0,▲r\n", encoding="utf-8")
+    unlabelled = DataInfluence().assess(context(root, runs), DataInfluenceParams())
+    assert unlabelled.outcome == "skipped"
+    assert unlabelled.reason.startswith("the data files cannot be used: ")
+    assert "no label column among 'id', 'sequence'" in unlabelled.reason
+    (tmp_path / "again").mkdir()
+    root = project(tmp_path / "again")
     ctx = context(root, [run("m", 0, 0.3, metric="loss")])
     no_metric = DataInfluence().assess(
         AssessContext(
