@@ -116,10 +116,14 @@ class ScriptSeeds(CheckBase):
                 evidence=evidence,
             )
         if not found:
+            shown = next(
+                (f"; {k}: {v}" for m in ctx.metrics for k, v in evidence.items() if k.endswith(m)),
+                "",
+            )
             return Finding(
                 outcome="pass",
                 reason="no seed call of the script uses the same constant whatever the run's "
-                "seed: the audit's seeds reach it.",
+                f"seed: the audit's seeds reach it{shown}.",
                 evidence=evidence,
             )
         calls = "; ".join(found)
