@@ -238,3 +238,17 @@ def test_bad_script_input_exits_4_naming_it(
     for word in words:
         assert word.lower() in err.lower(), (word, err)
     assert "Traceback" not in err
+
+
+def test_declared_audit_of_the_print_only_script(project: Path) -> None:
+    code = main(["check", "audit_print.yaml", "--seeds", "2", "--only", "AK104",
+                 "--only", "AK207", "--out", "printed", "-q"])  # fmt: skip
+    assert code == 0
+    doc = _doc(project / "printed")
+    assert doc["experiment"]["script"]["declared"] is True
+    assert doc["experiment"]["script"]["data files"]["test"] == "data/SPR_BENCH/test.csv"
+    assert _rule(doc, "AK207")["outcome"] in ("pass", "warn")
+    # the runs read the declared files (their copies in each run's mirror of the project)
+    for run in doc["runs"]:
+        read = {f["path"] for f in run["trace"]["files"] if f["mode"] == "read"}
+        assert "data/SPR_BENCH/train.csv" in read
