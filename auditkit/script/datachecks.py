@@ -18,6 +18,7 @@ Three checks read script runs (``kinds=("script",)``; model-file audits skip the
 from __future__ import annotations
 
 import math
+import posixpath
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -292,12 +293,18 @@ class DataConsumptionParams:
 
 
 def _norm(path: str) -> str:
-    return str(PurePosixPath(path))
+    """A traced path as written in ``DataFile.relpath``: ``./data/../data/x`` -> ``data/x``."""
+    return posixpath.normpath(path)
 
 
 def _within(path: str, folders: Iterable[str]) -> bool:
+    """True when ``path`` lies in one of ``folders``; the project root is no data folder.
+
+    Data kept at the project root shares it with the code and the run's outputs, so only
+    writes to the data files themselves count there.
+    """
     p = PurePosixPath(path)
-    return any(f in ("", ".") or p.is_relative_to(f) for f in folders)
+    return any(f not in ("", ".") and p.is_relative_to(f) for f in folders)
 
 
 def _traces(ctx: AssessContext) -> list[tuple[str, int, ScriptTrace]]:
@@ -335,6 +342,8 @@ class DataConsumption(CheckBase):
         missing: set[str] = set()
         for _, _, trace in traces:
             for access in trace.files:
+                if access.path.startswith(".auditkit/"):
+                    continue  # the run's own folder: outputs auditkit asked for
                 if access.mode == "write":
                     writes.add(_norm(access.path))
                 elif access.exists:

@@ -269,6 +269,13 @@ def test_data_consumption_findings(tmp_path: Path) -> None:
     assert consumption(root, trace(cache)).startswith(
         "warn: the script writes into the data folder (data/cache.pkl)"
     )
+    outputs = (
+        *READS,
+        FileAccess(path=".auditkit/script-runs/ab/out/predictions.csv", mode="write", exists=False),
+        FileAccess(path="./data/../data/train.csv", mode="read", exists=True),
+        FileAccess(path="checkpoint.pt", mode="write", exists=False),
+    )
+    assert consumption(root, trace(outputs)).startswith("pass")
     short = consumption(root, trace(READS, predictions=200))
     assert "predictions.csv holds 200 rows where the declared test file has 1000" in short
     discovered = consumption(root, trace(READS), declared=False)
