@@ -48,7 +48,7 @@ from auditkit.plan import Plan
 from auditkit.report.document import build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
-from auditkit.script.plan import empty_dataset, plan_script, train_config
+from auditkit.script.plan import empty_dataset, fold_evaluations, plan_script, train_config
 from auditkit.script.runner import ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
 from auditkit.script.workdir import LINK_WHOLE, SKIP
@@ -450,6 +450,8 @@ def run_script_audit(
         if store is not None:
             store.close()
     results = {run: results[run] for run in plan.runs if run in results}
+    # the checks read test-time runs as evaluations of the nominal runs
+    assessed = fold_evaluations(results)
     facts = facts_of(spec)
     thresholds = Thresholds(
         alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
@@ -466,7 +468,7 @@ def run_script_audit(
         rope=pack.settings.rope,
         confidence=pack.settings.confidence,
         results={
-            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in results.items()
+            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in assessed.items()
         },
         script=facts,
     )

@@ -12,13 +12,13 @@ compared with itself, so checks that plan per claim still plan the variant's run
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks, nominal_runs
 from auditkit.plan import Plan, RulePlan
 from auditkit.rulepack import RulePack
 from auditkit.script.spec import ScriptSpec
-from auditkit.types import Claim, Dataset, RunSpec, ScriptFacts, TrainConfig
+from auditkit.types import Claim, Dataset, RunResult, RunSpec, ScriptFacts, TrainConfig
 
 #: checks that read only the nominal runs of a script, as they are
 NOMINAL_CHECKS = frozenset({"seed_sweep", "seed_override"})
@@ -57,15 +57,75 @@ def planning_claims(spec: ScriptSpec, metrics: Sequence[str]) -> tuple[Claim, ..
     return tuple(Claim(variant=v.name, baseline=v.name, metric=metric) for v in spec.variants)
 
 
-def _unfit(
-    check: str, runs: Sequence[RunSpec], evaluations: Sequence[str], spec: ScriptSpec
-) -> str | None:
-    """Why runs planned by ``check`` cannot be script runs, or None when they can."""
-    if evaluations:
-        return (
-            f"check {check!r} re-evaluates the trained model under test-time perturbations "
-            f"({', '.join(evaluations)}), and a script run returns only its final metrics"
+#: condition of a run that stands in for a test-time evaluation: retrained on the same
+#: seed with only its test file perturbed
+EVALUATION_PREFIX = "test-time:"
+
+
+def evaluation_runs(
+    nominal: Sequence[RunSpec], evaluations: Sequence[str]
+) -> tuple[list[RunSpec], list[str]]:
+    """Script runs standing in for test-time evaluations of the nominal runs.
+
+    A script cannot re-evaluate its trained model, so each evaluation becomes a run on the
+    same seed whose test file alone is perturbed; ``fold_evaluations`` hands its metrics
+    to the nominal run as ``perturbed_metrics[evaluation]``.
+
+    Returns
+    -------
+    tuple
+        The runs, and the evaluations that have no file form (left out).
+    """
+    from auditkit.script.fileperturb import parse_transform
+
+    runs: list[RunSpec] = []
+    dropped: list[str] = []
+    for evaluation in evaluations:
+        try:
+            transform = parse_transform(evaluation, test_only=True).name
+        except ValueError:
+            dropped.append(evaluation)
+            continue
+        runs += [
+            RunSpec(
+                variant=r.variant,
+                init_seed=r.init_seed,
+                order_seed=r.order_seed,
+                condition=f"{EVALUATION_PREFIX}{evaluation}",
+                transform=transform,
+            )
+            for r in nominal
+            if r.condition == "nominal" and not r.transform and not r.overrides
+        ]
+    return runs, dropped
+
+
+def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunResult]:
+    """Hand each test-time run's metrics to its nominal run, as the checks read them."""
+    by_key = {(s.variant, s.init_seed, s.condition): r for s, r in results.items()}
+    out: dict[RunSpec, RunResult] = {}
+    for spec, result in results.items():
+        if spec.condition != "nominal" or not result.ok:
+            out[spec] = result
+            continue
+        metrics = dict(result.perturbed_metrics)
+        predictions = dict(result.perturbed_predictions)
+        for (variant, seed, condition), other in by_key.items():
+            if variant != spec.variant or seed != spec.init_seed or not other.ok:
+                continue
+            if condition.startswith(EVALUATION_PREFIX):
+                name = condition.removeprefix(EVALUATION_PREFIX)
+                metrics[name] = dict(other.test_metrics)
+                if other.test_predictions:
+                    predictions[name] = other.test_predictions
+        out[spec] = dataclasses.replace(
+            result, perturbed_metrics=metrics, perturbed_predictions=predictions
         )
+    return out
+
+
+def _unfit(check: str, runs: Sequence[RunSpec], spec: ScriptSpec) -> str | None:
+    """Why runs planned by ``check`` cannot be script runs, or None when they can."""
     placeholders = set(spec.template.placeholders())
     for run in runs:
         keys = [k for k, _ in run.overrides if k not in ("lr",) or "lr" in placeholders]
@@ -151,12 +211,24 @@ def plan_script(
         elif rule.check in NOMINAL_CHECKS:
             per_claim = {i: tuple(nominal_runs(c, seeds)) for i, c in enumerate(claims)}
         elif SCRIPT_KIND in registered.kinds or data is None or data.kind in registered.kinds:
-            for index, claim in enumerate(claims):
-                per_claim[index] = tuple(registered.impl.plan(claim, rule.params, context))
             evaluations = registered.impl.evaluations(rule.params)
-            skipped = _unfit(
-                rule.check, [r for rs in per_claim.values() for r in rs], evaluations, spec
-            )
+            dropped: list[str] = []
+            for index, claim in enumerate(claims):
+                planned = list(registered.impl.plan(claim, rule.params, context))
+                extra, dropped = evaluation_runs(planned, evaluations)
+                per_claim[index] = (*planned, *extra)
+            skipped = _unfit(rule.check, [r for rs in per_claim.values() for r in rs], spec)
+            if evaluations and len(dropped) == len(evaluations):
+                skipped = (
+                    f"check {rule.check!r} re-evaluates the trained model under test-time "
+                    f"perturbations ({', '.join(evaluations)}) that have no file form for a "
+                    "script's data"
+                )
+            elif evaluations and data is None:
+                skipped = (
+                    f"check {rule.check!r} perturbs the test file, and this audit has no data "
+                    "file it can parse: declare them under `data:` in an audit file"
+                )
         else:
             skipped = (
                 f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} data, "

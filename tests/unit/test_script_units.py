@@ -232,3 +232,31 @@ def test_predictions_are_read_as_integers(tmp_path: Path) -> None:
     path.write_text("id,label,prediction\n1,cat,dog\n2,dog,dog\n3,ant,cat\n")
     assert read_predictions(path) == ((2, 2, 1), 3)
     assert read_predictions(tmp_path / "none.csv") == ((), None)
+
+
+def test_test_time_evaluations_become_runs_whose_metrics_fold_into_the_nominal_ones() -> None:
+    from auditkit.script.plan import EVALUATION_PREFIX, evaluation_runs, fold_evaluations
+    from auditkit.types import RunResult, RunSpec
+
+    nominal = RunSpec(variant="gru", init_seed=1, order_seed=1)
+    runs, dropped = evaluation_runs([nominal], ["shuffle", "no_such_perturbation"])
+    assert dropped == ["no_such_perturbation"]
+    (run,) = runs
+    assert run.condition == f"{EVALUATION_PREFIX}shuffle" and run.init_seed == 1
+    assert run.transform and "shuffle" in run.transform
+
+    def result(spec: RunSpec, acc: float) -> RunResult:
+        return RunResult(
+            spec=spec,
+            test_metrics={"test_acc": acc},
+            dev_metrics={},
+            curves=(),
+            best_epoch=None,
+            test_predictions=(),
+            duration_s=1.0,
+            device="script",
+        )
+
+    folded = fold_evaluations({nominal: result(nominal, 0.9), run: result(run, 0.6)})
+    assert folded[nominal].perturbed_metrics == {"shuffle": {"test_acc": 0.6}}
+    assert folded[run].perturbed_metrics == {}
