@@ -401,13 +401,21 @@ def run_script_audit(
     state = STATE_DIR.resolve()
     commit = git_commit(project)
 
+    declared_files = spec.data_files
+
     def context_for(current: ScriptSpec) -> RunContext:
         runner = ScriptRunner(spec=current, state_dir=str(state), key=key, git_commit=commit)
+        facts = dict(key_facts)
+        if current.data_files and not declared_files:
+            # zero set-up: the runs after discovery also depend on the data found
+            facts["discovered data"] = {
+                rel: _file_sha(project / rel) for _, rel in current.data_files
+            }
         return RunContext(
             spec=None,
             data=None,
             device=torch.device("cpu"),
-            key_facts=key_facts,
+            key_facts=facts,
             source=runner,
             runner=runner,
         )

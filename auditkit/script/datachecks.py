@@ -187,12 +187,14 @@ class DataInfluence(CheckBase):
             "chance": f"{_pct(labels.majority)} (always predicting {labels.majority_label})",
         }
         failures: list[str] = []
+        # perturbed runs whose outcome says something: a score at chance moves under
+        # neither perturbation, so it shows nothing about the data either way
         assessed = 0
+        at_chance: list[str] = []
         for variant in ctx.variants:
             nominal = ctx.scores(variant, metric)
             permuted = ctx.scores(variant, metric, condition=PERMUTE_CONDITION)
             if permuted:
-                assessed += 1
                 chance = above_chance(
                     list(permuted.values()),
                     chance=labels.majority,
@@ -210,7 +212,12 @@ class DataInfluence(CheckBase):
                     f"{_pct(chance.low)} to {_pct(chance.high)}, {chance.n} seeds; at most "
                     f"{_pct(limit)} counts as chance)"
                 )
+                if nominal and float(np.mean(list(nominal.values()))) > limit:
+                    assessed += 1
+                elif nominal:
+                    at_chance.append(f"{variant} {_pct(float(np.mean(list(nominal.values()))))}")
                 if chance.mean > limit:
+                    assessed += 1
                     failures.append(
                         f"{variant} still scores {_pct(chance.mean)} with the training labels "
                         f"permuted (chance {_pct(labels.majority)}): it does not learn from the "
@@ -229,10 +236,11 @@ class DataInfluence(CheckBase):
                 confidence=ctx.confidence,
             )
             key = f"{variant}, {_pct(share)} of test labels flipped"
-            if found is None:
+            if found is None or found.high - found.low > 1:
+                # too close to chance: the interval cannot tell "all rows" from "none"
                 evidence[key] = (
                     f"not assessed: {metric} {_pct(float(np.mean(list(nominal.values()))))} is "
-                    "at chance, so a flip cannot move it"
+                    "too close to chance for a flip to move it measurably"
                 )
                 continue
             assessed += 1
@@ -258,12 +266,15 @@ class DataInfluence(CheckBase):
                     "size)"
                 )
         if not assessed:
-            return Finding(
-                outcome="skipped",
-                reason="no successful run with permuted or flipped labels to compare; see "
-                "the failed runs.",
-                evidence=evidence,
+            reason = (
+                f"{', '.join(sorted(set(at_chance)))} at chance ({_pct(labels.majority)}): "
+                "neither perturbation can move a score at chance, so whether it comes from "
+                "the declared data cannot be shown (see AK505)."
+                if at_chance
+                else "no successful run with permuted or flipped labels to compare; see the "
+                "failed runs."
             )
+            return Finding(outcome="skipped", reason=reason, evidence=evidence)
         if failures:
             text = "; ".join(failures)
             return Finding(

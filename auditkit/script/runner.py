@@ -218,7 +218,7 @@ class ScriptRunner:
         written = [
             work / f.path if not Path(f.path).is_absolute() else Path(f.path)
             for f in parsed.files
-            if f.mode == "write" and f.exists is not None
+            if f.mode == "write"
         ]
         explicit = None
         if self.spec.metrics_file:

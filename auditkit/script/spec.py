@@ -38,7 +38,7 @@ import yaml
 
 from auditkit.errors import UsageError, did_you_mean
 from auditkit.execute.select import parse_duration
-from auditkit.script.template import CommandTemplate, Style
+from auditkit.script.template import BUILTIN_PLACEHOLDERS, CommandTemplate, Style
 from auditkit.types import Claim, Direction
 
 #: keys an audit file may hold
@@ -174,7 +174,14 @@ def from_command(
     UsageError
         An empty command, a program that is not found, a script file that does not exist.
     """
-    template = CommandTemplate.parse(list(argv), origin="the command")
+    # a command typed in a shell may hold literal braces (JSON, Python): only auditkit's own
+    # placeholders are placeholders here
+    known = "|".join(BUILTIN_PLACEHOLDERS)
+    escaped = [
+        re.sub(rf"(\{{(?:{known})\}})|[{{}}]", lambda m: m.group(1) or m.group(0) * 2, arg)
+        for arg in argv
+    ]
+    template = CommandTemplate.parse(escaped, origin="the command")
     template, replaced = template.with_seed_placeholder()
     name = script_name(argv)
     spec = ScriptSpec(

@@ -260,3 +260,18 @@ def test_test_time_evaluations_become_runs_whose_metrics_fold_into_the_nominal_o
     folded = fold_evaluations({nominal: result(nominal, 0.9), run: result(run, 0.6)})
     assert folded[nominal].perturbed_metrics == {"shuffle": {"test_acc": 0.6}}
     assert folded[run].perturbed_metrics == {}
+
+
+def test_zero_set_up_keeps_literal_braces_and_fills_only_its_own_placeholders(
+    tmp_path: Path,
+) -> None:
+    from auditkit.script.spec import from_command
+
+    (tmp_path / "train.py").write_text("print('acc: 1')\n")
+    spec = from_command(
+        ["python", "train.py", "--cfg", '{"lr": 1}', "--out", "{run_dir}/m", "--seed", "3"],
+        project=tmp_path,
+    )
+    argv = spec.template.render({"seed": 5, "run_dir": "/r", "data_dir": "/d"})
+    assert argv[2:] == ["--cfg", '{"lr": 1}', "--out", "/r/m", "--seed", "5"]
+    assert spec.seed_argument == "--seed 3"
