@@ -112,7 +112,8 @@ def scored_share(
     -------
     ScoredShare or None
         None when the expected drop is below one test row (a model at chance cannot
-        show the flip). The interval adds in quadrature the spread of per-seed ratios
+        show the flip). The interval adds in quadrature the spread of per-seed drops over the
+        mean expected drop
         (t quantile, n - 1 degrees of freedom; none with one seed) and the binomial error
         of the flipped rows, ``2 sqrt(m a (1 - a)) / n_test`` in drop units for ``m``
         flipped rows (normal quantile).
@@ -134,7 +135,9 @@ def scored_share(
     flip_se = 2 * math.sqrt(flipped_rows * accuracy * (1 - accuracy)) / n_test / mean_expected
     # ... plus a floor of one row's worth, so a perfect model (a = 1) still gets a width
     flip_se = max(flip_se, 1 / (n_test * mean_expected))
-    half = _half_width(drops / expected, flip_se, confidence)
+    # per-seed drops over the mean expected drop: a seed whose own expectation is near 0
+    # (accuracy at chance) must not divide by it
+    half = _half_width(drops / mean_expected, flip_se, confidence)
     return ScoredShare(
         share=ratio,
         low=ratio - half,

@@ -220,6 +220,13 @@ def test_data_influence_estimates_how_many_test_rows_are_scored(tmp_path: Path) 
     assert "(about 513 of 1000 at the test file's size)" in found.reason
 
 
+def test_data_influence_cannot_judge_a_score_at_chance(tmp_path: Path) -> None:
+    ctx = context(project(tmp_path), influence_runs([0.5, 0.51], [0.5, 0.49], [0.5, 0.5]))
+    found = DataInfluence().assess(ctx, DataInfluenceParams())
+    assert found.outcome == "skipped"
+    assert found.reason.startswith("m 50.5% at chance (50.0%): neither perturbation")
+
+
 def test_data_influence_is_skipped_without_data_or_accuracy(tmp_path: Path) -> None:
     root = project(tmp_path)
     runs = influence_runs([0.9], [0.5], [0.5])
