@@ -54,6 +54,8 @@ PERMUTE_CONDITION: Final = "permute_train_labels"
 FLIP_CONDITION: Final = "flip_test_labels"
 #: seed of the label perturbations: every training seed sees the same perturbed files
 PERTURB_SEED: Final = 0
+#: suffixes of the tables auditkit reads as data
+_TABLES: Final = (".csv", ".tsv", ".jsonl", ".ndjson")
 #: metrics bounded by [0, 1], whatever their exact name (``test_f1``, ``hwa``)
 _UNIT_METRICS: Final = ("acc", "f1", "precision", "recall", "swa", "cwa", "hwa", "auc")
 
@@ -412,6 +414,15 @@ class DataConsumption(CheckBase):
                     f"predictions.csv holds {min(counts)} rows where the declared test file "
                     f"has {labels.n}: the script scores a subsample, or another split"
                 )
+        elif outside := sorted(
+            p for p in reads if p.startswith("/") and PurePosixPath(p).suffix.lower() in _TABLES
+        ):
+            warns.append(
+                f"the script read {', '.join(outside[:3])} outside the project: a run gets its "
+                "own copy only of files inside the project, so auditkit cannot perturb these "
+                "and the data checks do not run; move the data into the project (a link will "
+                "do) and declare it"
+            )
         elif missing:
             shown = ", ".join(sorted(missing)[:3])
             fails.append(

@@ -294,6 +294,13 @@ def test_data_consumption_finds_the_silent_synthetic_fallback(tmp_path: Path) ->
     text = consumption(tmp_path, trace(tried), declared=False, files=False)
     assert text.startswith("fail: the script looked for SPR_BENCH/train.csv, which does not exist")
     assert "silent synthetic fallback" in text
+    # data read from outside the project cannot be given to runs as copies
+    far = (
+        FileAccess(path="SPR_BENCH/train.csv", mode="read", exists=False),
+        FileAccess(path="/datasets/spr/train.csv", mode="read", exists=True),
+    )
+    text = consumption(tmp_path, trace(far), declared=False, files=False)
+    assert text.startswith("warn: the script read /datasets/spr/train.csv outside the project")
     # a script that looks for nothing and reads nothing has no data to check
     assert consumption(tmp_path, trace(()), declared=False, files=False).startswith("skipped")
 
