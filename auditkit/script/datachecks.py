@@ -321,14 +321,19 @@ def _within(path: str, folders: Iterable[str]) -> bool:
 
 
 def _traces(ctx: AssessContext) -> list[tuple[str, int, ScriptTrace]]:
-    """(variant, seed, trace) of every nominal run that left a trace."""
-    out = []
+    """(variant, seed, trace) of the successful nominal runs, or of all when none succeeded.
+
+    A run that crashed part-way read less than it would have; its trace would make "only
+    1 of 3 runs read test.csv" out of a crash, which the run's own error already reports.
+    """
+    found: list[tuple[str, int, RunResult]] = []
     for variant in ctx.variants:
         for seed in ctx.seeds:
-            run: RunResult | None = ctx.run(variant, seed)
+            run = ctx.run(variant, seed)
             if run is not None and run.trace is not None:
-                out.append((variant, seed, run.trace))
-    return out
+                found.append((variant, seed, run))
+    ok = [item for item in found if item[2].ok] or found
+    return [(variant, seed, run.trace) for variant, seed, run in ok if run.trace is not None]
 
 
 def _looks_like_data(path: str) -> bool:

@@ -110,6 +110,7 @@ def run(
     condition: str = "nominal",
     tr: ScriptTrace | None = None,
     metric: str = "test_acc",
+    error: str | None = None,
 ) -> RunResult:
     return RunResult(
         spec=RunSpec(variant=variant, init_seed=seed, order_seed=seed, condition=condition),
@@ -121,6 +122,7 @@ def run(
         duration_s=1.0,
         device="cpu",
         trace=tr if tr is not None else trace(READS),
+        error=error,
     )
 
 
@@ -287,6 +289,15 @@ def test_data_consumption_findings(tmp_path: Path) -> None:
     assert "predictions.csv holds 200 rows where the declared test file has 1000" in short
     discovered = consumption(root, trace(READS), declared=False)
     assert "(data found in the first run's reads, not declared)" in discovered
+
+
+def test_data_consumption_reads_the_successful_runs(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    crashed = run("m", 2, 0.0, tr=trace(READS[:1]), error="ScriptError: exit code 1")
+    runs = [run("m", 0, 0.9), run("m", 1, 0.9), crashed]
+    found = DataConsumption().assess(context(root, runs), DataConsumptionParams())
+    assert found.outcome == "pass", found.reason
+    assert found.evidence["runs traced"] == "2"
 
 
 def test_data_consumption_finds_the_silent_synthetic_fallback(tmp_path: Path) -> None:
