@@ -222,8 +222,9 @@ class DataInfluence(CheckBase):
                     assessed += 1
                     failures.append(
                         f"{variant} still scores {_pct(chance.mean)} with the training labels "
-                        f"permuted (chance {_pct(labels.majority)}): it does not learn from the "
-                        "declared train file"
+                        f"permuted (chance {_pct(labels.majority)}): the score does not rest on "
+                        "the declared train file's labels (it learns from data of its own, or "
+                        "from labels of another file such as test)"
                     )
             flipped = ctx.scores(variant, metric, condition=FLIP_CONDITION)
             seeds = [s for s in flipped if s in nominal]
@@ -258,7 +259,7 @@ class DataInfluence(CheckBase):
                     f"{variant}'s {metric} does not move when {_pct(share)} of the test labels "
                     f"are flipped ({100 * -found.observed:+.1f} pts; "
                     f"{100 * -found.expected:+.1f} implied): it does not score the declared "
-                    "test file"
+                    "test file (or it reads the test labels it is scored on)"
                 )
             elif found.high < params.min_scored:
                 failures.append(

@@ -226,8 +226,11 @@ def test_noise_ceiling_rule_reads_a_scripts_accuracy_on_declared_data(
     honest = audit("clean.py", "--data", "noise-30%", rules=("AK205",), data=data)
     state, reason = outcome(honest, "AK205")
     assert state == "pass", reason
-    # a label cache built from the test file scores far above what the noise allows
-    state, reason = outcome(
-        audit("leaky.py", "--data", "noise-30%", rules=("AK205",), data=data), "AK205"
-    )
+    # a label cache built from the test file scores far above what the noise allows, and
+    # its score rests on the test labels, not on the train file's
+    leaky = audit("leaky.py", "--data", "noise-30%", rules=("AK205", "AK206"), data=data)
+    state, reason = outcome(leaky, "AK205")
     assert state == "fail" and "above the 70.0% ceiling" in reason, reason
+    state, reason = outcome(leaky, "AK206")
+    assert state == "fail" and "does not rest on the declared train file's labels" in reason
+    assert "or it reads the test labels it is scored on" in reason
