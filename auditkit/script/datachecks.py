@@ -64,6 +64,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _move(drop: float) -> str:
+    """A drop as a signed move in points: 0.492 -> '-49.2', 0.0 -> '+0.0' (never '-0.0')."""
+    return f"{round(-100 * drop, 1) + 0.0:+.1f}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestLabels:
     """What the checks need to know of the declared test file."""
@@ -249,16 +254,16 @@ class DataInfluence(CheckBase):
             assessed += 1
             rows = f"about {max(0, round(found.share * labels.n))} of {labels.n}"
             evidence[key] = (
-                f"{metric} moved {100 * -found.observed:+.1f} pts where "
-                f"{100 * -found.expected:+.1f} pts are implied: {_pct(found.share)} of the "
+                f"{metric} moved {_move(found.observed)} pts where "
+                f"{_move(found.expected)} pts are implied: {_pct(found.share)} of the "
                 f"scored rows are declared test rows ({round(100 * found.confidence)}% CI "
                 f"{_pct(found.low)} to {_pct(found.high)})"
             )
             if found.high < 0.1 * params.min_scored:
                 failures.append(
                     f"{variant}'s {metric} does not move when {_pct(share)} of the test labels "
-                    f"are flipped ({100 * -found.observed:+.1f} pts; "
-                    f"{100 * -found.expected:+.1f} implied): it does not score the declared "
+                    f"are flipped ({_move(found.observed)} pts; "
+                    f"{_move(found.expected)} implied): it does not score the declared "
                     "test file (or it reads the test labels it is scored on)"
                 )
             elif found.high < params.min_scored:

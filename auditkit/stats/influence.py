@@ -198,6 +198,7 @@ def above_chance(
     Returns
     -------
     ChanceTest
+        The interval clipped to [0, 1].
     """
     check_confidence(confidence)
     x = as_sample(accuracies, name="accuracies", min_n=1)
@@ -207,8 +208,9 @@ def above_chance(
     mean = float(x.mean())
     return ChanceTest(
         mean=mean,
-        low=mean - half,
-        high=mean + half,
+        # an accuracy lies in [0, 1], and so does any interval of it
+        low=max(0.0, mean - half),
+        high=min(1.0, mean + half),
         confidence=confidence,
         chance=chance,
         n=int(x.size),
