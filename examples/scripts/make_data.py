@@ -1,6 +1,6 @@
 """Write the small SPR_BENCH-style CSV files the example scripts read (run once; committed).
 
-    python examples/scripts/make_data.py
+python examples/scripts/make_data.py
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
+from pathlib import Path
 
 
 def read(name: str) -> list[tuple[list[str], str]]:
-    with open(f"data/SPR_BENCH/{name}.csv", encoding="utf-8") as handle:
+    with Path(f"data/SPR_BENCH/{name}.csv").open(encoding="utf-8") as handle:
         return [(row["sequence"].split(), row["label"]) for row in csv.DictReader(handle)]
 
 

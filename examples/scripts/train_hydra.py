@@ -11,6 +11,7 @@ NumPy from `seed` and prints `test_acc: 0.xxxx`.
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import hydra
@@ -26,7 +27,7 @@ def read(path: Path) -> list[tuple[list[str], int]]:
 def features(tokens: list[str], kind: str) -> list[str]:
     out = list(tokens)
     if kind == "pairs":
-        out += [f"{a}|{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        out += [f"{a}|{b}" for a, b in itertools.pairwise(tokens)]
     return out
 
 
@@ -37,7 +38,8 @@ def main(cfg: DictConfig) -> None:
     train, test = read(folder / "train.csv"), read(folder / "test.csv")
     keep = rng.permutation(len(train))[: int(cfg.train_share * len(train))]
     train = [train[i] for i in keep]
-    vocab = {f: i for i, f in enumerate(sorted({f for t, _ in train for f in features(t, cfg.model.features)}))}
+    names = {f for tokens, _ in train for f in features(tokens, cfg.model.features)}
+    vocab = {f: i for i, f in enumerate(sorted(names))}
 
     def matrix(rows: list[tuple[list[str], int]]) -> tuple[np.ndarray, np.ndarray]:
         x = np.zeros((len(rows), len(vocab)))

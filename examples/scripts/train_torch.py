@@ -99,7 +99,7 @@ def main() -> None:
     print(f"test_acc: {(predicted == yte).float().mean().item():.4f}")
     # optional, for auditkit: per-example predictions give example-level statistics
     if os.environ.get("AUDITKIT_RUN_DIR"):
-        with open(Path(os.environ["AUDITKIT_RUN_DIR"]) / "predictions.csv", "w") as handle:
+        with (Path(os.environ["AUDITKIT_RUN_DIR"]) / "predictions.csv").open("w") as handle:
             handle.write("id,label,prediction\n")
             for (row_id, _, label), guess in zip(test, predicted.tolist(), strict=True):
                 handle.write(f"{row_id},{label},{guess}\n")
