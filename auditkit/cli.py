@@ -167,6 +167,17 @@ def check(
         raise click.UsageError(
             "--metrics and --reseed are for scripts: auditkit check -- python train.py ..."
         )
+    model_only = {
+        "--device": device != "auto",
+        "--experiment": experiment is not None,
+        "--seed-batch": seed_batch != "auto",
+    }
+    if script is not None and any(model_only.values()):
+        flags = ", ".join(k for k, given in model_only.items() if given)
+        raise click.UsageError(
+            f"{flags} apply to model files only; a script chooses its own device and trains "
+            "its seeds one process each"
+        )
     model_file = target[0]
     options = AuditOptions(
         model_file=model_file,

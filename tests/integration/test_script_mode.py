@@ -201,6 +201,7 @@ def test_a_script_that_never_reports_a_metric_exits_4_saying_what_was_tried(
     [
         (["--", "no-such-program-xyz", "train.py"], None, ["'no-such-program-xyz' is not found"]),
         (["--", "python", "missing.py"], None, ["the script 'missing.py' does not exist"]),
+        (["--device", "cpu", "--", "python", "print_only.py"], None, ["--device apply to model"]),
         (
             ["a.yaml"],
             "command: python print_only.py --arch {arch}\nvariants: {x: '--y 1'}\n",
