@@ -1,7 +1,7 @@
 """Script mode's overhead, side by side with running the same command in a shell loop.
 
     python benchmarks/bench_script.py                 # 10-second script, medians of 3
-    python benchmarks/bench_script.py --seconds 2 --reps 1   # a quick look
+    python benchmarks/bench_script.py --seconds 2 --reps 1 --cpu-seconds 2   # a quick look
 
 Prints three figures:
 
@@ -129,7 +129,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3, help="seeds per audit (figure 2)")
-    parser.add_argument("--cpu-seconds", type=float, default=4.0, help="job length, figure 3")
+    parser.add_argument("--cpu-seconds", type=float, default=10.0, help="job length, figure 3")
+    parser.add_argument("--parallel-runs", type=int, default=6, help="seeds per audit, figure 3")
     parser.add_argument("--skip", choices=["1", "2", "3"], action="append", default=[])
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}; python {sys.version.split()[0]}")
@@ -138,7 +139,9 @@ def main() -> None:
     if "2" not in args.skip:
         whole(args.runs, args.seconds, args.reps, "sleep", 0, "whole audit, sequential")
     if "3" not in args.skip:
-        whole(4, args.cpu_seconds, args.reps, "cpu", 2, "--jobs 2 (target <= 0.6x)")
+        whole(
+            args.parallel_runs, args.cpu_seconds, args.reps, "cpu", 2, "--jobs 2 (target <= 0.6x)"
+        )
 
 
 if __name__ == "__main__":
