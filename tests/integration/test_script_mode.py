@@ -253,3 +253,32 @@ def test_declared_audit_of_the_print_only_script(project: Path) -> None:
     for run in doc["runs"]:
         read = {f["path"] for f in run["trace"]["files"] if f["mode"] == "read"}
         assert "data/SPR_BENCH/train.csv" in read
+
+
+def test_the_batch_size_rule_reaches_a_script_through_its_placeholder(project: Path) -> None:
+    _write(
+        project,
+        "batches.py",
+        """\
+        import argparse, random
+        p = argparse.ArgumentParser()
+        p.add_argument("--arch")
+        p.add_argument("--batch-size", type=int)
+        a = p.parse_args()
+        print(f"acc: {0.7 + random.random() / 100 - a.batch_size / 10000:.6f}")
+        """,
+    )
+    (project / "b.yaml").write_text(
+        "command: python batches.py --arch {arch} --batch-size {batch_size}\n"
+        "settings: {batch_size: 32}\n"
+        "variants: {small: {arch: s}, big: {arch: b}}\n"
+        "claims: [big > small on acc]\n"
+    )
+    assert main(["check", "b.yaml", "--seeds", "2", "--only", "AK401", "-q", "--out", "b"]) in (
+        0,
+        1,
+    )
+    doc = _doc(project / "b")
+    sizes = {r["trace"]["argv"][r["trace"]["argv"].index("--batch-size") + 1] for r in doc["runs"]}
+    assert "32" in sizes and len(sizes) >= 3
+    assert _rule(doc, "AK401")["outcome"] != "skipped"
