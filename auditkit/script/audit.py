@@ -49,7 +49,7 @@ from auditkit.report.document import build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.script.plan import empty_dataset, fold_evaluations, plan_script, train_config
-from auditkit.script.runner import ScriptRunner
+from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
 from auditkit.script.workdir import LINK_WHOLE, SKIP
 from auditkit.types import Dataset, RunResult, RunSpec, ScriptFacts
@@ -396,6 +396,8 @@ def run_script_audit(
         "code_sha256": code,
         "data": {rel: _file_sha(project / rel) for _, rel in spec.data_files},
         "versions": {"auditkit": versions["auditkit"]},
+        # the start-up shim shapes what a run records (and, with --reseed, its seeds)
+        "shim": _file_sha(SHIM_DIR / "sitecustomize.py"),
     }
     key = hashlib.sha256(json.dumps(key_facts, sort_keys=True).encode()).hexdigest()
     state = STATE_DIR.resolve()

@@ -73,14 +73,21 @@ def _install() -> None:
     def is_library(path: str) -> bool:
         return path.startswith(library) or os.path.realpath(path).startswith(library)
 
-    def user_frame() -> str:
-        frame = sys._getframe(2)
+    def user_frame() -> str | None:
+        """``file:line`` of the script's code that made the call; None for a library's own.
+
+        A seed helper (``set_seed``) called by the script counts as the script's call; a
+        library seeding a generator of its own while it is imported does not.
+        """
+        frame: Any = sys._getframe(2)
         while frame is not None:
             name = frame.f_code.co_filename
+            if name.startswith("<frozen importlib"):
+                return None  # reached through an import: the library's own seeding
             if not name.startswith("<") and not is_library(os.path.abspath(name)):
                 return f"{os.path.abspath(name)}:{frame.f_lineno}"
-            frame = frame.f_back  # type: ignore[assignment]
-        return "?"
+            frame = frame.f_back
+        return None
 
     exists = os.path.exists
     seen: set[tuple[str, str]] = set()
@@ -146,6 +153,9 @@ def _install() -> None:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if state["busy"] or state["seeding"] or not args:
                 return original(*args, **kwargs)
+            where = user_frame()
+            if where is None:  # a library's own seeding: neither recorded nor offset
+                return original(*args, **kwargs)
             value = args[0]
             applied = offset(value)
             state["busy"] = True
@@ -156,7 +166,7 @@ def _install() -> None:
                         "function": function,
                         "value": repr(value),
                         "applied": repr(applied),
-                        "where": user_frame(),
+                        "where": where,
                     }
                 )
             finally:
