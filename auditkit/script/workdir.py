@@ -2,9 +2,11 @@
 
 Layout of ``.auditkit/script-runs/<id>/``:
 
-- ``work/``: the mirror, and the script's working directory. Folders are real folders and
-  files are hard links to the project's (symbolic links across file systems), so paths the
-  script builds from ``__file__`` or from its working directory stay inside the mirror.
+- ``work/``: the mirror, and the script's working directory. Folders are real folders;
+  code files and files over 1 MiB are hard links to the project's (symbolic links across
+  file systems), smaller files are copies, so paths the script builds from ``__file__`` or
+  from its working directory stay inside the mirror, and a results file it rewrites is
+  its own. A large file it rewrites in place is still the project's.
   Declared data files are real copies (perturbed copies under a file perturbation), so a
   run cannot change the project's data. Removed after the run.
 - ``out/``: ``{run_dir}`` and ``$AUDITKIT_RUN_DIR``, where ``metrics.json`` and
@@ -25,6 +27,10 @@ SKIP = frozenset({".auditkit", ".git", ".hg", ".svn", "__pycache__", ".mypy_cach
 LINK_WHOLE = frozenset({"node_modules", ".venv", "venv", ".tox", ".pytest_cache", "wandb"})
 #: a folder with more entries than this is linked as a whole (a dataset of images, say)
 MAX_ENTRIES = 2000
+#: code files are linked (scripts do not rewrite them); other files up to this size are
+#: copied, so that a run rewriting a results file does not change the project's
+COPY_LIMIT = 1024 * 1024
+CODE = (".py", ".pyi", ".pyx", ".so", ".pth", ".ipynb")
 
 
 def _link_file(source: Path, target: Path) -> None:
@@ -73,7 +79,13 @@ def mirror(project: Path, dest: Path, *, exclude: Iterable[str] = ()) -> None:
                 out.mkdir()
                 stack.append((src, out))
             elif entry.is_file(follow_symlinks=True):
-                _link_file(Path(os.path.realpath(src)), out)
+                real = Path(os.path.realpath(src))
+                if not entry.name.endswith(CODE) and real.stat().st_size <= COPY_LIMIT:
+                    # a script may rewrite a results file it finds in its working
+                    # directory: a copy keeps the project's own file as it was
+                    shutil.copyfile(real, out)
+                else:
+                    _link_file(real, out)
 
 
 def _has_venv(folder: Path) -> bool:

@@ -218,6 +218,10 @@ def test_mirror_links_code_and_copies_declared_data(tmp_path: Path) -> None:
     copy_files(project, work, ["data/train.csv"])
     assert (work / "src" / "model.py").stat().st_ino == (project / "src" / "model.py").stat().st_ino
     assert not (work / ".auditkit").exists()
+    # a small file the script might rewrite is a copy of its own
+    assert (work / "data" / "notes.txt").stat().st_ino != (
+        project / "data" / "notes.txt"
+    ).stat().st_ino
     copied = work / "data" / "train.csv"
     assert copied.read_text() == "id,label\n1,a\n"
     assert copied.stat().st_ino != (project / "data" / "train.csv").stat().st_ino
