@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -481,9 +482,18 @@ def split_of(path: str | Path) -> SplitName | None:
     return None
 
 
+def _plain(path: Path) -> Path:
+    """``path`` made absolute without following links.
+
+    A data folder linked into the project (``SPR_BENCH -> /data/...``) is still inside it,
+    and each run gets its own copy of the files in it.
+    """
+    return Path(os.path.normpath(path.absolute()))
+
+
 def _relpath(root: Path, path: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return _plain(path).relative_to(_plain(root)).as_posix()
     except ValueError:
         raise DataError(
             f"{path}: the data file lies outside the project folder {root}. Each run's "
@@ -635,10 +645,10 @@ def discover_files(root: Path, read: Iterable[str | Path]) -> DataFiles | None:
     """
     found: list[DataFile] = []
     seen: set[Path] = set()
-    base = root.resolve()
+    base = _plain(root)
     for item in read:
         path = Path(item)
-        full = (path if path.is_absolute() else base / path).resolve()
+        full = _plain(path if path.is_absolute() else base / path)
         if full in seen or full.suffix.lower() not in _SUFFIXES or not full.is_file():
             continue
         seen.add(full)

@@ -282,3 +282,21 @@ def test_the_batch_size_rule_reaches_a_script_through_its_placeholder(project: P
     sizes = {r["trace"]["argv"][r["trace"]["argv"].index("--batch-size") + 1] for r in doc["runs"]}
     assert "32" in sizes and len(sizes) >= 3
     assert _rule(doc, "AK401")["outcome"] != "skipped"
+
+
+def test_data_in_a_folder_linked_into_the_project_is_found_and_copied(
+    project: Path, tmp_path: Path
+) -> None:
+    # the usual set-up: SPR_BENCH lives elsewhere and the project links to it
+    outside = tmp_path / "shared" / "data"
+    shutil.move(str(project / "data"), outside)
+    (project / "data").symlink_to(outside, target_is_directory=True)
+    assert main(["check", "--seeds", "2", "--only", "AK207", "--only", "AK206", "-q",
+                 "--out", "linked", "--", "python", "print_only.py"]) == 0  # fmt: skip
+    doc = _doc(project / "linked")
+    assert "data/SPR_BENCH/train.csv" in doc["experiment"]["data"]["name"]
+    assert _rule(doc, "AK207")["outcome"] == "pass"
+    perturbed = [r for r in doc["runs"] if r["spec"]["transform"]]
+    assert perturbed and all(r["error"] is None for r in perturbed)
+    # the perturbed runs wrote their copies in their own folders, never through the link
+    assert len(list(outside.rglob("*.csv"))) == 3
