@@ -301,7 +301,6 @@ def _assess(
     frameworks: Mapping[str, str | None],
 ) -> dict[str, Finding | None]:
     """Each rule's finding, by rule id; a check that raises becomes an ``error`` finding."""
-    registry = checks()
     context = AssessContext(
         data=spec.data,
         claims=spec.claims,
@@ -321,6 +320,18 @@ def _assess(
         frameworks=frameworks,
         model_file=spec.source,
     )
+    return assess_rules(plan, context)
+
+
+def assess_rules(plan: Plan, context: AssessContext) -> dict[str, Finding | None]:
+    """Run each planned rule's check on the finished runs; a check that raises is an error.
+
+    Returns
+    -------
+    dict
+        Rule id -> its finding (None: the outcome follows from the claims' verdicts).
+    """
+    registry = checks()
     out: dict[str, Finding | None] = {}
     for rule_plan in plan.rules:
         if rule_plan.skipped:
@@ -337,7 +348,7 @@ def _assess(
     return out
 
 
-def _with_findings(
+def with_findings(
     evidence: list[ClaimEvidence], plan: Plan, findings: Mapping[str, Finding | None]
 ) -> list[ClaimEvidence]:
     """Hand each rule's perturbed conditions and invalidity reasons on to the claims."""
@@ -358,6 +369,45 @@ def _with_findings(
             ]
         out.append(dataclasses.replace(item, conditions=tuple(conditions), invalid=tuple(invalid)))
     return out
+
+
+def rule_rows(
+    plan: Plan, findings: Mapping[str, Finding | None], decisions: Sequence[ClaimDecision]
+) -> tuple[list[RuleRow], list[dict[str, Any]]]:
+    """Each rule's row for the report, and the factor-reliance rows of its findings.
+
+    A skipped rule keeps its reason; a rule without a finding of its own (the seed
+    sweep) takes its outcome from the claims' verdicts.
+    """
+    rows = []
+    reliance: list[dict[str, Any]] = []
+    for rule_plan in plan.rules:
+        rule = rule_plan.rule
+        finding = findings.get(rule.id)
+        evidence_strings: dict[str, str] = {}
+        if rule_plan.skipped:
+            outcome, reason = "skipped", rule_plan.skipped
+        elif finding is None:
+            outcome, reason = seed_rule_outcome(decisions)
+        else:
+            outcome, reason = finding.outcome, finding.reason
+            evidence_strings = dict(finding.evidence)
+            reliance.extend({**row, "rule": rule.id} for row in finding.reliance)
+        rows.append(
+            RuleRow(
+                id=rule.id,
+                name=rule.name,
+                check=rule.check,
+                severity=rule.severity,
+                why=rule.why,
+                fix=rule.fix,
+                references=rule.references,
+                outcome=outcome,
+                reason=reason,
+                evidence=evidence_strings,
+            )
+        )
+    return rows, reliance
 
 
 def exit_code_for(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
@@ -580,36 +630,9 @@ def run_audit(
         alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
     )
     findings = _assess(spec, plan, pack, results, n_seeds=len(seeds), frameworks=frameworks)
-    evidence = _with_findings(_evidence(spec, plan, results, design), plan, findings)
+    evidence = with_findings(_evidence(spec, plan, results, design), plan, findings)
     decisions = decide_all(evidence, thresholds, design=design) if plan.runs else []
-    rows = []
-    reliance: list[dict[str, Any]] = []
-    for rule_plan in plan.rules:
-        rule = rule_plan.rule
-        finding = findings.get(rule.id)
-        evidence_strings: dict[str, str] = {}
-        if rule_plan.skipped:
-            outcome, reason = "skipped", rule_plan.skipped
-        elif finding is None:
-            outcome, reason = seed_rule_outcome(decisions)
-        else:
-            outcome, reason = finding.outcome, finding.reason
-            evidence_strings = dict(finding.evidence)
-            reliance.extend({**row, "rule": rule.id} for row in finding.reliance)
-        rows.append(
-            RuleRow(
-                id=rule.id,
-                name=rule.name,
-                check=rule.check,
-                severity=rule.severity,
-                why=rule.why,
-                fix=rule.fix,
-                references=rule.references,
-                outcome=outcome,
-                reason=reason,
-                evidence=evidence_strings,
-            )
-        )
+    rows, reliance = rule_rows(plan, findings, decisions)
     exit_code = (
         ExitCode.NO_RULES_SELECTED if not pack.rules else exit_code_for(decisions, options.strict)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import traceback
@@ -25,6 +26,7 @@ from auditkit.report.outputs import write_outputs
 from auditkit.report.terminal import make_console, render_terminal
 from auditkit.report.view import build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
+from auditkit.script.audit import ScriptOptions, run_script_audit
 from auditkit.sources import cli as sources_cli
 from auditkit.verdict import Thresholds
 
@@ -51,7 +53,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("model_file", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("target", nargs=-1, required=True)
 @click.option(
     "--rules",
     "rules",
@@ -125,8 +127,19 @@ def cli() -> None:
 @click.option(
     "--pdf", "pdf", is_flag=True, help="Also write report.pdf (takes a few seconds more)."
 )
+@click.option(
+    "--metrics",
+    "metrics_file",
+    default="",
+    help="Script mode: a metrics file the script writes (JSON or CSV), read before the others.",
+)
+@click.option(
+    "--reseed",
+    is_flag=True,
+    help="Script mode: offset the script's own constant seed calls by each run's seed.",
+)
 def check(
-    model_file: str,
+    target: tuple[str, ...],
     rules: str,
     seeds: str | None,
     out: str | None,
@@ -145,9 +158,37 @@ def check(
     run_timeout: str | None,
     budget: str | None,
     pdf: bool,
+    metrics_file: str,
+    reseed: bool,
 ) -> None:
-    """Retrain the experiment in MODEL_FILE and give every claim a verdict."""
+    """Retrain the experiment in a model file, or audit a script, and give claims verdicts.
+
+    TARGET is a model file (model.py), a script audit file (audit.yaml), or, after --,
+    the command you run: auditkit check -- python train.py --epochs 8
+    """
+    script = _script_target(target)
+    if script is None and (metrics_file or reseed):
+        raise click.UsageError(
+            "--metrics and --reseed are for scripts: auditkit check -- python train.py ..."
+        )
+    model_only = {
+        "--device": device != "auto",
+        "--experiment": experiment is not None,
+        "--seed-batch": seed_batch != "auto",
+    }
+    if script is not None and any(model_only.values()):
+        flags = ", ".join(k for k, given in model_only.items() if given)
+        raise click.UsageError(
+            f"{flags} apply to model files only; a script chooses its own device and trains "
+            "its seeds one process each"
+        )
     fixed_seeds, adaptive = parse_seeds(seeds)
+    if script is not None and adaptive is not None:
+        raise click.UsageError(
+            "--seeds auto and MIN..MAX apply to model files for now; give a script audit a "
+            "fixed number of seeds (--seeds 5)"
+        )
+    model_file = target[0]
     options = AuditOptions(
         model_file=model_file,
         rules=rules,
@@ -195,7 +236,32 @@ def check(
         )
 
     with progress:
-        outcome = run_audit(options, progress=on_run, on_plan=on_plan)
+        if script is None:
+            outcome = run_audit(options, progress=on_run, on_plan=on_plan)
+        else:
+            outcome = run_script_audit(
+                ScriptOptions(
+                    command=script[0],
+                    audit_file=script[1],
+                    rules=rules,
+                    seeds=fixed_seeds,
+                    out=out,
+                    only=only,
+                    skip=skip,
+                    cache=not no_cache,
+                    strict=strict,
+                    executor=executor,
+                    jobs=jobs,
+                    address=address,
+                    run_timeout=options.run_timeout,
+                    budget=options.budget,
+                    metrics_file=metrics_file,
+                    reseed=reseed,
+                    command_line=options.command,
+                ),
+                progress=on_run,
+                on_plan=on_plan,
+            )
     left = outcome.document["provenance"].get("budget", "")
     if "left undone" in left:
         _print_error(
@@ -203,6 +269,21 @@ def check(
             "Run the same command again to resume: finished runs are reused from the run store."
         )
     _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=pdf)
+
+
+def _script_target(target: tuple[str, ...]) -> tuple[tuple[str, ...], str | None] | None:
+    """(command, audit file) when ``target`` is a script, None for a model file.
+
+    One ``.yaml`` argument is a declared script audit; one ``.py`` file or existing path
+    is a model file; anything else (``-- python train.py ...``) is a command.
+    """
+    if len(target) == 1 and target[0].endswith((".yaml", ".yml")):
+        return (), target[0]
+    path = Path(target[0])
+    executable = path.is_file() and os.access(path, os.X_OK) and path.suffix != ".py"
+    if len(target) == 1 and (target[0].endswith(".py") or path.exists()) and not executable:
+        return None
+    return target, None
 
 
 def _finish(

@@ -7,6 +7,7 @@ tokens that carry no colour). ``None`` is shown as "n/a" and never as 0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -232,3 +233,34 @@ def compute_metrics(
     if t.shape != p.shape or t.ndim != 1:
         raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must be 1-D of the same length")
     return {name: METRICS[name].fn(t, p, sequences) for name in names}
+
+
+#: names a script gives a plain accuracy: ``acc``, ``test_acc``, ``Test Accuracy`` normalised
+_ACCURACY_NAME = re.compile(r"(?:^|[_\-\s.])(?:acc|accuracy)$", re.IGNORECASE)
+#: prefixes of metrics measured on another split than test
+_OTHER_SPLIT = re.compile(r"^(?:train|training|dev|val|valid|validation)[_\-\s.]", re.IGNORECASE)
+
+
+def accuracy_metric(names: Sequence[str]) -> str | None:
+    """The name among ``names`` that is a plain test accuracy, or None.
+
+    ``"accuracy"`` itself first; else a name ending in ``acc`` or ``accuracy`` (a
+    script's ``test_acc``, ``acc``, ``test_accuracy``), preferring one that says
+    ``test``; names of other splits (``val_acc``, ``train_accuracy``) never count.
+
+    Parameters
+    ----------
+    names
+        Metric names, e.g. the metrics a script reported, in its order.
+    """
+    if "accuracy" in names:
+        return "accuracy"
+    candidates = [
+        n
+        for n in names
+        if (n.lower() in ("acc", "accuracy") or _ACCURACY_NAME.search(n))
+        and not _OTHER_SPLIT.match(n)
+    ]
+    tested = [n for n in candidates if "test" in n.lower()]
+    found = tested or candidates
+    return found[0] if found else None

@@ -37,10 +37,17 @@ from auditkit.types import (
     Finding,
     RunResult,
     RunSpec,
+    ScriptFacts,
     TrainConfig,
 )
 
 ENTRY_POINT_GROUP = "auditkit.checks"
+#: modules of the built-in checks, imported by name like entry points: the script checks
+#: live in the script package, which sits above this layer
+BUILTIN_MODULES = ("auditkit.checks.builtin", "auditkit.script.checks")
+#: the data kind of checks that read script runs (``auditkit check -- CMD``); no dataset
+#: has it, so a model-file audit skips them with the reason
+SCRIPT_KIND = "script"
 #: what a variant builder can return: a torch module, or a scikit-learn estimator
 FRAMEWORKS = ("torch", "sklearn")
 
@@ -61,6 +68,8 @@ class PlanContext:
     metrics: tuple[str, ...]
     #: the experiment's cross-validated design, None for the splits as declared
     design: CrossValidation | None = None
+    #: facts of a script audit (``auditkit check -- CMD``); None for a model file
+    script: ScriptFacts | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +100,9 @@ class AssessContext:
     frameworks: Mapping[str, str | None] = field(default_factory=dict)
     #: path of the model file, for checks that read what it says (data paths), if known
     model_file: str | None = None
+    #: facts of a script audit (``auditkit check -- CMD``); None for a model file. Each
+    #: script run's ``RunResult.trace`` holds what that run did.
+    script: ScriptFacts | None = None
 
     def run(
         self, variant: str, seed: int, condition: str = "nominal", order_seed: int | None = None
@@ -344,7 +356,8 @@ def checks() -> Mapping[str, RegisteredCheck]:
         # Built-ins first and directly, so a source checkout without installed entry
         # points still works; then every plugin of the group (the built-in one again is
         # a no-op, since modules import once).
-        importlib.import_module("auditkit.checks.builtin")
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
         for point in entry_points(group=ENTRY_POINT_GROUP):
             try:
                 point.load()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditkit.checks import AssessContext, CheckBase, interval, pts, register
+from auditkit.metrics import accuracy_metric
 from auditkit.types import DATA_KINDS, Finding
 
 #: metrics that describe the same predictions and should move together
@@ -45,10 +46,10 @@ class ClassImbalance(CheckBase):
         majority = majority_n / len(labels)
         evidence = {"majority-class rate (test)": f"{100 * majority:.2f}% (class {majority_class})"}
         trivial = []
+        # a script reports its accuracy under its own name (test_acc)
+        name = accuracy_metric(ctx.metrics)
         for variant in ctx.variants:
-            acc = (
-                list(ctx.scores(variant, "accuracy").values()) if "accuracy" in ctx.metrics else []
-            )
+            acc = list(ctx.scores(variant, name).values()) if name is not None else []
             if not acc:
                 preds = ctx.predictions(variant)
                 acc = [
@@ -76,7 +77,7 @@ class ClassImbalance(CheckBase):
                 "rate).",
                 evidence=evidence,
             )
-        if majority > params.imbalance and any(c.metric == "accuracy" for c in ctx.claims):
+        if majority > params.imbalance and any(c.metric in ("accuracy", name) for c in ctx.claims):
             return Finding(
                 outcome="warn",
                 reason="the test split is imbalanced "

@@ -25,6 +25,7 @@ from auditkit.checks import (
     pts,
     register,
 )
+from auditkit.metrics import accuracy_metric
 from auditkit.stats import mcnemar_test
 from auditkit.types import Claim, ConditionEvidence, Finding, RunSpec
 
@@ -38,6 +39,14 @@ FACTOR_MODES = (
     "mask_color_train_test",
     "mask_shape_train_test",
 )
+
+
+def default_metric(metrics: Sequence[str]) -> str:
+    """The metric reliance is measured on when no claim names one: the accuracy.
+
+    A script names its accuracy its own way (``test_acc``); a model file's is ``accuracy``.
+    """
+    return accuracy_metric(metrics) or (metrics[0] if metrics else "accuracy")
 
 
 def _rule_facts(ctx: AssessContext) -> tuple[frozenset[str] | None, bool | None]:
@@ -175,7 +184,7 @@ class TokenOrder(CheckBase):
     def assess(self, ctx: AssessContext, params: TokenOrderParams) -> Finding:
         """Order reliance per variant; on an order-free rule, the claim must survive shuffling."""
         _, order_dependent = _rule_facts(ctx)
-        metric = ctx.claims[0].metric if ctx.claims else "accuracy"
+        metric = ctx.claims[0].metric if ctx.claims else default_metric(ctx.metrics)
         evidence: dict[str, str] = {}
         rows: dict[str, dict[str, Any]] = {}
         for evaluation in self.evaluations(params):
@@ -361,7 +370,7 @@ class FactorIsolation(CheckBase):
     def assess(self, ctx: AssessContext, params: FactorIsolationParams) -> Finding:
         """Reliance per factor; a claim must survive masking a factor the rule never reads."""
         rule_factors, _ = _rule_facts(ctx)
-        metric = ctx.claims[0].metric if ctx.claims else "accuracy"
+        metric = ctx.claims[0].metric if ctx.claims else default_metric(ctx.metrics)
         evidence: dict[str, str] = {}
         reliance: list[dict[str, Any]] = []
         shortcuts: list[str] = []

@@ -154,6 +154,8 @@ class SeedOverride(CheckBase):
 
     def assess(self, ctx: AssessContext, params: SeedOverrideParams) -> Finding:
         """Compare the test predictions of runs that differ only in their seeds."""
+        if ctx.script is not None:
+            return _script_override(ctx)
         broken: dict[str, str] = {}
         evidence = {}
         for variant in ctx.variants:
@@ -219,3 +221,46 @@ class SeedOverride(CheckBase):
             evidence=evidence,
             invalid=invalid,
         )
+
+
+def _script_override(ctx: AssessContext) -> Finding:
+    """Script runs: seeds whose metrics (and predictions, if written) are bit-identical.
+
+    A script run reports final metrics, not always predictions, and takes one seed, so
+    the nominal runs are compared as wholes.
+    """
+    broken: dict[str, str] = {}
+    evidence: dict[str, str] = {}
+    for variant in ctx.variants:
+        runs = {}
+        for seed in ctx.seeds:
+            run = ctx.run(variant, seed)
+            if run is not None and run.ok:
+                runs[seed] = (tuple(sorted(run.test_metrics.items())), run.test_predictions)
+        if len(runs) < 2:
+            continue
+        distinct = len(set(runs.values()))
+        evidence[variant] = f"{distinct} distinct results over {len(runs)} seeds"
+        if distinct == 1:
+            shown = ", ".join(f"{k}={v}" for k, v in next(iter(runs.values()))[0])
+            broken[variant] = f"its {len(runs)} seeds give bit-identical metrics ({shown})"
+    if not broken:
+        return Finding(
+            outcome="pass",
+            reason="every variant's seeds change its metrics, so the seeds reach the script's "
+            "training.",
+            evidence=evidence,
+        )
+    text = "; ".join(f"{v}: {why}" for v, why in broken.items())
+    invalid = {
+        i: (f"{text}, so the seeds are not independent runs",)
+        for i, c in enumerate(ctx.claims)
+        if c.variant in broken or c.baseline in broken
+    }
+    return Finding(
+        outcome="fail",
+        reason=f"{text}: the seed does not reach the script's training (it seeds itself with "
+        "a constant, see AK104, or runs nothing random), so the spread over seeds is not real.",
+        evidence=evidence,
+        invalid=invalid,
+    )

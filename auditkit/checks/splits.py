@@ -26,7 +26,7 @@ from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
 from auditkit.datasets.tokens import color_variety, shape_variety
-from auditkit.metrics import compute_metrics
+from auditkit.metrics import accuracy_metric, compute_metrics
 from auditkit.stats import GainClass, gain_interaction_test, holm, paired_t_test
 from auditkit.types import (
     DATA_KINDS,
@@ -100,13 +100,18 @@ def _test_accuracies(ctx: AssessContext, variant: str) -> dict[int, float]:
     """Test accuracy per seed of the variant's nominal runs, from their predictions.
 
     Read from the predictions, not from ``test_metrics``, so it exists whatever metrics
-    the experiment lists.
+    the experiment lists. A run without predictions (a script that writes none) gives its
+    reported accuracy metric instead (``test_acc``, see :func:`accuracy_metric`).
     """
     out = {}
     for seed, predictions in ctx.predictions(variant).items():
         value = _accuracy(predictions, ctx.test_labels(seed))
         if value is not None:
             out[seed] = value
+    name = accuracy_metric(ctx.metrics)
+    if name is not None:
+        for seed, reported in ctx.scores(variant, name).items():
+            out.setdefault(seed, reported)
     return out
 
 
@@ -1437,13 +1442,14 @@ class DataProvenance(CheckBase):
         if ctx.expect_data is None:
             evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
         # what evaluation consumed: a custom trainer that scores a subsample of test
-        # returns fewer predictions than the split has rows
+        # returns fewer predictions than the split has rows; a script that writes no
+        # predictions.csv returns none at all, which says nothing about what it scored
         n_test = len(data.test)
         short = {
             f"{v} seed {s}: {len(p)}"
             for v in ctx.variants
             for s, p in ctx.predictions(v).items()
-            if len(p) != len(ctx.test_labels(s))
+            if p and len(p) != len(ctx.test_labels(s))
         }
         if short:
             problems.append(

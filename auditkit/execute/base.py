@@ -138,7 +138,7 @@ class BaseExecutor:
                 self.store.put(
                     keys[result.spec],
                     result,
-                    experiment=context.spec.name,
+                    experiment=context.name,
                     info={
                         "executor": self.name,
                         "worker": info.worker,

@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import torch
 
@@ -43,28 +44,88 @@ class ContextSource:
     key_facts: Mapping[str, object] = field(default_factory=dict)
 
 
+class Runner(Protocol):
+    """Performs runs that auditkit does not train itself: a user's own script (script mode).
+
+    Executors ship a runner to worker processes and Ray actors as it is, so it must
+    pickle; it captures every failure of the user's code in the ``RunResult``.
+    """
+
+    @property
+    def name(self) -> str:
+        """Names the audit in the run store (``auditkit cache info``)."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """What a worker loads, for messages, e.g. ``"the script audit 'audit.yaml'"``."""
+        ...
+
+    def run(self, run: RunSpec, *, device: str) -> RunResult:
+        """Perform ``run`` and return its result; never raises for the user's failures."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
-    """What every run of one audit shares."""
+    """What every run of one audit shares.
 
-    spec: ExperimentSpec
-    data: EncodedData
+    A model-file audit has ``spec`` and ``data`` and trains with auditkit's loop; a
+    script audit has neither and a ``runner`` that performs each run instead.
+    """
+
+    spec: ExperimentSpec | None
+    data: EncodedData | None
     device: torch.device
     #: JSON-ready facts that key cached runs (see ``store.run_key``)
     key_facts: dict[str, object]
-    #: how worker processes rebuild this context; None: runs stay in this process
-    source: ContextSource | None = None
+    #: how worker processes rebuild this context (a model file's source, or the runner
+    #: itself); None: runs stay in this process
+    source: ContextSource | Runner | None = None
     #: variant -> ``"torch"`` or ``"sklearn"`` (None: the builder raised)
     frameworks: Mapping[str, str | None] = field(default_factory=dict)
+    #: performs each run instead of auditkit's training loop (script mode)
+    runner: Runner | None = None
+
+    @property
+    def name(self) -> str:
+        """The audit's name, kept with each stored run."""
+        if self.runner is not None:
+            return self.runner.name
+        return self.model_spec.name
+
+    @property
+    def model_spec(self) -> ExperimentSpec:
+        """The model file's experiment; only a model-file audit has one."""
+        if self.spec is None:
+            raise TypeError("this run context performs runs with a runner, not a model file")
+        return self.spec
+
+    @property
+    def model_data(self) -> EncodedData:
+        """The model file's encoded data; only a model-file audit has it."""
+        if self.data is None:
+            raise TypeError("this run context performs runs with a runner, not a model file")
+        return self.data
 
 
-def load_context(source: ContextSource, *, device: str | None = None) -> RunContext:
+def source_device(source: ContextSource | Runner) -> str:
+    """The torch device a worker loading ``source`` uses (a runner's scripts: the CPU's)."""
+    return source.device if isinstance(source, ContextSource) else "cpu"
+
+
+def source_origin(source: ContextSource | Runner) -> str:
+    """What a worker loads, for messages: the model file, or the runner's origin."""
+    return repr(source.model_file) if isinstance(source, ContextSource) else source.origin
+
+
+def load_context(source: ContextSource | Runner, *, device: str | None = None) -> RunContext:
     """Rebuild an audit's ``RunContext`` in a worker from its ``ContextSource``.
 
     Parameters
     ----------
     source
-        What the audit shipped.
+        What the audit shipped: a model file's source, or a runner (used as it is).
     device
         Overrides ``source.device``, e.g. the GPU assigned to this worker.
 
@@ -77,6 +138,15 @@ def load_context(source: ContextSource, *, device: str | None = None) -> RunCont
     ModelFileError
         The model file cannot be imported here.
     """
+    if not isinstance(source, ContextSource):
+        return RunContext(
+            spec=None,
+            data=None,
+            device=torch.device(device or source_device(source)),
+            key_facts={},
+            source=source,
+            runner=source,
+        )
     path = Path(source.model_file)
     if not path.is_file() or file_digest(path) != source.model_sha256:
         # A node without the file (or with another version of it): import the text the
@@ -146,15 +216,16 @@ def data_for(context: RunContext, transform: str, data_seed: int = 0) -> Encoded
     dataset is encoded with vocabularies of its own training split, as a user training
     on that data would; each is built once per process.
     """
-    design = context.spec.design
+    spec = context.model_spec
+    design = spec.design
     if not transform and design is None:
-        return context.data
+        return context.model_data
     fold = design.fold_of(data_seed) if design is not None else None
-    key = (context.spec.data.fingerprint(), fold, transform)
+    key = (spec.data.fingerprint(), fold, transform)
     if key not in _TRANSFORMED:
         if len(_TRANSFORMED) > 64:  # folds x transforms of one audit; keep memory bounded
             _TRANSFORMED.clear()
-        data = context.spec.data
+        data = spec.data
         if design is not None:
             data = cv_fold(data, design, data_seed)
         if transform:
@@ -178,8 +249,11 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
     RunResult
         With ``error`` set (and empty metrics) when the user's code raised.
     """
-    variant = context.spec.variants[run.variant]
-    config = dataclasses.replace(context.spec.train, **dict(run.overrides))
+    if context.runner is not None:
+        return context.runner.run(run, device=str(context.device))
+    spec = context.model_spec
+    variant = spec.variants[run.variant]
+    config = dataclasses.replace(spec.train, **dict(run.overrides))
     start = time.perf_counter()
     try:
         outcome = train_and_evaluate(
@@ -188,7 +262,7 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
             config,
             init_seed=run.init_seed,
             order_seed=run.order_seed,
-            metrics=context.spec.metrics,
+            metrics=spec.metrics,
             device=context.device,
             evaluations=run.evaluations,
         )

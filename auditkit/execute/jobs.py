@@ -150,7 +150,8 @@ def plan_jobs(
         In plan order of each job's first run.
     """
     todo = set(pending)
-    if batching.mode == "off":
+    if batching.mode == "off" or context.runner is not None:
+        # a runner's runs (a script) cannot be stacked: each is its own process
         return [Job((run,)) for run in pending]
     groups: dict[Hashable, list[RunSpec]] = {}
     for run in planned:
@@ -195,10 +196,11 @@ def plan_jobs(
 def _no_stacking_reason(
     run: RunSpec, context: RunContext, batching: SeedBatching, n_seeds: int
 ) -> str:
-    config = dataclasses.replace(context.spec.train, **dict(run.overrides))
+    spec = context.model_spec
+    config = dataclasses.replace(spec.train, **dict(run.overrides))
     if context.frameworks.get(run.variant) == "sklearn":
         return "a scikit-learn estimator has no torch parameters to stack"
-    if context.spec.design is not None:
+    if spec.design is not None:
         return "in a cross-validated design each seed trains on its own fold"
     if (
         batching.mode == "auto"
@@ -257,15 +259,16 @@ def run_job(job: Job, context: RunContext) -> Iterator[tuple[RunResult, RunInfo]
 
 def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult]:
     first = runs[0]
-    variant = context.spec.variants[first.variant]
-    config = dataclasses.replace(context.spec.train, **dict(first.overrides))
+    spec = context.model_spec
+    variant = spec.variants[first.variant]
+    config = dataclasses.replace(spec.train, **dict(first.overrides))
     start = time.perf_counter()
     outcomes = train_seeds_batched(
         variant.builder,
         data_for(context, first.transform, first.order_seed),
         config,
         seeds=[SeedPair(r.init_seed, r.order_seed) for r in runs],
-        metrics=context.spec.metrics,
+        metrics=spec.metrics,
         device=context.device,
         evaluations=first.evaluations,
     )

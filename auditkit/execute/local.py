@@ -26,6 +26,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -39,9 +41,12 @@ from auditkit.execute.core import (
     ContextSource,
     Finished,
     RunContext,
+    Runner,
     failed_result,
     load_context,
     run_one,
+    source_device,
+    source_origin,
 )
 from auditkit.execute.jobs import Job, RunInfo, SeedBatching, run_job
 from auditkit.execute.store import RunStore
@@ -162,6 +167,11 @@ class _Slot:
         self.conn.close()
 
 
+def _run_all(job: Job, context: RunContext) -> list[tuple[RunResult, RunInfo]]:
+    """Every run of ``job``, performed in this thread."""
+    return list(run_job(job, context))
+
+
 class LocalExecutor(BaseExecutor):
     """Runs jobs in a pool of worker processes on this machine, or in this process.
 
@@ -202,6 +212,7 @@ class LocalExecutor(BaseExecutor):
         self.threads = threads
         self.retries = retries
         self._used = 0
+        self._threaded = False
 
     def workers_for(self, n_runs: int, context: RunContext) -> int:
         """Workers for ``n_runs`` runs: ``jobs``, but never more than there are runs."""
@@ -216,6 +227,8 @@ class LocalExecutor(BaseExecutor):
         """E.g. ``"local, 2 workers x 1 torch thread"`` or ``"local, in-process"``."""
         if self.jobs is None:
             return "local, in this process"
+        if self._threaded:
+            return f"local, {self.jobs} concurrent runs (threads waiting on subprocesses)"
         workers = self._used or self.jobs
         threads = self._threads(workers)
         return (
@@ -224,10 +237,41 @@ class LocalExecutor(BaseExecutor):
         )
 
     def _execute(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
-        if self.jobs is None or context.source is None:
+        if context.runner is not None and self.jobs is not None and self.jobs > 1:
+            yield from self._concurrent(jobs, context)
+        elif self.jobs is None or context.source is None:
             yield from self._inline(jobs, context)
         else:
             yield from self._pool(jobs, context, context.source)
+
+    def _concurrent(
+        self, jobs: list[Job], context: RunContext
+    ) -> Iterator[tuple[RunResult, RunInfo]]:
+        """A runner's jobs, ``jobs`` at a time on threads of this process.
+
+        A runner's run is a subprocess of its own (a user's script), so threads that wait
+        on it suffice: no worker process has to start and import torch first.
+        """
+        assert self.jobs is not None
+        self._threaded = True
+        queue: deque[Job] = deque(jobs)
+        running: dict[Future[list[tuple[RunResult, RunInfo]]], Job] = {}
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="auditkit-run") as pool:
+            while queue or running:
+                while queue and len(running) < self.jobs and not self.out_of_time():
+                    job = queue.popleft()
+                    running[pool.submit(_run_all, job, context)] = job
+                if self.out_of_time():
+                    while queue:
+                        for run in queue.popleft().runs:
+                            yield self.undone(run, context)
+                if not running:
+                    break
+                done, _ = wait_futures(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    for result, info in future.result():
+                        yield result, RunInfo(info.batch_size, info.note, "local:thread")
 
     def _inline(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
         for position, job in enumerate(jobs):
@@ -240,7 +284,7 @@ class LocalExecutor(BaseExecutor):
                 yield result, RunInfo(info.batch_size, info.note, "local:in-process")
 
     # -- the process pool --------------------------------------------------------------
-    def _start(self, index: int, source: ContextSource, threads: int, logs: Path) -> _Slot:
+    def _start(self, index: int, source: ContextSource | Runner, threads: int, logs: Path) -> _Slot:
         parent, child = socket.socketpair()
         log = logs / f"worker-{index}.log"
         env = dict(os.environ)
@@ -251,8 +295,8 @@ class LocalExecutor(BaseExecutor):
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
-        device = source.device
-        if source.device == "cuda" and torch.cuda.device_count() > 1:
+        device = source_device(source)
+        if device == "cuda" and torch.cuda.device_count() > 1:
             device = f"cuda:{index % torch.cuda.device_count()}"
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -269,7 +313,7 @@ class LocalExecutor(BaseExecutor):
         return _Slot(index=index, proc=proc, conn=conn, log=log, device=device)
 
     def _pool(
-        self, jobs: list[Job], context: RunContext, source: ContextSource
+        self, jobs: list[Job], context: RunContext, source: ContextSource | Runner
     ) -> Iterator[tuple[RunResult, RunInfo]]:
         n_workers = self.workers_for(sum(len(j.runs) for j in jobs), context)
         n_workers = min(n_workers, len(jobs))
@@ -324,7 +368,7 @@ class LocalExecutor(BaseExecutor):
                         slot.ready = True
                     elif kind == "init_error":
                         raise ExecutorError(
-                            f"a worker process could not load {source.model_file!r}, which "
+                            f"a worker process could not load {source_origin(source)}, which "
                             f"this process loaded fine:\n{message[1]}\nCheck that the file "
                             "does not depend on the current process (environment variables, "
                             "the working directory), or run with --jobs 0 to stay in this "

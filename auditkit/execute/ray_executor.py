@@ -26,7 +26,14 @@ import torch
 
 from auditkit.errors import AuditkitError
 from auditkit.execute.base import BaseExecutor, format_seconds
-from auditkit.execute.core import ContextSource, RunContext, failed_result, load_context
+from auditkit.execute.core import (
+    ContextSource,
+    RunContext,
+    Runner,
+    failed_result,
+    load_context,
+    source_origin,
+)
 from auditkit.execute.jobs import Job, RunInfo, SeedBatching, run_job
 from auditkit.execute.local import RUNS_PER_GPU_SMALL, ExecutorError
 from auditkit.execute.store import RunStore
@@ -90,7 +97,7 @@ class RayWorker:
         Torch device name; on a GPU node Ray has already narrowed ``CUDA_VISIBLE_DEVICES``.
     """
 
-    def __init__(self, source: ContextSource, threads: int, device: str) -> None:
+    def __init__(self, source: ContextSource | Runner, threads: int, device: str) -> None:
         torch.set_num_threads(threads)
         self.context = load_context(source, device=device)
         self.worker = f"ray:{socket.gethostname()}:{os.getpid()}"
@@ -274,7 +281,7 @@ class RayExecutor(BaseExecutor):
                             ray.get(ref)
                         except ray.exceptions.RayError as exc:
                             raise ExecutorError(
-                                f"a Ray actor could not load {source.model_file!r}: "
+                                f"a Ray actor could not load {source_origin(source)}: "
                                 f"{type(exc).__name__}: {exc}\nThe cluster's workers need the "
                                 "same Python environment (auditkit, torch) and, for data "
                                 "read from files, the same files.",

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditkit.types import EpochRecord, RunResult, RunSpec
+from auditkit.types import (
+    EpochRecord,
+    FileAccess,
+    RunResult,
+    RunSpec,
+    ScriptTrace,
+    SeedCall,
+)
 
 #: bump when the stored JSON of a run changes shape; old rows are then ignored
 STORE_FORMAT = 1
@@ -73,8 +80,11 @@ def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
 
 
 def result_to_dict(result: RunResult) -> dict[str, Any]:
-    """A run result as a JSON-ready dict (the store's and audit.json's form)."""
-    return {
+    """A run result as a JSON-ready dict (the store's and audit.json's form).
+
+    A script run's ``trace`` is included; a model-file run has none and no ``trace`` key.
+    """
+    out = {
         "spec": spec_to_dict(result.spec),
         "run_id": result.spec.run_id,
         "test_metrics": dict(result.test_metrics),
@@ -96,6 +106,62 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "perturbed_metrics": {k: dict(v) for k, v in result.perturbed_metrics.items()},
         "perturbed_predictions": {k: list(v) for k, v in result.perturbed_predictions.items()},
     }
+    if result.trace is not None:
+        out["trace"] = trace_to_dict(result.trace)
+    return out
+
+
+def trace_to_dict(trace: ScriptTrace) -> dict[str, Any]:
+    """A script run's trace as a JSON-ready dict."""
+    return {
+        "argv": list(trace.argv),
+        "env": dict(trace.env),
+        "run_dir": trace.run_dir,
+        "exit_code": trace.exit_code,
+        "timed_out": trace.timed_out,
+        "wall_s": trace.wall_s,
+        "tail": trace.tail,
+        "metric_source": trace.metric_source,
+        "metric_notes": dict(trace.metric_notes),
+        "seed_calls": [
+            {"function": c.function, "value": c.value, "where": c.where, "applied": c.applied}
+            for c in trace.seed_calls
+        ],
+        "files": [
+            {
+                "path": f.path,
+                "mode": f.mode,
+                "exists": f.exists,
+                "size": f.size,
+                "sha256": f.sha256,
+                "count": f.count,
+            }
+            for f in trace.files
+        ],
+        "missing_probes": list(trace.missing_probes),
+        "git_commit": trace.git_commit,
+        "predictions": trace.predictions,
+    }
+
+
+def trace_from_dict(raw: Mapping[str, Any]) -> ScriptTrace:
+    """Inverse of ``trace_to_dict``."""
+    return ScriptTrace(
+        argv=tuple(raw["argv"]),
+        env=dict(raw["env"]),
+        run_dir=str(raw["run_dir"]),
+        exit_code=raw["exit_code"],
+        timed_out=bool(raw["timed_out"]),
+        wall_s=float(raw["wall_s"]),
+        tail=str(raw["tail"]),
+        metric_source=str(raw.get("metric_source", "")),
+        metric_notes=dict(raw.get("metric_notes", {})),
+        seed_calls=tuple(SeedCall(**c) for c in raw.get("seed_calls", ())),
+        files=tuple(FileAccess(**f) for f in raw.get("files", ())),
+        missing_probes=tuple(raw.get("missing_probes", ())),
+        git_commit=str(raw.get("git_commit", "")),
+        predictions=raw.get("predictions"),
+    )
 
 
 def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
@@ -114,6 +180,7 @@ def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
         perturbed_predictions={
             k: tuple(v) for k, v in raw.get("perturbed_predictions", {}).items()
         },
+        trace=None if raw.get("trace") is None else trace_from_dict(raw["trace"]),
     )
 
 

@@ -616,7 +616,17 @@ def _methods(doc: Mapping[str, Any]) -> str:
         for a in claim.get("agreement") or []:
             if a["test"] not in tests:
                 tests.append(a["test"])
-    if train is None:  # auditkit compare: runs the user logged, nothing retrained
+    if exp.get("source") == "script":  # script mode: the user's own script, run per seed
+        script = exp.get("script") or {}
+        text = (
+            f"We ran the user's script ({script.get('command', exp['model_file'])}) for the "
+            f"variants {variants} (baseline {exp['baseline']}) on the same {len(seeds)} seeds "
+            f"({', '.join(map(str, seeds))}), each run a separate process in its own copy of "
+            "the project, with the seed passed on the command line where the script takes "
+            "one, in the environment, and through a start-up shim seeding random, NumPy and "
+            "torch; metrics were read back from what each run printed or wrote."
+        )
+    elif train is None:  # auditkit compare: runs the user logged, nothing retrained
         text = (
             f"We analysed runs logged in {exp['model_file']} for the variants {variants} "
             f"(baseline {exp['baseline']}), paired by seed over {len(seeds)} seeds "

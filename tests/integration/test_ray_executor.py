@@ -169,3 +169,25 @@ def test_a_cross_validated_estimator_audit_on_ray_equals_the_local_one(
     assert on_ray["summary"]["runs"] == {"total": 15, "failed": 0, "cached": 0}
     assert _numbers(on_ray) == _numbers(local)
     assert on_ray["claims"] == local["claims"]
+
+
+def test_script_runs_on_ray_equal_the_local_ones(
+    ray_cluster: str, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditkit.script.audit import ScriptOptions, run_script_audit
+
+    for key, value in RAY_ENV.items():
+        monkeypatch.setenv(key, value)
+    (in_tmp / "train.py").write_text(
+        "import random\nprint(f'acc: {0.5 + random.random() / 10:.6f}')\n", encoding="utf-8"
+    )
+    common: dict[str, Any] = {"command": ("python", "train.py"), "seeds": 3, "only": ("AK104",)}
+    on_ray = run_script_audit(
+        ScriptOptions(**common, out="ray", executor="ray", address=ray_cluster)
+    ).document
+    assert on_ray["provenance"]["executor"].startswith(f"ray at {ray_cluster}")
+    assert on_ray["summary"]["runs"] == {"total": 3, "failed": 0, "cached": 0}
+    assert {r["trace"]["env"]["AUDITKIT_SEED"] for r in on_ray["runs"]} == {"0", "1", "2"}
+    local = run_script_audit(ScriptOptions(**common, out="local", cache=False)).document
+    assert [r["test_metrics"] for r in on_ray["runs"]] == [r["test_metrics"] for r in local["runs"]]
+    assert not ray.is_initialized()

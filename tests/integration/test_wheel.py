@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -104,3 +105,15 @@ def test_wheel_installs_and_audits(tmp_path: Path) -> None:
     assert (work / "out" / "audit.json").is_file()
     html = (work / "out" / "report.html").read_text()
     assert "<style>" in html and "verdict-" in html  # the packaged template and CSS
+
+    # script mode: the start-up shim ships in the wheel and seeds the script's runs
+    (work / "s.py").write_text("import random\nprint(f'acc: {random.random()}')\n")
+    _run(
+        [str(auditkit), "check", "--seeds", "2", "--only", "AK104", "--out", "script", "-q",
+         "--", "python", "s.py"],
+        cwd=work,
+        env=env,
+    )  # fmt: skip
+    runs = json.loads((work / "script" / "audit.json").read_text())["runs"]
+    assert runs[0]["trace"]["env"]["PYTHONPATH"].startswith(str(purelib / "auditkit"))
+    assert runs[0]["test_metrics"] != runs[1]["test_metrics"]

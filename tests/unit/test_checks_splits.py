@@ -286,6 +286,23 @@ def test_provenance_fails_when_evaluation_scored_a_subsample() -> None:
     assert "evaluation scored a different number of test rows than the split's 4" in finding.reason
 
 
+def test_provenance_reads_runs_without_predictions_as_unknown_not_short() -> None:
+    # a script run that writes no predictions.csv reports its accuracy only
+    data = dataset(BALANCED, BALANCED, BALANCED)
+    metrics = {"a": [(0.9, 0.75)] * 3, "b": [(0.9, 0.75)] * 3}
+    finding = DataProvenance().assess(context(data, metrics=metrics), DataProvenanceParams())
+    # nothing was declared, so provenance is not checked (skipped), and no run is "short"
+    assert finding.outcome == "skipped", finding.reason
+    assert "different number of test rows" not in finding.reason
+    # ... and the reported accuracy still meets the majority-class comparison
+    skewed = split(("▲", 1), ("■", 1), ("●", 1), ("◆", 0))
+    low = {"a": [(0.3, 0.25), (0.3, 0.26), (0.3, 0.25)], "b": [(0.3, 0.25)] * 3}
+    found = DataProvenance().assess(
+        context(dataset(skewed, skewed, skewed), metrics=low), DataProvenanceParams()
+    )
+    assert found.outcome == "fail" and "below the 75.0% majority-class baseline" in found.reason
+
+
 # --------------------------------------------------------------------------- noise ceiling
 
 
