@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditkit.checks import PlanContext, checks
+from auditkit.checks import SCRIPT_KIND, PlanContext, checks
 from auditkit.experiment import ExperimentSpec
 from auditkit.perturb import test_time
 from auditkit.rulepack import Rule, RulePack
@@ -106,14 +106,14 @@ def build_plan(
     for rule in pack.rules:
         registered = registry[rule.check]
         if spec.data.kind not in registered.kinds:
-            rule_plans.append(
-                RulePlan(
-                    rule=rule,
-                    runs={},
-                    skipped=f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} "
-                    f"data, and this experiment's data is {spec.data.kind}",
-                )
+            why = (
+                f"check {rule.check!r} reads script runs (auditkit check -- CMD), and this "
+                "audit trains a model file"
+                if registered.kinds == {SCRIPT_KIND}
+                else f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} "
+                f"data, and this experiment's data is {spec.data.kind}"
             )
+            rule_plans.append(RulePlan(rule=rule, runs={}, skipped=why))
             continue
         unfit = _framework_skip(registered.frameworks, rule, spec, frameworks or {})
         if unfit is not None:
