@@ -24,6 +24,9 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 3  #: a bug in auditkit
     USAGE_ERROR = 4  #: bad command line, rule pack, data or model file
     NO_RULES_SELECTED = 5  #: --only/--skip left nothing to run
+    #: a variant (an arm) has no successful run: its code fails, so no claim on it can be
+    #: judged; pytest stops at 5, so auditkit's own code comes next
+    RUNS_FAILED = 6
 
 
 class AuditkitError(Exception):

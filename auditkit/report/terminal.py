@@ -148,6 +148,31 @@ def _claims(view: ReportView) -> Table:
     return grid
 
 
+def _failures(view: ReportView) -> Table:
+    """Each failing variant's first error, where in the user's code, and what follows."""
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for failure in view.failures:
+        grid.add_row(
+            Text(" FAILED", style="outcome.error"),
+            Text(f"{failure.variant}: {failure.count}; the first ({failure.run_id}):"),
+        )
+        for line in failure.summary:
+            grid.add_row("", Text(line, style="finding"))
+    if any(f.all_failed for f in view.failures):
+        grid.add_row(
+            "",
+            Text(
+                "No claim on a variant without a successful run can be judged: fix the error "
+                "above and run the same command again (exit code 6). Every traceback is in "
+                "audit.json (runs[].error).",
+                style="evidence",
+            ),
+        )
+    return grid
+
+
 def render_terminal(view: ReportView, console: Console) -> None:
     """Print the verdict table, the per-rule outcomes, the findings and the summary line.
 
@@ -163,6 +188,8 @@ def render_terminal(view: ReportView, console: Console) -> None:
         console.print(_rules(view))
     if view.claims:
         console.print(_claims(view))
+    if view.failures:
+        console.print(_failures(view))
     console.print(Text(view.runs_line, style="runs"))
     console.rule(Text(view.summary_line, style=summary_style(view)))
 

@@ -298,6 +298,21 @@ class VerdictCount:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FailureView:
+    """The first error of one variant whose runs failed."""
+
+    variant: str
+    #: "3 of 3 runs failed"
+    count: str
+    #: True when none of the variant's runs succeeded (the audit exits 6)
+    all_failed: bool
+    #: the run that failed first, e.g. ``"bad[nominal,init=0,order=0]"``
+    run_id: str
+    #: the error's summary: its first line, then where in the user's code (file:line)
+    summary: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportView:
     """Everything a view shows."""
 
@@ -322,6 +337,8 @@ class ReportView:
     splits: SplitTable | None = None
     rope: str = ""  #: "±0.50 pts"
     confidence: str = "95%"  #: the rule pack's interval level
+    #: the first error of each variant that has failed runs, in variant order
+    failures: tuple[FailureView, ...] = ()
 
 
 def _mean_sd(mean: float | None, sd: float | None) -> str:
@@ -905,6 +922,41 @@ def _pitfall(record: Any) -> str:
     )
 
 
+def _failures(doc: Mapping[str, Any]) -> tuple[FailureView, ...]:
+    """Each failing variant's first error, as its run recorded it.
+
+    A run's error text starts with a summary paragraph (the error in one line, then the
+    user-code frame, ``file:line``); the traceback after the first blank line stays in
+    audit.json. Runs that ``--budget`` left undone are not failures of the code.
+    """
+    totals: dict[str, int] = {}
+    failed: dict[str, list[Mapping[str, Any]]] = {}
+    for run in doc.get("runs") or ():
+        error = run.get("error")
+        if error and str(error).startswith("NotRun:"):
+            continue
+        variant = str(run["spec"]["variant"])
+        totals[variant] = totals.get(variant, 0) + 1
+        if error:
+            failed.setdefault(variant, []).append(run)
+    out = []
+    for variant, runs in failed.items():
+        summary = str(runs[0]["error"]).strip().split("\n\n", 1)[0]
+        lines = [line.strip() for line in summary.splitlines() if line.strip()]
+        if len(lines) > 3:  # an old-format traceback: keep its last line, the error itself
+            lines = lines[-1:]
+        out.append(
+            FailureView(
+                variant=variant,
+                count=f"{len(runs)} of {totals[variant]} runs failed",
+                all_failed=len(runs) == totals[variant],
+                run_id=str(runs[0]["run_id"]),
+                summary=tuple(lines),
+            )
+        )
+    return tuple(out)
+
+
 def _provenance(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     exp, summary, prov = doc["experiment"], doc["summary"], doc["provenance"]
     out: list[tuple[str, str]] = [
@@ -980,6 +1032,7 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
         splits=_splits(doc),
         rope=f"±{points(rope)} pts",
         confidence=f"{round(100 * doc['rule_pack']['settings'].get('confidence', 0.95))}%",
+        failures=_failures(doc),
     )
 
 

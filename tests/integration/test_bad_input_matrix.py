@@ -21,6 +21,7 @@ import torch
 
 import auditkit
 from auditkit.cli import main
+from auditkit.errors import ExitCode
 from tests.conftest import REPO, TINY_MODEL
 
 # --------------------------------------------------------------------------- inputs
@@ -374,36 +375,62 @@ def test_bad_input_exits_4_with_a_clear_message(
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "error"),
+    ("old", "new", "error", "where"),
     [
         pytest.param(
             "    return Gru(info)",
             "    return 3",
             "the variant builder returned int",
+            "def gru(info):",
             id="model-variant-returns-int",
+        ),
+        pytest.param(
+            "    return Gru(info)",
+            "    Gru(info)",
+            "the variant builder returned NoneType; it must return a torch.nn.Module whose "
+            "forward(batch) returns logits, or a scikit-learn estimator with fit and predict "
+            "(a builder without `return` returns None)",
+            "def gru(info):",
+            id="model-variant-forgets-return",
         ),
         pytest.param(
             "        return self.head(states[:, -1])",
             "        return self.head(states)",
             "forward(batch) returned a tensor of shape",
+            "    def forward(self, batch):\n        states, _",
             id="model-forward-wrong-shape",
+        ),
+        pytest.param(
+            '        states, _ = self.gru(self.embed(batch["tokens"]))',
+            '        states, _ = self.gru(self.embed(batch["x"]))',
+            "forward(batch) read batch['x'], and this data's batches have no such key; they "
+            "have 'color', 'mask', 'shape', 'tokens'.",
+            '        states, _ = self.gru(self.embed(batch["x"]))',
+            id="model-forward-wrong-batch-key",
         ),
     ],
 )
-def test_broken_variant_is_a_recorded_run_failure(
+def test_broken_variant_is_a_recorded_run_failure_shown_with_its_line(
     write_model: Callable[[str], Path],
     in_tmp: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     old: str,
     new: str,
     error: str,
+    where: str,
 ) -> None:
     assert old in TINY_MODEL
-    model = write_model(TINY_MODEL.replace(old, new))
-    code = main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o", "-q"])
+    source = TINY_MODEL.replace(old, new)
+    model = write_model(source)
+    # the 1-based line the message must point at: the user's line at fault
+    line = source[: source.index(where)].count("\n") + 1
+    monkeypatch.setenv("COLUMNS", "400")  # one message per line, paths unbroken
+    code = main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    assert code == 0  # inconclusive fails only with --strict
+    # no run of the variant succeeded: the audit exits with its own code, not 0
+    assert code == ExitCode.RUNS_FAILED == 6
     doc = json.loads((in_tmp / "o" / "audit.json").read_text())
     failed = [r for r in doc["runs"] if r["error"]]
     assert len(failed) == 2
@@ -413,6 +440,16 @@ def test_broken_variant_is_a_recorded_run_failure(
     (claim,) = doc["claims"]
     assert claim["verdict"] == "inconclusive"
     assert "only 0 of 2 seed pairs succeeded (2 runs failed)" in claim["reason"]
+    # the terminal shows the first error, where in the user's file, and the exit code
+    out = captured.out
+    assert "FAILED gru: 2 of 2 runs failed; the first (gru[nominal,init=0,order=0]):" in out
+    assert error in " ".join(out.split())
+    assert f"at {model}:{line} " in out
+    assert "(exit code 6)" in out
+    # and so does the HTML report
+    html = (in_tmp / "o" / "report.html").read_text()
+    assert '<section id="failures">' in html
+    assert f"at {model}:{line} " in html
 
 
 def test_docs_table_lists_every_case() -> None:
