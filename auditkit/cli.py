@@ -23,7 +23,7 @@ from auditkit.execute.store import RunStore
 from auditkit.plan import Plan
 from auditkit.report.outputs import write_outputs
 from auditkit.report.terminal import make_console, render_terminal
-from auditkit.report.view import build_view
+from auditkit.report.view import ReportView, build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
 from auditkit.verdict import Thresholds
 
@@ -196,6 +196,20 @@ def check(
     _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=pdf)
 
 
+def _write(
+    view: ReportView, out_dir: Path, console: Console, *, html: bool, latex: bool, pdf: bool
+) -> list[Path]:
+    """Write the report files, with a "rendering PDF…" status while the PDF is laid out.
+
+    Laying out the PDF takes seconds after the progress bar has finished; without a
+    status the audit looks frozen.
+    """
+    if not pdf:
+        return write_outputs(view, out_dir, html=html, latex=latex, pdf=False)
+    with console.status("rendering PDF…"):
+        return write_outputs(view, out_dir, html=html, latex=latex, pdf=True)
+
+
 def _finish(
     outcome: AuditOutcome, console: Console, *, fmt: str, quiet: bool, pdf: bool = False
 ) -> NoReturn:
@@ -204,7 +218,7 @@ def _finish(
     report.html and report.tex always; report.pdf only with ``pdf`` (it costs seconds).
     """
     view = build_view(outcome.document)
-    written = write_outputs(view, outcome.out_dir, pdf=pdf)
+    written = _write(view, outcome.out_dir, console, html=True, latex=True, pdf=pdf)
     if fmt == "json":
         click.echo(json.dumps(outcome.document, indent=2, ensure_ascii=False))
     elif quiet:
@@ -424,7 +438,7 @@ def report(
         html = True
     if not quiet:
         render_terminal(view, make_console())
-    for path in write_outputs(view, target, html=html, latex=latex, pdf=pdf):
+    for path in _write(view, target, make_console(quiet=quiet), html=html, latex=latex, pdf=pdf):
         click.echo(f"wrote {path}")
 
 
