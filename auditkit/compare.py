@@ -21,6 +21,7 @@ from auditkit.audit import (
     prepare_out_dir,
 )
 from auditkit.errors import DataError, UsageError, did_you_mean
+from auditkit.metrics import METRICS
 from auditkit.report.document import RuleRow, build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.types import Claim, ConditionEvidence
@@ -269,6 +270,15 @@ def run_compare(
             slug="compare-no-claims",
         )
     chosen_metrics = list(metrics) or list(runs.metrics)
+    for metric in chosen_metrics:
+        # A gain outside the metric's range is a percentage written as a fraction.
+        problem = (
+            METRICS[metric].gain_problem(reported)
+            if reported is not None and metric in METRICS
+            else None
+        )
+        if problem is not None:
+            raise UsageError(f"--reported {reported:g}: {problem}.", slug="claim-reported-range")
     out_dir = prepare_out_dir(out, now)
 
     evidence: list[ClaimEvidence] = []

@@ -440,7 +440,10 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
                 f"({points(eq[0], signed=True)} to {points(eq[1], signed=True)} pts) lies "
                 f"within {pts} of zero, so the two are practically equivalent."
             )
-    if needed is not None and verdict == "inconclusive":
+    # "10 seeds cannot detect it; about 3 are needed" contradicts itself: the sentence is
+    # said only when the audit ran fewer seeds than the power computation asks for.
+    more_needed = needed is not None and needed > n
+    if more_needed and verdict == "inconclusive":
         size = f"a {abs(100 * reported):.1f}-point gain" if reported else "the claimed gain"
         out.append(f"{n} seeds cannot detect {size}; about {needed} are needed.")
     for status in ("reversed", "vanished"):
@@ -463,7 +466,7 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
         )
     if conditions and all(c["status"] == "holds" for c in conditions):
         out.append(f"The gain holds under all {len(conditions)} perturbations tested.")
-    if needed is not None and verdict == "fragile":
+    if more_needed and verdict == "fragile":
         out.append(f"About {needed} seeds would be needed to detect the reported gain.")
     mde = raw.get("min_detectable_effect")
     if mde is not None and verdict != "supported":
@@ -685,10 +688,21 @@ def _methods(doc: Mapping[str, Any]) -> str:
         f"otherwise; a supported claim whose gain reverses or vanishes under a perturbation "
         f"is fragile."
     )
+    # Pasted into a paper this sentence must be true: a skipped rule did not run, and a
+    # rule that raised ran without a result.
     rules = doc["rules"]
-    if rules:
-        listed = _join([f"{r['id']} {r['name']}" for r in rules])
-        text += f" Rule pack {pack['name']} ran {len(rules)} rule(s): {listed}."
+    ran = [r for r in rules if r["outcome"] not in ("skipped", "error")]
+    if ran:
+        listed = _join([f"{r['id']} {r['name']}" for r in ran])
+        text += f" Rule pack {pack['name']} ran {len(ran)} rule(s): {listed}."
+    skipped = [r for r in rules if r["outcome"] == "skipped"]
+    if skipped:
+        why = "; ".join(f"{r['id']} {r['name']}: {r['reason'].rstrip('.')}" for r in skipped)
+        text += f" It skipped {len(skipped)} rule(s), which did not apply ({why})."
+    failed = [r for r in rules if r["outcome"] == "error"]
+    if failed:
+        listed = _join([f"{r['id']} {r['name']}" for r in failed])
+        text += f" {len(failed)} rule(s) could not be evaluated ({listed})."
     text += (
         f" The audit trained {runs['total']} run(s) ({runs['failed']} failed) in "
         f"{duration(doc['summary']['wall_time_s'])} with auditkit {doc['auditkit_version']}."

@@ -11,6 +11,7 @@ end of this file.
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,10 +132,15 @@ CASES: dict[str, Case] = {
     ),
     "model-import-error": Case(
         _check(),
-        "{tmp}/model.py:2: importing the model file raised ModuleNotFoundError: "
-        "No module named 'not_a_module_anywhere'",
-        model="x = 1\nimport not_a_module_anywhere\n",
+        "{tmp}/model.py:2: importing the model file raised ZeroDivisionError: division by zero",
+        model="x = 1\ny = x / 0\n",
         user_traceback=True,
+    ),
+    "model-missing-module": Case(
+        _check(),
+        "{tmp}/model.py:2: the model file imports 'sklearnn', which is not "
+        "installed in the Python environment auditkit runs in (",
+        model="x = 1\nfrom sklearnn.linear_model import LogisticRegression\n",
     ),
     "model-no-experiment": Case(
         _check(), "{tmp}/model.py: declares no auditkit.Experiment", model="x = 1\n"
@@ -179,6 +185,24 @@ CASES: dict[str, Case] = {
         + 'exp = ak.Experiment("e", data=data, metrics=["accuracy"])\n'
         + TWO_VARIANTS
         + 'exp.claim("b", over="a", metric="swa")\n',
+    ),
+    "model-claim-reported-in-percent": Case(
+        _check(),
+        "{tmp}/model.py:11: claim reported=2.0: a gain of +2 on accuracy is impossible: "
+        "accuracy lies between 0 and 1, so a gain lies within ±1. Gains are written in metric "
+        "units: reported=0.02 for '+2 points'.",
+        model=HEADER
+        + 'exp = ak.Experiment("e", data=data, metrics=["accuracy"])\n'
+        + TWO_VARIANTS
+        + 'exp.claim("b", over="a", metric="accuracy", reported=2.0)\n',
+    ),
+    "compare-reported-in-percent": Case(
+        ("compare", "{tmp}/runs.csv", "--baseline", "gru", "--reported", "3.1"),
+        "--reported 3.1: a gain of +3.1 on accuracy is impossible: accuracy lies between 0 "
+        "and 1, so a gain lies within ±1. Gains are written in metric units: reported=0.031 "
+        "for '+3.1 points'.",
+        model=None,
+        files=_runs("variant,seed,accuracy\ngru,0,0.7\ngru,1,0.7\nrel,0,0.72\nrel,1,0.73\n"),
     ),
     "model-missing-file": Case(
         ("check", "{tmp}/absent.py", "--rules", "quick"),
@@ -450,6 +474,21 @@ def test_broken_variant_is_a_recorded_run_failure_shown_with_its_line(
     html = (in_tmp / "o" / "report.html").read_text()
     assert '<section id="failures">' in html
     assert f"at {model}:{line} " in html
+
+
+def test_a_missing_module_names_the_environment_and_the_install_command(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "model.py").write_text("import sklearn\nimport not_installed_mod\n")
+    assert main(["check", str(in_tmp / "model.py")]) == 4
+    err = capsys.readouterr().err
+    assert f"runs in ({sys.prefix}). Install it there:" in err
+    assert f"{sys.executable} -m pip install not_installed_mod\n" in err
+    assert "Traceback" not in err
+    # an import name whose package is named otherwise gets the package's name
+    from auditkit.experiment.loader import PYPI_NAMES
+
+    assert PYPI_NAMES["sklearn"] == "scikit-learn"
 
 
 def test_docs_table_lists_every_case() -> None:
