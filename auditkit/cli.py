@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from auditkit.audit import AuditOptions, AuditOutcome, run_audit
-from auditkit.compare import run_compare
+from auditkit.compare import parse_reported, run_compare
 from auditkit.errors import AuditkitError, ExitCode
 from auditkit.execute.local import Finished
 from auditkit.execute.select import parse_duration
@@ -264,14 +264,18 @@ def _finish(
 )
 @click.option(
     "--reported",
-    type=float,
-    default=None,
-    help="The gain the paper reports, in metric units (0.02 = 2 points).",
+    "reported",
+    multiple=True,
+    help="The gain the paper reports, in metric units (0.02 = 2 points): one value for every "
+    "claim, or VARIANT:METRIC=VALUE for one claim (repeatable).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on inconclusive claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--pdf", "pdf", is_flag=True, help="Also write report.pdf (report.tex is always written)."
 )
 def compare(
     runs_csv: str,
@@ -281,10 +285,11 @@ def compare(
     out: str | None,
     alpha: float,
     rope: float,
-    reported: float | None,
+    reported: tuple[str, ...],
     strict: bool,
     quiet: bool,
     fmt: str,
+    pdf: bool,
 ) -> None:
     """Statistics, verdicts and reports for runs already done, logged in RUNS_CSV.
 
@@ -296,14 +301,14 @@ def compare(
         baseline=baseline,
         metrics=metrics,
         claims=claims,
-        reported=reported,
+        reported=parse_reported(reported),
         out=out,
         strict=strict,
         thresholds=Thresholds(alpha=alpha, rope=rope),
         command=shlex.join(["auditkit", *sys.argv[1:]]),
     )
     console = make_console(quiet=quiet or fmt == "json")
-    _finish(outcome, console, fmt=fmt, quiet=quiet)
+    _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=pdf)
 
 
 @cli.group()

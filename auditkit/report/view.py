@@ -337,6 +337,8 @@ class ReportView:
     splits: SplitTable | None = None
     rope: str = ""  #: "±0.50 pts"
     confidence: str = "95%"  #: the rule pack's interval level
+    #: what ``model_file`` is: "Model file", or "Runs file" for ``auditkit compare``
+    source_label: str = "Model file"
     #: the first error of each variant that has failed runs, in variant order
     failures: tuple[FailureView, ...] = ()
 
@@ -430,6 +432,20 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
             f"{points(c['low'], signed=True)} to {points(c['high'], signed=True)}"
         )
 
+    # A reported gain above the measured interval was not reproduced: say so plainly,
+    # first, whatever the verdict (a supported claim says "overstated" further down).
+    if (
+        reported is not None
+        and verdict != "supported"
+        and gain
+        and gain.get("high") is not None
+        and reported > gain["high"]
+    ):
+        out.append(
+            f"The reported gain ({points(reported, signed=True)} pts) is not reproduced: it "
+            f"lies above the {confidence} interval of the measured gain "
+            f"({points(gain['low'], signed=True)} to {points(gain['high'], signed=True)} pts)."
+        )
     if verdict == "refuted" and gain:
         eq = gain.get("equivalence_interval")
         if gain.get("high") is not None and gain["high"] < 0:
@@ -973,9 +989,10 @@ def _failures(doc: Mapping[str, Any]) -> tuple[FailureView, ...]:
 
 def _provenance(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     exp, summary, prov = doc["experiment"], doc["summary"], doc["provenance"]
+    source = "runs file" if exp.get("source") == "compare" else "model file"
     out: list[tuple[str, str]] = [
-        ("model file", exp["model_file"]),
-        ("model file sha256", exp["model_sha256"]),
+        (source, exp["model_file"]),
+        (f"{source} sha256", exp["model_sha256"]),
         ("data", exp["data"]["name"]),
         ("data fingerprint", exp["data"]["fingerprint"]),
         ("rule pack", f"{doc['rule_pack']['name']} ({doc['rule_pack'].get('path', '')})"),
@@ -1047,6 +1064,7 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
         rope=f"±{points(rope)} pts",
         confidence=f"{round(100 * doc['rule_pack']['settings'].get('confidence', 0.95))}%",
         failures=_failures(doc),
+        source_label="Runs file" if exp.get("source") == "compare" else "Model file",
     )
 
 
