@@ -31,7 +31,8 @@ STATUS_WORDS = {
 #: what an agreement cell says for ``improvement`` true / false / null
 _AGREEMENT = {
     True: ("yes", "✓", "improvement"),
-    False: ("no", "✗", "no improvement"),
+    # not significant is not "no improvement": the test did not show one, nothing more
+    False: ("no", "✗", "not shown"),
     None: ("unknown", "?", "cannot tell"),
 }
 
@@ -110,7 +111,7 @@ class AgreementRow:
     test: str  #: "Wilcoxon signed-rank (exact)"
     answer: str  #: "yes", "no" or "unknown": the CSS class and the style name
     symbol: str  #: "✓", "✗" or "?", printed beside the colour
-    words: str  #: "improvement", "no improvement", "cannot tell"
+    words: str  #: "improvement", "not shown", "cannot tell"
     value: str  #: "p = 0.012", already formatted by the producer
     note: str
 

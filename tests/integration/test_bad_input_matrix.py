@@ -170,6 +170,14 @@ CASES: dict[str, Case] = {
         + TWO_VARIANTS
         + 'exp.claim("b", over="a", metric="accuracy")\n',
     ),
+    "model-metric-abbreviation": Case(
+        _check(),
+        "{tmp}/model.py: Experiment('e') lists unknown metric 'acc'. Did you mean 'accuracy'?",
+        model=HEADER
+        + 'exp = ak.Experiment("e", data=data, metrics=["acc"])\n'
+        + TWO_VARIANTS
+        + 'exp.claim("b", over="a", metric="acc")\n',
+    ),
     "model-claim-unknown-variant": Case(
         _check(),
         "{tmp}/model.py:11: claim variant='c' names no variant",

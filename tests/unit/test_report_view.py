@@ -45,7 +45,9 @@ def test_every_negative_result_says_what_was_found_in_words(full: dict) -> None:
     assert inconclusive.findings[0] == "3 seeds cannot detect a 5.0-point gain; about 4 are needed."
     assert any(f.startswith("The tests disagree: paired t-test") for f in inconclusive.findings)
     refuted = by_verdict["refuted"]
-    assert refuted.findings[0].startswith("The variant is no better than the baseline")
+    # its reported +1.00 pts lies above the measured interval: said first, plainly
+    assert refuted.findings[0].startswith("The reported gain (+1.00 pts) is not reproduced")
+    assert refuted.findings[1].startswith("The variant is no better than the baseline")
     assert by_verdict["supported"].headline == ""
     assert by_verdict["supported"].findings == ("The gain holds under all 3 perturbations tested.",)
 
