@@ -71,7 +71,8 @@ def _logits(
         raise TrainingError(
             f"forward(batch) read batch[{key!r}], and this data's batches have no such key; "
             f"they have {', '.join(repr(k) for k in sorted(batch))}.{did_you_mean(key, batch)}"
-            " The keys per data kind are listed in the docs (your first model file)."
+            " Token data has 'tokens', 'mask' and one id tensor per factor; images have "
+            "'images'; feature arrays have 'features'."
         ) from exc
     if not isinstance(out, torch.Tensor):
         raise TrainingError(
