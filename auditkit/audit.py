@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -416,6 +416,20 @@ def exit_code_for(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
     return ExitCode.CLAIMS_FAILED if any(d.verdict in bad for d in decisions) else ExitCode.OK
 
 
+def failed_arms(results: Iterable[RunResult]) -> list[str]:
+    """The variants none of whose nominal runs succeeded, because their code failed.
+
+    Runs that ``--budget`` left undone do not count as failed: the code never ran.
+    """
+    tried: dict[str, bool] = {}
+    for result in results:
+        spec = result.spec
+        if spec.condition != "nominal" or (result.error or "").startswith("NotRun:"):
+            continue
+        tried[spec.variant] = tried.get(spec.variant, False) or result.ok
+    return [variant for variant, any_ok in tried.items() if not any_ok]
+
+
 def prepare_out_dir(out: str | None, now: dt.datetime) -> Path:
     """Create the report folder; by default ``.auditkit/runs/<timestamp>/``.
 
@@ -634,7 +648,11 @@ def run_audit(
     decisions = decide_all(evidence, thresholds, design=design) if plan.runs else []
     rows, reliance = rule_rows(plan, findings, decisions)
     exit_code = (
-        ExitCode.NO_RULES_SELECTED if not pack.rules else exit_code_for(decisions, options.strict)
+        ExitCode.NO_RULES_SELECTED
+        if not pack.rules
+        else ExitCode.RUNS_FAILED
+        if failed_arms(results.values())
+        else exit_code_for(decisions, options.strict)
     )
     runs = []
     for result in results.values():

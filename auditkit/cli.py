@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from auditkit.audit import AuditOptions, AuditOutcome, parse_seeds, run_audit
-from auditkit.compare import run_compare
+from auditkit.compare import parse_reported, run_compare
 from auditkit.errors import AuditkitError, ExitCode, UsageError
 from auditkit.execute.local import Finished
 from auditkit.execute.select import parse_duration
@@ -24,7 +24,7 @@ from auditkit.execute.store import RunStore
 from auditkit.plan import Plan
 from auditkit.report.outputs import write_outputs
 from auditkit.report.terminal import make_console, render_terminal
-from auditkit.report.view import build_view
+from auditkit.report.view import ReportView, build_view
 from auditkit.rulepack import builtin_packs, load_rulepack
 from auditkit.script.audit import ScriptOptions, run_script_audit
 from auditkit.sources import cli as sources_cli
@@ -286,6 +286,20 @@ def _script_target(target: tuple[str, ...]) -> tuple[tuple[str, ...], str | None
     return target, None
 
 
+def _write(
+    view: ReportView, out_dir: Path, console: Console, *, html: bool, latex: bool, pdf: bool
+) -> list[Path]:
+    """Write the report files, with a "rendering PDF…" status while the PDF is laid out.
+
+    Laying out the PDF takes seconds after the progress bar has finished; without a
+    status the audit looks frozen.
+    """
+    if not pdf:
+        return write_outputs(view, out_dir, html=html, latex=latex, pdf=False)
+    with console.status("rendering PDF…"):
+        return write_outputs(view, out_dir, html=html, latex=latex, pdf=True)
+
+
 def _finish(
     outcome: AuditOutcome,
     console: Console,
@@ -301,7 +315,7 @@ def _finish(
     ``after_write`` gets the files written (``--log-to``) and returns a line to print last.
     """
     view = build_view(outcome.document)
-    written = write_outputs(view, outcome.out_dir, pdf=pdf)
+    written = _write(view, outcome.out_dir, console, html=True, latex=True, pdf=pdf)
     last = after_write([*written, outcome.out_dir / "audit.json"]) if after_write else ""
     if fmt == "json":
         click.echo(json.dumps(outcome.document, indent=2, ensure_ascii=False))
@@ -351,9 +365,10 @@ def _finish(
 )
 @click.option(
     "--reported",
-    type=float,
-    default=None,
-    help="The gain the paper reports, in metric units (0.02 = 2 points).",
+    "reported",
+    multiple=True,
+    help="The gain the paper reports, in metric units (0.02 = 2 points): one value for every "
+    "claim, or VARIANT:METRIC=VALUE for one claim (repeatable).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on inconclusive claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
@@ -366,6 +381,9 @@ def _finish(
     default=None,
     help="auto or MIN..MAX: replay the adaptive design on the seeds in logged order.",
 )
+@click.option(
+    "--pdf", "pdf", is_flag=True, help="Also write report.pdf (report.tex is always written)."
+)
 @sources_cli.source_options
 def compare(
     runs_csv: str,
@@ -375,11 +393,12 @@ def compare(
     out: str | None,
     alpha: float,
     rope: float,
-    reported: float | None,
+    reported: tuple[str, ...],
     strict: bool,
     quiet: bool,
     fmt: str,
     seeds: str | None,
+    pdf: bool,
     **source: Any,
 ) -> None:
     """Statistics, verdicts and reports for runs already done, logged in RUNS.
@@ -402,7 +421,7 @@ def compare(
         baseline=baseline,
         metrics=metrics,
         claims=claims,
-        reported=reported,
+        reported=parse_reported(reported),
         out=out,
         strict=strict,
         thresholds=Thresholds(alpha=alpha, rope=rope),
@@ -410,7 +429,7 @@ def compare(
     )
     console = make_console(quiet=quiet or fmt == "json")
     log = sources_cli.log_after_write(outcome.document, loaded, source)
-    _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=log is not None, after_write=log)
+    _finish(outcome, console, fmt=fmt, quiet=quiet, pdf=pdf or log is not None, after_write=log)
 
 
 @cli.group()
@@ -545,7 +564,7 @@ def report(
         html = True
     if not quiet:
         render_terminal(view, make_console())
-    for path in write_outputs(view, target, html=html, latex=latex, pdf=pdf):
+    for path in _write(view, target, make_console(quiet=quiet), html=html, latex=latex, pdf=pdf):
         click.echo(f"wrote {path}")
 
 

@@ -10,8 +10,20 @@ DOCS_URL = "https://auditkit.readthedocs.io/en/latest/messages.html"
 
 
 def did_you_mean(value: str, options: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest option, or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(value), sorted(options), n=1, cutoff=0.6)
+    """Return ``" Did you mean 'x'?"`` for the closest option, or ``""`` when none is close.
+
+    An abbreviation of exactly one option wins (``acc`` for ``accuracy``, which a
+    spelling match would take for ``mcc``); else the closest spelling; else a part of
+    exactly one option's name (``f1`` for ``macro_f1``).
+    """
+    choices = sorted(options)
+    text = str(value).lower()
+    prefix = [o for o in choices if o.lower().startswith(text)] if len(text) >= 2 else []
+    close = prefix if len(prefix) == 1 else []
+    close = close or difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    if not close and len(text) >= 2:
+        part = [o for o in choices if text in o.lower()]
+        close = part if len(part) == 1 else []
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
@@ -24,6 +36,9 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 3  #: a bug in auditkit
     USAGE_ERROR = 4  #: bad command line, rule pack, data or model file
     NO_RULES_SELECTED = 5  #: --only/--skip left nothing to run
+    #: a variant (an arm) has no successful run: its code fails, so no claim on it can be
+    #: judged; pytest stops at 5, so auditkit's own code comes next
+    RUNS_FAILED = 6
 
 
 class AuditkitError(Exception):

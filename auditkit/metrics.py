@@ -7,6 +7,7 @@ tokens that carry no colour). ``None`` is shown as "n/a" and never as 0.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,25 @@ class Metric:
     fn: MetricFn
     #: metrics that read the token sequences (the weighted accuracies)
     needs_sequences: bool = False
+    #: the values the metric can take: a gain lies within +-(high - low)
+    low: float = 0.0
+    high: float = 1.0
+
+    def gain_problem(self, reported: float) -> str | None:
+        """Why ``reported`` cannot be a gain on this metric, or None when it can.
+
+        A gain on a metric in [low, high] lies within ±(high - low): ``reported=2.0`` on
+        accuracy is a gain of 200 points, almost surely a percentage written as a fraction.
+        """
+        width = self.high - self.low
+        if not math.isfinite(reported) or abs(reported) > width:
+            return (
+                f"a gain of {reported:+g} on {self.name} is impossible: {self.name} lies "
+                f"between {self.low:g} and {self.high:g}, so a gain lies within ±{width:g}. "
+                f"Gains are written in metric units: reported={reported / 100:g} for "
+                f"'{reported:+g} points'"
+            )
+        return None
 
 
 def _weighted_accuracy(
@@ -204,7 +224,7 @@ METRICS: Mapping[str, Metric] = {
         Metric("compwa", "complexity-weighted accuracy (colours × shapes)", compwa, True),
         Metric("compwa_sum", "complexity-weighted accuracy (colours + shapes)", compwa_sum, True),
         Metric("macro_f1", "unweighted mean of per-class F1", macro_f1),
-        Metric("mcc", "Matthews correlation coefficient", mcc),
+        Metric("mcc", "Matthews correlation coefficient", mcc, low=-1.0),
     )
 }
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from auditkit.checks import AssessContext, CheckBase, interval, pts, register
 from auditkit.metrics import accuracy_metric
-from auditkit.types import DATA_KINDS, Finding
+from auditkit.types import DATA_KINDS, Claim, Finding
 
 #: metrics that describe the same predictions and should move together
 SIBLINGS = ("accuracy", "swa", "cwa", "hwa", "compwa", "compwa_sum", "macro_f1", "mcc")
@@ -152,53 +153,71 @@ class CherryPick(CheckBase):
 
     def assess(self, ctx: AssessContext, params: CherryPickParams) -> Finding:
         """Where the reported gain falls among the per-seed gains."""
-        evidence: dict[str, str] = {}
-        picked, best = [], []
-        with_report = [c for c in ctx.claims if c.reported is not None]
-        if not with_report:
-            return Finding(
-                outcome="skipped",
-                reason="no claim states a reported gain (claim(..., reported=...)).",
-            )
-        for claim in with_report:
-            gains = np.asarray(ctx.gains(claim), dtype=np.float64)
-            if gains.size < 2 or claim.reported is None:
-                continue
-            q = float(np.quantile(gains, params.quantile))
-            rank = float(np.mean(gains < claim.reported))
-            evidence[claim.label] = (
-                f"reported {pts(claim.reported)}; seeds {pts(float(gains.min()))} to "
-                f"{pts(float(gains.max()))}, median {pts(float(np.median(gains)))}, "
-                f"{round(100 * params.quantile)}th percentile {pts(q)}"
-            )
-            if claim.reported > float(gains.max()):
-                best.append(
-                    f"{claim.label}: reported {pts(claim.reported)} > best seed "
-                    f"{pts(float(gains.max()))}"
-                )
-            elif claim.reported > q:
-                picked.append(
-                    f"{claim.label}: reported {pts(claim.reported)} beats {100 * rank:.0f}% "
-                    "of the seeds"
-                )
-        if best:
-            return Finding(
-                outcome="fail",
-                reason="; ".join(best) + ": no seed reaches the reported gain.",
-                evidence=evidence,
-            )
-        if picked:
-            return Finding(
-                outcome="warn",
-                reason="; ".join(picked)
-                + ": the reported number looks like a best run, not a typical one.",
-                evidence=evidence,
-            )
+        return cherry_pick_finding([(c, ctx.gains(c)) for c in ctx.claims], params.quantile)
+
+
+def cherry_pick_finding(
+    claims: Sequence[tuple[Claim, Sequence[float]]], quantile: float = 0.9
+) -> Finding:
+    """AK503's finding: where each claim's reported gain falls among its per-seed gains.
+
+    Shared by model-file audits and ``auditkit compare`` (logged runs), where a reported
+    number equal to the single best seed is the typical cherry-pick.
+
+    Parameters
+    ----------
+    claims
+        Each claim with its per-seed gains, shape (n_seeds,), signed like the claim.
+    quantile
+        A reported gain above this quantile of the per-seed gains is flagged.
+    """
+    evidence: dict[str, str] = {}
+    picked, best = [], []
+    with_report = [(c, g) for c, g in claims if c.reported is not None]
+    if not with_report:
         return Finding(
-            outcome="pass",
-            reason="every reported gain lies within the bulk of the per-seed gains.",
+            outcome="skipped",
+            reason="no claim states a reported gain (claim(..., reported=...)).",
+        )
+    for claim, values in with_report:
+        gains = np.asarray(values, dtype=np.float64)
+        if gains.size < 2 or claim.reported is None:
+            continue
+        q = float(np.quantile(gains, quantile))
+        rank = float(np.mean(gains < claim.reported))
+        evidence[claim.label] = (
+            f"reported {pts(claim.reported)}; seeds {pts(float(gains.min()))} to "
+            f"{pts(float(gains.max()))}, median {pts(float(np.median(gains)))}, "
+            f"{round(100 * quantile)}th percentile {pts(q)}"
+        )
+        if claim.reported > float(gains.max()):
+            best.append(
+                f"{claim.label}: reported {pts(claim.reported)} > best seed "
+                f"{pts(float(gains.max()))}"
+            )
+        elif claim.reported > q:
+            picked.append(
+                f"{claim.label}: reported {pts(claim.reported)} beats {100 * rank:.0f}% "
+                "of the seeds"
+            )
+    if best:
+        return Finding(
+            outcome="fail",
+            reason="; ".join(best) + ": no seed reaches the reported gain.",
             evidence=evidence,
         )
+    if picked:
+        return Finding(
+            outcome="warn",
+            reason="; ".join(picked)
+            + ": the reported number looks like a best run, not a typical one.",
+            evidence=evidence,
+        )
+    return Finding(
+        outcome="pass",
+        reason="every reported gain lies within the bulk of the per-seed gains.",
+        evidence=evidence,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

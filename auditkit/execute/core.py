@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sysconfig
 import tempfile
 import time
 import traceback
@@ -164,8 +165,67 @@ def load_context(source: ContextSource | Runner, *, device: str | None = None) -
     )
 
 
-def _user_traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)).rstrip()
+#: folders whose frames are never the user's: auditkit itself, the standard library and
+#: installed packages (torch, scikit-learn); the innermost frame outside them is the
+#: user's line at fault
+_NOT_USER = tuple(
+    str(Path(p).resolve())
+    for p in {
+        str(Path(__file__).resolve().parents[1]),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
+
+
+def user_frame(exc: BaseException) -> str | None:
+    """``file:line in function: source line`` of the innermost user-code frame of ``exc``.
+
+    Follows ``__cause__`` (a ``TrainingError`` raised from the user's ``KeyError``) and
+    returns None when no frame of the traceback lies outside auditkit, the standard
+    library and installed packages.
+    """
+    for error in (exc, exc.__cause__):
+        if error is None:
+            continue
+        frames = [
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if not str(Path(f.filename).resolve()).startswith(_NOT_USER)
+            and not f.filename.startswith("<")
+        ]
+        if frames:
+            frame = frames[-1]
+            code = f": {frame.line.strip()}" if frame.line else ""
+            return f"{frame.filename}:{frame.lineno} in {frame.name}{code}"
+    return None
+
+
+def describe_failure(exc: BaseException, *, variant: str, origin: str) -> str:
+    """The text a failed run records: a short summary paragraph, then the traceback.
+
+    The summary (the text before the first blank line) is what the terminal and the HTML
+    report show: the error in one line, and where in the user's code it happened
+    (``file:line``), since a traceback through auditkit's loop hides the user's line.
+
+    Parameters
+    ----------
+    exc
+        The exception the run raised.
+    variant, origin
+        The variant's name and where its builder is defined.
+    """
+    if isinstance(exc, TrainingError):
+        head = f"TrainingError: variant {variant!r} ({origin}): {exc}"
+        where = user_frame(exc) or (f"{exc.where}" if exc.where else None)
+    else:
+        message = str(exc).strip().splitlines()
+        head = f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": ")
+        where = user_frame(exc)
+    summary = head + (f"\n  at {where}" if where else "")
+    tb = "".join(traceback.format_exception(exc)).rstrip()
+    return f"{summary}\n\n{tb}"
 
 
 def failed_result(run: RunSpec, error: str, *, device: str, duration: float = 0.0) -> RunResult:
@@ -266,10 +326,8 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
             device=context.device,
             evaluations=run.evaluations,
         )
-    except TrainingError as exc:
-        error = f"TrainingError: variant {run.variant!r} ({variant.origin}): {exc}"
     except Exception as exc:  # user code: record, never stop the audit
-        error = _user_traceback(exc)
+        error = describe_failure(exc, variant=run.variant, origin=variant.origin)
     else:
         return completed_result(
             run, outcome, device=str(context.device), duration=time.perf_counter() - start

@@ -19,6 +19,7 @@ from auditkit.execute.core import (
     RunContext,
     completed_result,
     data_for,
+    describe_failure,
     failed_result,
     run_one,
 )
@@ -277,7 +278,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
     results = []
     for run, outcome in zip(runs, outcomes, strict=True):
         if isinstance(outcome, TrainingError):
-            error = f"TrainingError: variant {run.variant!r} ({variant.origin}): {outcome}"
+            error = describe_failure(outcome, variant=run.variant, origin=variant.origin)
             results.append(failed_result(run, error, device=str(context.device), duration=share))
             continue
         results.append(completed_result(run, outcome, device=str(context.device), duration=share))

@@ -405,6 +405,19 @@ class Experiment:
                     f"metrics.{hint}",
                     slug="claim-unknown-metric",
                 )
+            reported = claim.reported
+            problem = (
+                None
+                if reported is None
+                else "it must be a number, the gain in metric units (0.021 for '+2.1 points')"
+                if isinstance(reported, bool) or not isinstance(reported, int | float)
+                else METRICS[claim.metric].gain_problem(float(reported))
+            )
+            if problem is not None:
+                raise ModelFileError(
+                    f"{where}: claim reported={claim.reported!r}: {problem}.",
+                    slug="claim-reported-range",
+                )
             if claim.variant == (claim.baseline or baseline):
                 raise ModelFileError(
                     f"{where}: claim compares variant {claim.variant!r} with itself; name "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -68,21 +69,52 @@ def _exec_module(path: Path) -> ModuleType:
             "keep script code under `if __name__ == '__main__':`",
             slug="model-exit",
         ) from None
-    except Exception as exc:
+    except ModuleNotFoundError as exc:
         where = _user_frame(exc, path) or str(path)
-        # Start the traceback at the user's file: the frame of this loader's exec() would
-        # read as if auditkit itself had crashed.
-        user_tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
-        tb = "".join(traceback.format_exception(type(exc), exc, user_tb)).rstrip()
+        if not exc.name:
+            raise _import_error(exc, where) from None
+        top = exc.name.split(".")[0]
+        package = PYPI_NAMES.get(top, top)
+        # A missing module is a set-up problem, not a bug: say which module, which
+        # environment, and the command that installs it there; no traceback.
         raise ModelFileError(
-            f"{where}: importing the model file raised {type(exc).__name__}: {exc}\n"
-            "auditkit runs the whole file to find the experiment; fix the error (full "
-            f"traceback below) or move script code under `if __name__ == '__main__':`.\n{tb}",
-            slug="model-import-error",
+            f"{where}: the model file imports {exc.name!r}, which is not installed in the "
+            f"Python environment auditkit runs in ({sys.prefix}). Install it there:\n"
+            f"    {shlex.quote(sys.executable)} -m pip install {package}\n"
+            "or run auditkit from the environment that has it. If it is a module of your "
+            f"own, put {top}.py beside the model file.",
+            slug="model-missing-module",
         ) from None
+    except Exception as exc:
+        raise _import_error(exc, _user_frame(exc, path) or str(path)) from None
     finally:
         sys.path.remove(str(path.parent))
     return module
+
+
+#: import names whose PyPI package is named otherwise
+PYPI_NAMES = {
+    "sklearn": "scikit-learn",
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+}
+
+
+def _import_error(exc: BaseException, where: str) -> ModelFileError:
+    """The error for a model file whose import raised ``exc``, with the user's traceback."""
+    # Start the traceback at the user's file: the frame of this loader's exec() would
+    # read as if auditkit itself had crashed.
+    user_tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    tb = "".join(traceback.format_exception(type(exc), exc, user_tb)).rstrip()
+    return ModelFileError(
+        f"{where}: importing the model file raised {type(exc).__name__}: {exc}\n"
+        "auditkit runs the whole file to find the experiment; fix the error (full "
+        f"traceback below) or move script code under `if __name__ == '__main__':`.\n{tb}",
+        slug="model-import-error",
+    )
 
 
 def load_experiment(path: str | Path, *, name: str | None = None) -> ExperimentSpec:

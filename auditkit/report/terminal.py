@@ -148,6 +148,62 @@ def _claims(view: ReportView) -> Table:
     return grid
 
 
+def _failures(view: ReportView) -> Table:
+    """Each failing variant's first error, where in the user's code, and what follows."""
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for failure in view.failures:
+        grid.add_row(
+            Text(" FAILED", style="outcome.error"),
+            Text(f"{failure.variant}: {failure.count}; the first ({failure.run_id}):"),
+        )
+        for line in failure.summary:
+            grid.add_row("", Text(line, style="finding"))
+    if any(f.all_failed for f in view.failures):
+        grid.add_row(
+            "",
+            Text(
+                "No claim on a variant without a successful run can be judged: fix the error "
+                "above and run the same command again (exit code 6). Every traceback is in "
+                "audit.json (runs[].error).",
+                style="evidence",
+            ),
+        )
+    return grid
+
+
+#: below this width the claims table would fold each claim's label into fragments; the
+#: claims are printed as two-line blocks instead (CI logs and `| tee` are 80 columns)
+TABLE_MIN_WIDTH = 100
+
+
+def verdict_blocks(view: ReportView) -> Table:
+    """The claims as blocks for narrow terminals, each part kept whole.
+
+    The verdict and the claim on one line, its numbers on the next.
+
+    Parameters
+    ----------
+    view
+        The formatted report.
+    """
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(overflow="fold")
+    for claim in view.claims:
+        grid.add_row(
+            Text(f" {claim.verdict.upper()}", style=f"verdict.{claim.verdict}"),
+            Text(claim.label, style="bold"),
+        )
+        numbers = (
+            f"{claim.baseline_mean} → {claim.variant_mean}  Δ {claim.gain} {claim.interval}  "
+            f"p(Holm) {claim.p_holm}  {claim.seeds_short} seeds"
+        )
+        grid.add_row("", Text(numbers))
+    return grid
+
+
 def render_terminal(view: ReportView, console: Console) -> None:
     """Print the verdict table, the per-rule outcomes, the findings and the summary line.
 
@@ -158,11 +214,23 @@ def render_terminal(view: ReportView, console: Console) -> None:
     console
         Where to print; use ``make_console`` for the theme.
     """
-    console.print(verdict_table(view))
+    if console.width < TABLE_MIN_WIDTH:
+        console.print(Text(view.title, style="bold"))
+        console.print(verdict_blocks(view))
+        console.print(
+            Text(
+                f"scores: mean of baseline → variant; Δ: gain, {view.confidence} CI; in points",
+                style="dim",
+            )
+        )
+    else:
+        console.print(verdict_table(view))
     if view.rules:
         console.print(_rules(view))
     if view.claims:
         console.print(_claims(view))
+    if view.failures:
+        console.print(_failures(view))
     console.print(Text(view.runs_line, style="runs"))
     console.rule(Text(view.summary_line, style=summary_style(view)))
 

@@ -31,7 +31,8 @@ STATUS_WORDS = {
 #: what an agreement cell says for ``improvement`` true / false / null
 _AGREEMENT = {
     True: ("yes", "✓", "improvement"),
-    False: ("no", "✗", "no improvement"),
+    # not significant is not "no improvement": the test did not show one, nothing more
+    False: ("no", "✗", "not shown"),
     None: ("unknown", "?", "cannot tell"),
 }
 
@@ -110,7 +111,7 @@ class AgreementRow:
     test: str  #: "Wilcoxon signed-rank (exact)"
     answer: str  #: "yes", "no" or "unknown": the CSS class and the style name
     symbol: str  #: "✓", "✗" or "?", printed beside the colour
-    words: str  #: "improvement", "no improvement", "cannot tell"
+    words: str  #: "improvement", "not shown", "cannot tell"
     value: str  #: "p = 0.012", already formatted by the producer
     note: str
 
@@ -302,6 +303,21 @@ class VerdictCount:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FailureView:
+    """The first error of one variant whose runs failed."""
+
+    variant: str
+    #: "3 of 3 runs failed"
+    count: str
+    #: True when none of the variant's runs succeeded (the audit exits 6)
+    all_failed: bool
+    #: the run that failed first, e.g. ``"bad[nominal,init=0,order=0]"``
+    run_id: str
+    #: the error's summary: its first line, then where in the user's code (file:line)
+    summary: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportView:
     """Everything a view shows."""
 
@@ -326,6 +342,10 @@ class ReportView:
     splits: SplitTable | None = None
     rope: str = ""  #: "±0.50 pts"
     confidence: str = "95%"  #: the rule pack's interval level
+    #: what ``model_file`` is: "Model file", or "Runs file" for ``auditkit compare``
+    source_label: str = "Model file"
+    #: the first error of each variant that has failed runs, in variant order
+    failures: tuple[FailureView, ...] = ()
 
 
 def _mean_sd(mean: float | None, sd: float | None) -> str:
@@ -417,6 +437,20 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
             f"{points(c['low'], signed=True)} to {points(c['high'], signed=True)}"
         )
 
+    # A reported gain above the measured interval was not reproduced: say so plainly,
+    # first, whatever the verdict (a supported claim says "overstated" further down).
+    if (
+        reported is not None
+        and verdict != "supported"
+        and gain
+        and gain.get("high") is not None
+        and reported > gain["high"]
+    ):
+        out.append(
+            f"The reported gain ({points(reported, signed=True)} pts) is not reproduced: it "
+            f"lies above the {confidence} interval of the measured gain "
+            f"({points(gain['low'], signed=True)} to {points(gain['high'], signed=True)} pts)."
+        )
     if verdict == "refuted" and gain:
         eq = gain.get("equivalence_interval")
         if gain.get("high") is not None and gain["high"] < 0:
@@ -427,7 +461,10 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
                 f"({points(eq[0], signed=True)} to {points(eq[1], signed=True)} pts) lies "
                 f"within {pts} of zero, so the two are practically equivalent."
             )
-    if needed is not None and verdict == "inconclusive":
+    # "10 seeds cannot detect it; about 3 are needed" contradicts itself: the sentence is
+    # said only when the audit ran fewer seeds than the power computation asks for.
+    more_needed = needed is not None and needed > n
+    if more_needed and verdict == "inconclusive":
         size = f"a {abs(100 * reported):.1f}-point gain" if reported else "the observed gain"
         out.append(f"{n} seeds cannot detect {size}; about {needed} are needed.")
     for status in ("reversed", "vanished"):
@@ -450,7 +487,7 @@ def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str
         )
     if conditions and all(c["status"] == "holds" for c in conditions):
         out.append(f"The gain holds under all {len(conditions)} perturbations tested.")
-    if needed is not None and verdict == "fragile":
+    if more_needed and verdict == "fragile":
         out.append(f"About {needed} seeds would be needed to detect the reported gain.")
     mde = raw.get("min_detectable_effect")
     if mde is not None and verdict != "supported":
@@ -710,10 +747,21 @@ def _methods(doc: Mapping[str, Any]) -> str:
         f"otherwise; a supported claim whose gain reverses or vanishes under a perturbation "
         f"is fragile."
     )
+    # Pasted into a paper this sentence must be true: a skipped rule did not run, and a
+    # rule that raised ran without a result.
     rules = doc["rules"]
-    if rules:
-        listed = _join([f"{r['id']} {r['name']}" for r in rules])
-        text += f" Rule pack {pack['name']} ran {len(rules)} rule(s): {listed}."
+    ran = [r for r in rules if r["outcome"] not in ("skipped", "error")]
+    if ran:
+        listed = _join([f"{r['id']} {r['name']}" for r in ran])
+        text += f" Rule pack {pack['name']} ran {len(ran)} rule(s): {listed}."
+    skipped = [r for r in rules if r["outcome"] == "skipped"]
+    if skipped:
+        why = "; ".join(f"{r['id']} {r['name']}: {r['reason'].rstrip('.')}" for r in skipped)
+        text += f" It skipped {len(skipped)} rule(s), which did not apply ({why})."
+    failed = [r for r in rules if r["outcome"] == "error"]
+    if failed:
+        listed = _join([f"{r['id']} {r['name']}" for r in failed])
+        text += f" {len(failed)} rule(s) could not be evaluated ({listed})."
     text += (
         f" The audit trained {runs['total']} run(s) ({runs['failed']} failed) in "
         f"{duration(doc['summary']['wall_time_s'])} with auditkit {doc['auditkit_version']}."
@@ -947,11 +995,47 @@ def _pitfall(record: Any) -> str:
     )
 
 
+def _failures(doc: Mapping[str, Any]) -> tuple[FailureView, ...]:
+    """Each failing variant's first error, as its run recorded it.
+
+    A run's error text starts with a summary paragraph (the error in one line, then the
+    user-code frame, ``file:line``); the traceback after the first blank line stays in
+    audit.json. Runs that ``--budget`` left undone are not failures of the code.
+    """
+    totals: dict[str, int] = {}
+    failed: dict[str, list[Mapping[str, Any]]] = {}
+    for run in doc.get("runs") or ():
+        error = run.get("error")
+        if error and str(error).startswith("NotRun:"):
+            continue
+        variant = str(run["spec"]["variant"])
+        totals[variant] = totals.get(variant, 0) + 1
+        if error:
+            failed.setdefault(variant, []).append(run)
+    out = []
+    for variant, runs in failed.items():
+        summary = str(runs[0]["error"]).strip().split("\n\n", 1)[0]
+        lines = [line.strip() for line in summary.splitlines() if line.strip()]
+        if len(lines) > 3:  # an old-format traceback: keep its last line, the error itself
+            lines = lines[-1:]
+        out.append(
+            FailureView(
+                variant=variant,
+                count=f"{len(runs)} of {totals[variant]} runs failed",
+                all_failed=len(runs) == totals[variant],
+                run_id=str(runs[0]["run_id"]),
+                summary=tuple(lines),
+            )
+        )
+    return tuple(out)
+
+
 def _provenance(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     exp, summary, prov = doc["experiment"], doc["summary"], doc["provenance"]
+    source = "runs file" if exp.get("source") == "compare" else "model file"
     out: list[tuple[str, str]] = [
-        ("model file", exp["model_file"]),
-        ("model file sha256", exp["model_sha256"]),
+        (source, exp["model_file"]),
+        (f"{source} sha256", exp["model_sha256"]),
         ("data", exp["data"]["name"]),
         ("data fingerprint", exp["data"]["fingerprint"]),
         ("rule pack", f"{doc['rule_pack']['name']} ({doc['rule_pack'].get('path', '')})"),
@@ -1022,6 +1106,8 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
         splits=_splits(doc),
         rope=f"±{points(rope)} pts",
         confidence=f"{round(100 * doc['rule_pack']['settings'].get('confidence', 0.95))}%",
+        failures=_failures(doc),
+        source_label="Runs file" if exp.get("source") == "compare" else "Model file",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Sequence
 
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from auditkit.errors import did_you_mean
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
 from auditkit.perturb import perturb_test_split
@@ -38,14 +40,45 @@ def _order_noise_seed(init_seed: int, order_seed: int) -> int:
     return (init_seed * 1_000_003 + order_seed * 7_919 + 17) % (2**63 - 1)
 
 
+def defined_at(obj: object) -> str | None:
+    """``file:line in name`` where the function ``obj`` is defined, or None when unknown."""
+    try:
+        target = inspect.unwrap(obj)  # type: ignore[arg-type]
+        lines, first = inspect.getsourcelines(target)
+        path = inspect.getsourcefile(target)
+    except (TypeError, OSError):
+        return None
+    # The source starts at the first decorator (@exp.variant); point at the def itself.
+    offset = next(
+        (i for i, text in enumerate(lines) if text.lstrip().startswith(("def ", "async def "))),
+        0,
+    )
+    name = getattr(target, "__qualname__", "")
+    return f"{path}:{first + offset} in {name}" if path else None
+
+
 def _logits(
     model: nn.Module, batch: dict[str, torch.Tensor], n_rows: int, n_classes: int
 ) -> torch.Tensor:
-    out = model(batch)
+    try:
+        out = model(batch)
+    except KeyError as exc:
+        key = exc.args[0] if exc.args else None
+        if not isinstance(key, str) or key in batch:
+            raise
+        # The most common first mistake: a batch key from another data kind or a typo.
+        # Say which keys this data's batches have; the traceback still shows the line.
+        raise TrainingError(
+            f"forward(batch) read batch[{key!r}], and this data's batches have no such key; "
+            f"they have {', '.join(repr(k) for k in sorted(batch))}.{did_you_mean(key, batch)}"
+            " Token data has 'tokens', 'mask' and one id tensor per factor; images have "
+            "'images'; feature arrays have 'features'."
+        ) from exc
     if not isinstance(out, torch.Tensor):
         raise TrainingError(
             f"forward(batch) returned {type(out).__name__}; it must return a logits tensor of "
-            f"shape (batch, n_classes) = ({n_rows}, {n_classes})"
+            f"shape (batch, n_classes) = ({n_rows}, {n_classes})",
+            where=defined_at(type(model).forward),
         )
     if out.shape != (n_rows, n_classes):
         hint = (
@@ -58,7 +91,8 @@ def _logits(
         raise TrainingError(
             f"forward(batch) returned a tensor of shape {tuple(out.shape)}; expected logits of "
             f"shape (batch, n_classes) = ({n_rows}, {n_classes}). Return one row of class "
-            f"scores {hint}."
+            f"scores {hint}.",
+            where=defined_at(type(model).forward),
         )
     return out
 
@@ -180,6 +214,8 @@ def train_and_evaluate(
             f"the variant builder returned {type(model).__name__}; it must return a "
             "torch.nn.Module whose forward(batch) returns logits, or a scikit-learn "
             "estimator with fit and predict"
+            + (" (a builder without `return` returns None)" if model is None else ""),
+            where=defined_at(builder),
         )
     model = model.to(device)
     optimiser = torch.optim.AdamW(

@@ -10,7 +10,21 @@ __all__ = ["TrainOutcome", "TrainingError"]
 
 
 class TrainingError(Exception):
-    """A run failed because of the user's model (bad output, NaN loss); recorded, not raised."""
+    """A run failed because of the user's model (bad output, NaN loss); recorded, not raised.
+
+    Parameters
+    ----------
+    message
+        What the model did, what was expected, and what to change.
+    where
+        ``file:line`` of the user's code at fault (the ``forward`` or builder that
+        returned the wrong thing), when auditkit detected the fault after that code
+        returned and so no traceback frame of the user's points at it.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

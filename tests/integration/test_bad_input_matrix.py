@@ -11,6 +11,7 @@ end of this file.
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import torch
 
 import auditkit
 from auditkit.cli import main
+from auditkit.errors import ExitCode
 from tests.conftest import REPO, TINY_MODEL
 
 # --------------------------------------------------------------------------- inputs
@@ -130,10 +132,15 @@ CASES: dict[str, Case] = {
     ),
     "model-import-error": Case(
         _check(),
-        "{tmp}/model.py:2: importing the model file raised ModuleNotFoundError: "
-        "No module named 'not_a_module_anywhere'",
-        model="x = 1\nimport not_a_module_anywhere\n",
+        "{tmp}/model.py:2: importing the model file raised ZeroDivisionError: division by zero",
+        model="x = 1\ny = x / 0\n",
         user_traceback=True,
+    ),
+    "model-missing-module": Case(
+        _check(),
+        "{tmp}/model.py:2: the model file imports 'sklearnn', which is not "
+        "installed in the Python environment auditkit runs in (",
+        model="x = 1\nfrom sklearnn.linear_model import LogisticRegression\n",
     ),
     "model-no-experiment": Case(
         _check(), "{tmp}/model.py: declares no auditkit.Experiment", model="x = 1\n"
@@ -163,6 +170,14 @@ CASES: dict[str, Case] = {
         + TWO_VARIANTS
         + 'exp.claim("b", over="a", metric="accuracy")\n',
     ),
+    "model-metric-abbreviation": Case(
+        _check(),
+        "{tmp}/model.py: Experiment('e') lists unknown metric 'acc'. Did you mean 'accuracy'?",
+        model=HEADER
+        + 'exp = ak.Experiment("e", data=data, metrics=["acc"])\n'
+        + TWO_VARIANTS
+        + 'exp.claim("b", over="a", metric="acc")\n',
+    ),
     "model-claim-unknown-variant": Case(
         _check(),
         "{tmp}/model.py:11: claim variant='c' names no variant",
@@ -178,6 +193,24 @@ CASES: dict[str, Case] = {
         + 'exp = ak.Experiment("e", data=data, metrics=["accuracy"])\n'
         + TWO_VARIANTS
         + 'exp.claim("b", over="a", metric="swa")\n',
+    ),
+    "model-claim-reported-in-percent": Case(
+        _check(),
+        "{tmp}/model.py:11: claim reported=2.0: a gain of +2 on accuracy is impossible: "
+        "accuracy lies between 0 and 1, so a gain lies within ±1. Gains are written in metric "
+        "units: reported=0.02 for '+2 points'.",
+        model=HEADER
+        + 'exp = ak.Experiment("e", data=data, metrics=["accuracy"])\n'
+        + TWO_VARIANTS
+        + 'exp.claim("b", over="a", metric="accuracy", reported=2.0)\n',
+    ),
+    "compare-reported-in-percent": Case(
+        ("compare", "{tmp}/runs.csv", "--baseline", "gru", "--reported", "3.1"),
+        "--reported 3.1: a gain of +3.1 on accuracy is impossible: accuracy lies between 0 "
+        "and 1, so a gain lies within ±1. Gains are written in metric units: reported=0.031 "
+        "for '+3.1 points'.",
+        model=None,
+        files=_runs("variant,seed,accuracy\ngru,0,0.7\ngru,1,0.7\nrel,0,0.72\nrel,1,0.73\n"),
     ),
     "model-missing-file": Case(
         ("check", "{tmp}/absent.py", "--rules", "quick"),
@@ -380,36 +413,62 @@ def test_bad_input_exits_4_with_a_clear_message(
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "error"),
+    ("old", "new", "error", "where"),
     [
         pytest.param(
             "    return Gru(info)",
             "    return 3",
             "the variant builder returned int",
+            "def gru(info):",
             id="model-variant-returns-int",
+        ),
+        pytest.param(
+            "    return Gru(info)",
+            "    Gru(info)",
+            "the variant builder returned NoneType; it must return a torch.nn.Module whose "
+            "forward(batch) returns logits, or a scikit-learn estimator with fit and predict "
+            "(a builder without `return` returns None)",
+            "def gru(info):",
+            id="model-variant-forgets-return",
         ),
         pytest.param(
             "        return self.head(states[:, -1])",
             "        return self.head(states)",
             "forward(batch) returned a tensor of shape",
+            "    def forward(self, batch):\n        states, _",
             id="model-forward-wrong-shape",
+        ),
+        pytest.param(
+            '        states, _ = self.gru(self.embed(batch["tokens"]))',
+            '        states, _ = self.gru(self.embed(batch["x"]))',
+            "forward(batch) read batch['x'], and this data's batches have no such key; they "
+            "have 'color', 'mask', 'shape', 'tokens'.",
+            '        states, _ = self.gru(self.embed(batch["x"]))',
+            id="model-forward-wrong-batch-key",
         ),
     ],
 )
-def test_broken_variant_is_a_recorded_run_failure(
+def test_broken_variant_is_a_recorded_run_failure_shown_with_its_line(
     write_model: Callable[[str], Path],
     in_tmp: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     old: str,
     new: str,
     error: str,
+    where: str,
 ) -> None:
     assert old in TINY_MODEL
-    model = write_model(TINY_MODEL.replace(old, new))
-    code = main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o", "-q"])
+    source = TINY_MODEL.replace(old, new)
+    model = write_model(source)
+    # the 1-based line the message must point at: the user's line at fault
+    line = source[: source.index(where)].count("\n") + 1
+    monkeypatch.setenv("COLUMNS", "400")  # one message per line, paths unbroken
+    code = main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    assert code == 0  # inconclusive fails only with --strict
+    # no run of the variant succeeded: the audit exits with its own code, not 0
+    assert code == ExitCode.RUNS_FAILED == 6
     doc = json.loads((in_tmp / "o" / "audit.json").read_text())
     failed = [r for r in doc["runs"] if r["error"]]
     assert len(failed) == 2
@@ -419,6 +478,31 @@ def test_broken_variant_is_a_recorded_run_failure(
     (claim,) = doc["claims"]
     assert claim["verdict"] == "inconclusive"
     assert "only 0 of 2 seed pairs succeeded (2 runs failed)" in claim["reason"]
+    # the terminal shows the first error, where in the user's file, and the exit code
+    out = captured.out
+    assert "FAILED gru: 2 of 2 runs failed; the first (gru[nominal,init=0,order=0]):" in out
+    assert error in " ".join(out.split())
+    assert f"at {model}:{line} " in out
+    assert "(exit code 6)" in out
+    # and so does the HTML report
+    html = (in_tmp / "o" / "report.html").read_text()
+    assert '<section id="failures">' in html
+    assert f"at {model}:{line} " in html
+
+
+def test_a_missing_module_names_the_environment_and_the_install_command(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "model.py").write_text("import sklearn\nimport not_installed_mod\n")
+    assert main(["check", str(in_tmp / "model.py")]) == 4
+    err = capsys.readouterr().err
+    assert f"runs in ({sys.prefix}). Install it there:" in err
+    assert f"{sys.executable} -m pip install not_installed_mod\n" in err
+    assert "Traceback" not in err
+    # an import name whose package is named otherwise gets the package's name
+    from auditkit.experiment.loader import PYPI_NAMES
+
+    assert PYPI_NAMES["sklearn"] == "scikit-learn"
 
 
 def test_docs_table_lists_every_case() -> None:

@@ -77,7 +77,7 @@ def test_failing_variant_is_recorded_and_the_audit_goes_on(
     assert "only 0 of 2 seed pairs succeeded (2 runs failed)" in claim["reason"]
     failed = [r for r in doc["runs"] if r["error"]]
     assert "RuntimeError: boom in forward" in failed[0]["error"]
-    assert code == 0  # inconclusive fails only with --strict
+    assert code == 6  # no run of gru succeeded: no claim on it can be judged
     assert (
         main(
             [
@@ -93,7 +93,7 @@ def test_failing_variant_is_recorded_and_the_audit_goes_on(
                 "--strict",
             ]
         )
-        == 1
+        == 6  # a failed arm outranks an inconclusive claim under --strict
     )
 
 

@@ -123,3 +123,63 @@ def test_malformed_csv_gives_a_clear_error(
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
+
+
+#: ten logged seeds whose gains spread around +0.25 points, and one lucky seed (seed 7)
+#: with +3.10: the paper reports that one
+LUCKY = [("base", s, 0.80) for s in range(10)] + [
+    ("var", s, 0.80 + g)
+    for s, g in enumerate([0.004, -0.006, 0.002, 0.0, -0.004, 0.005, -0.003, 0.031, 0.001, -0.005])
+]
+
+
+def test_compare_calls_out_a_reported_lucky_seed_in_every_view(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = _write(in_tmp / "runs.csv", ["variant", "seed", "accuracy"], LUCKY)
+    args = ["compare", str(runs), "--baseline", "base", "--reported", "0.031", "--out", "o"]
+    code = main([*args, "--pdf"])
+    out = " ".join(capsys.readouterr().out.split())
+    doc = json.loads((in_tmp / "o" / "audit.json").read_text())
+    (claim,) = doc["claims"]
+    assert claim["verdict"] == "inconclusive" and code == 0
+    assert claim["gain"]["high"] < 0.031  # the reported gain lies far above the interval
+    # the cherry-pick rule ran on the logged runs: +3.10 beats 90% of the seeds
+    (ak503,) = [r for r in doc["rules"] if r["id"] == "AK503"]
+    assert ak503["outcome"] == "warn"
+    assert "reported +3.10 pts beats 90% of the seeds" in ak503["reason"]
+    # and every view says plainly that the reported gain was not reproduced
+    sentence = "The reported gain (+3.10 pts) is not reproduced: it lies above the 95% interval"
+    assert sentence in out
+    assert "AK503 cherry-pick" in out and "WARN" in out
+    html = (in_tmp / "o" / "report.html").read_text()
+    assert sentence in html
+    assert "Runs file <code>" in html and "Model file" not in html
+    tex = (in_tmp / "o" / "report.tex").read_text()
+    assert "The reported gain (+3.10 pts) is not reproduced: it lies above the 95\\% " in tex
+    assert (in_tmp / "o" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_compare_reported_per_claim_and_metric(in_tmp: Path) -> None:
+    runs = _write(in_tmp / "runs.csv", ["variant", "seed", "accuracy", "hwa"], ROWS)
+    args = ["compare", str(runs), "--baseline", "gru", "--out", "o", "-q"]
+    main([*args, "--reported", "rel:accuracy=0.02", "--reported", "rel:hwa=0.004"])
+    doc = json.loads((in_tmp / "o" / "audit.json").read_text())
+    assert {c["metric"]: c["reported"] for c in doc["claims"]} == {"accuracy": 0.02, "hwa": 0.004}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["rel=0.02"], "--reported 'rel=0.02' is neither a number"),
+        (["0.02", "rel:hwa=0.01"], "--reported takes either one number for every claim"),
+        (["rel:f1=0.02"], "--reported rel:f1=...: no claim of 'rel' on 'f1' is compared"),
+    ],
+)
+def test_compare_rejects_a_bad_reported(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], values: list[str], message: str
+) -> None:
+    runs = _write(in_tmp / "runs.csv", ["variant", "seed", "accuracy", "hwa"], ROWS)
+    args = ["compare", str(runs), "--baseline", "gru", "-q"]
+    assert main([*args, *(a for v in values for a in ("--reported", v))]) == 4
+    assert message in capsys.readouterr().err

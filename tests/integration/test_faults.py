@@ -27,7 +27,8 @@ def test_out_of_memory_is_a_recorded_failure(
     )
     assert "OutOfMemoryError" in source and hasattr(torch, "OutOfMemoryError")
     model = write_model(source)
-    assert main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o", "-q"]) == 0
+    # every run of the variant failed: the audit exits 6 (an arm without a successful run)
+    assert main(["check", str(model), "--rules", "quick", "--seeds", "2", "--out", "o", "-q"]) == 6
     doc = json.loads((in_tmp / "o" / "audit.json").read_text())
     errors = [r["error"] for r in doc["runs"] if r["error"]]
     assert len(errors) == 2

@@ -42,6 +42,16 @@ def _stored(path: Path) -> int:
         return 0
 
 
+def _default_sigint() -> None:
+    """Run in the child before exec: Ctrl-C does what it does in a terminal.
+
+    A process started with SIGINT ignored (pytest run as a background job, ``nohup``, some
+    CI runners) passes that on to its children, and a Python started so never raises
+    KeyboardInterrupt; the test must not depend on how pytest was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -137,6 +147,7 @@ def test_ctrl_c_exits_2_keeps_finished_runs_and_says_how_to_resume(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120

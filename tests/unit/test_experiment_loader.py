@@ -41,9 +41,17 @@ def test_syntax_error_names_file_and_line(write_model: Callable[[str], Path]) ->
 
 
 def test_import_error_inside_user_code_names_the_line(write_model: Callable[[str], Path]) -> None:
+    message = _load_error(write_model, "x = 1\ny = {}['missing']\n")
+    assert "model.py:2: importing the model file raised KeyError" in message
+    assert "'missing'" in message
+
+
+def test_a_module_that_is_not_installed_says_how_to_install_it(
+    write_model: Callable[[str], Path],
+) -> None:
     message = _load_error(write_model, "x = 1\nimport not_a_module_anywhere\n")
-    assert "model.py:2: importing the model file raised ModuleNotFoundError" in message
-    assert "not_a_module_anywhere" in message
+    assert "model.py:2: the model file imports 'not_a_module_anywhere', which is not " in message
+    assert "-m pip install not_a_module_anywhere" in message
 
 
 def test_no_experiment(write_model: Callable[[str], Path]) -> None:

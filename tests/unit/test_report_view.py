@@ -45,9 +45,30 @@ def test_every_negative_result_says_what_was_found_in_words(full: dict) -> None:
     assert inconclusive.findings[0] == "3 seeds cannot detect a 5.0-point gain; about 4 are needed."
     assert any(f.startswith("The tests disagree: paired t-test") for f in inconclusive.findings)
     refuted = by_verdict["refuted"]
-    assert refuted.findings[0].startswith("The variant is no better than the baseline")
+    # its reported +1.00 pts lies above the measured interval: said first, plainly
+    assert refuted.findings[0].startswith("The reported gain (+1.00 pts) is not reproduced")
+    assert refuted.findings[1].startswith("The variant is no better than the baseline")
     assert by_verdict["supported"].headline == ""
     assert by_verdict["supported"].findings == ("The gain holds under all 3 perturbations tested.",)
+
+
+@pytest.mark.parametrize("verdict", ["inconclusive", "fragile"])
+def test_the_power_sentence_appears_only_when_more_seeds_are_needed_than_ran(
+    full: dict, verdict: str
+) -> None:
+    index = next(i for i, c in enumerate(full["claims"]) if c["verdict"] == verdict)
+    claim = full["claims"][index]
+    ran = len(claim["seeds"])
+
+    def power_sentences(needed: int) -> list[str]:
+        claim["seeds_needed"] = needed
+        findings = build_view(full).claims[index].findings
+        return [f for f in findings if "seeds cannot detect" in f or "would be needed" in f]
+
+    assert len(power_sentences(ran + 1)) == 1
+    # "10 seeds cannot detect a 3.1-point gain; about 3 are needed" contradicts itself
+    assert power_sentences(ran) == []
+    assert power_sentences(max(ran - 1, 2)) == []
 
 
 def test_a_small_sample_note_becomes_a_sentence(full: dict) -> None:
@@ -123,6 +144,24 @@ def test_methods_and_provenance_say_what_was_run(full: dict) -> None:
     assert keys["torch version"] == full["provenance"]["torch version"]
 
 
+def test_methods_name_what_ran_and_what_was_skipped_and_why(full: dict) -> None:
+    skipped = next(r for r in full["rules"] if r["outcome"] == "skipped")
+    full["rules"][0]["outcome"] = "error"
+    errored = full["rules"][0]
+    methods = build_view(full).methods
+    ran = [r for r in full["rules"] if r["outcome"] not in ("skipped", "error")]
+    assert f"ran {len(ran)} rule(s): " in methods
+    ran_sentence = methods.split(f"ran {len(ran)} rule(s): ", 1)[1].split(". ", 1)[0]
+    # a skipped rule or one that could not be evaluated is never listed as run
+    assert skipped["id"] not in ran_sentence and errored["id"] not in ran_sentence
+    assert all(r["id"] in ran_sentence for r in ran)
+    assert (
+        f"It skipped 1 rule(s), which did not apply ({skipped['id']} {skipped['name']}: "
+        f"{skipped['reason'].rstrip('.')})." in methods
+    )
+    assert f"1 rule(s) could not be evaluated ({errored['id']} {errored['name']})." in methods
+
+
 def test_figures_are_deterministic_and_carry_no_metadata(full: dict) -> None:
     view = build_view(full)
     claim = view.claims[1]
@@ -181,3 +220,19 @@ def test_terminal_table_keeps_numbers_whole_at_80_columns(full: dict) -> None:
     assert "+5.00 [-1.21, +11.21]" in text
     assert "INCONCLUSIVE" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_terminal_claims_stay_whole_at_80_and_120_columns(full: dict, width: int) -> None:
+    """CI logs and `| tee` are 80 columns: a claim must not break into fragments."""
+    view = build_view(full)
+    buf = io.StringIO()
+    render_terminal(view, make_console(file=buf, width=width))
+    lines = buf.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines), max(map(len, lines))
+    for claim in view.claims:
+        # the verdict and the whole claim on one line, the whole interval on one line
+        assert any(claim.verdict.upper() in line and claim.label in line for line in lines)
+        assert any(f"{claim.gain} {claim.interval}" in line for line in lines)
+        assert any(f"{claim.baseline_mean} → {claim.variant_mean}" in line for line in lines)
+    assert ("Δ pts [95% CI]" in buf.getvalue()) == (width >= 100)
