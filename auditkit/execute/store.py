@@ -95,6 +95,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "error": result.error,
         "perturbed_metrics": {k: dict(v) for k, v in result.perturbed_metrics.items()},
         "perturbed_predictions": {k: list(v) for k, v in result.perturbed_predictions.items()},
+        "dev_predictions": list(result.dev_predictions),
     }
 
 
@@ -114,6 +115,8 @@ def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
         perturbed_predictions={
             k: tuple(v) for k, v in raw.get("perturbed_predictions", {}).items()
         },
+        # runs stored before dev probes existed have none: no dev reliance is read from them
+        dev_predictions=tuple(raw.get("dev_predictions", ())),
     )
 
 

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 import auditkit as ak
 from auditkit.train.encode import encode
-from auditkit.train.loop import perturbed_test, train_and_evaluate
+from auditkit.train.loop import perturbed_split, train_and_evaluate
 from auditkit.train.outcome import TrainingError
 from auditkit.train.sklearn import (
     BagOfTokens,
@@ -66,7 +66,7 @@ def test_a_bare_classifier_on_tokens_gets_the_featuriser() -> None:
         order_seed=0,
         metrics=["accuracy", "swa"],
         evaluations=("mask_color",),
-        perturbed=perturbed_test,
+        perturbed=perturbed_split,
     )
     # shape_count counts one shape: a bag of tokens learns it well
     assert outcome.test_metrics["accuracy"] is not None and outcome.test_metrics["accuracy"] > 0.8
