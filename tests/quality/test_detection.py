@@ -310,8 +310,7 @@ def test_train_dev_only_shortcut_shows_as_reliance_on_dev(
     assert abs(base_dev) < 2 and abs(base_test) < 2
     # Clean twin: no shortcut planted; nothing relies on colour, on dev or on test.
     clean = SHORTCUT.replace(
-        'shortcut=ak.datasets.Shortcut(factor="color", position=-1, strength=1.0, '
-        "splits=SPLITS),",
+        'shortcut=ak.datasets.Shortcut(factor="color", position=-1, strength=1.0, splits=SPLITS),',
         "",
     )
     assert "Shortcut" not in clean

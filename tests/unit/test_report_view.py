@@ -181,3 +181,23 @@ def test_terminal_table_keeps_numbers_whole_at_80_columns(full: dict) -> None:
     assert "+5.00 [-1.21, +11.21]" in text
     assert "INCONCLUSIVE" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_reliance_rows_show_the_dev_drop_and_the_dev_test_difference(full: dict) -> None:
+    # without dev probes (the fixture, and audits stored before them) no dev columns
+    assert "drop on dev" not in render_html(build_view(full))
+    full["reliance"][1].update(
+        dev_drop_mean=0.4,
+        dev_low=0.35,
+        dev_high=0.45,
+        dev_minus_test=0.396,
+        dev_minus_test_low=0.33,
+        dev_minus_test_high=0.46,
+    )
+    view = build_view(full)
+    assert view.reliance[1].dev_drop.startswith("+40.00")
+    assert view.reliance[1].dev_minus_test.startswith("+39.60")
+    assert view.reliance[0].dev_drop == ""
+    html = render_html(view)
+    assert "drop on dev" in html and "dev − test" in html
+    assert view.reliance[1].dev_drop in html and view.reliance[1].dev_minus_test in html
