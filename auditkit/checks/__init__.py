@@ -4,7 +4,8 @@ A check has two halves, one per layer of the flow:
 
 - ``plan(claim, params, ctx)`` returns the training runs the rule needs for one claim
   (retraining under a perturbation); ``evaluations(params)`` names the test-time
-  perturbations under which every nominal run is re-evaluated (no retraining).
+  perturbations under which every nominal run is re-evaluated (no retraining); a name
+  made by ``auditkit.perturb.on_dev`` (``"permute_color@dev"``) re-evaluates on dev.
 - ``assess(ctx, params)`` reads the finished runs and returns a ``Finding``: the rule's
   outcome with its evidence, plus what it hands on to the claims' verdicts (the gain under
   each perturbed condition, or why the evidence is invalid). The claims' verdicts are

@@ -54,6 +54,7 @@ def test_a_dev_evaluation_permutes_the_dev_split_and_keeps_its_labels() -> None:
     assert perturb.evaluation_split("permute_color@dev") == ("permute_color", "dev")
     assert perturb.evaluation_split("permute_color") == ("permute_color", "test")
     dev = perturb.perturb_evaluation_split(data, perturb.on_dev("permute_color"))
+    assert isinstance(dev, ak.TokenSplit)
     assert dev.ids == data.dev.ids and dev.labels == data.dev.labels
     assert dev.sequences == permute_color(data.dev.sequences, perturb.SHUFFLE_SEED)
     assert dev.sequences != data.dev.sequences
