@@ -658,6 +658,7 @@ def run_audit(
     for result in results.values():
         raw = result_to_dict(result)
         del raw["test_predictions"]
+        del raw["dev_predictions"]
         runs.append(raw)
     model_path = Path(options.model_file)
     n_classes = max(spec.data.n_classes, 2)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks
 from auditkit.experiment import ExperimentSpec
-from auditkit.perturb import test_time
+from auditkit.perturb import evaluation_split, test_time
 from auditkit.rulepack import Rule, RulePack
 from auditkit.types import Claim, RunSpec
 
@@ -127,7 +127,11 @@ def build_plan(
         # a probe that does not exist for this kind of data (token permutations on
         # images) is left out; the check then reads no drop for it
         available = test_time(spec.data.kind)
-        evaluations.update(e for e in registered.impl.evaluations(rule.params) if e in available)
+        evaluations.update(
+            e
+            for e in registered.impl.evaluations(rule.params)
+            if evaluation_split(e)[0] in available
+        )
         rule_plans.append(RulePlan(rule=rule, runs=per_claim))
     # Test-time perturbations re-evaluate the nominal models instead of retraining: every
     # nominal run carries the union of what the rules ask for.

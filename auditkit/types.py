@@ -440,7 +440,8 @@ class RunSpec:
     #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
     transform: str = ""
     #: test-time perturbations under which the selected model is also evaluated on test
-    #: (no retraining), sorted, e.g. ``("mask_color", "shuffle")``
+    #: (no retraining), sorted, e.g. ``("mask_color", "shuffle")``; a name ending in
+    #: ``"@dev"`` (``"permute_color@dev"``) applies the perturbation to dev instead
     evaluations: tuple[str, ...] = ()
 
     @property
@@ -484,12 +485,16 @@ class RunResult:
     device: str
     #: formatted traceback when the user's code raised, else None
     error: str | None = None
-    #: test metrics of the selected model under each of ``spec.evaluations``
+    #: metrics of the selected model under each of ``spec.evaluations``, on the split
+    #: the evaluation names (test, or dev for ``"...@dev"``)
     perturbed_metrics: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
-    #: test predictions under each of ``spec.evaluations``, each of shape (n_test,)
+    #: predictions under each of ``spec.evaluations``, each of shape (n_test,) or (n_dev,)
     perturbed_predictions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     #: what a script run did (script mode); None for model-file runs
     trace: ScriptTrace | None = None
+    #: dev predictions of the selected model, shape (n_dev,); kept only when some of
+    #: ``spec.evaluations`` probe dev (they are compared with it), else empty
+    dev_predictions: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -4,7 +4,8 @@ A check has two halves, one per layer of the flow:
 
 - ``plan(claim, params, ctx)`` returns the training runs the rule needs for one claim
   (retraining under a perturbation); ``evaluations(params)`` names the test-time
-  perturbations under which every nominal run is re-evaluated (no retraining).
+  perturbations under which every nominal run is re-evaluated (no retraining); a name
+  made by ``auditkit.perturb.on_dev`` (``"permute_color@dev"``) re-evaluates on dev.
 - ``assess(ctx, params)`` reads the finished runs and returns a ``Finding``: the rule's
   outcome with its evidence, plus what it hands on to the claims' verdicts (the gain under
   each perturbed condition, or why the evidence is invalid). The claims' verdicts are
@@ -26,7 +27,7 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from auditkit.errors import AuditkitError
-from auditkit.perturb import cv_fold_sizes, scored_labels
+from auditkit.perturb import cv_fold_sizes, evaluation_split, scored_labels
 from auditkit.stats import GainClass, classify_gain, paired_t_test
 from auditkit.types import (
     Claim,
@@ -38,6 +39,7 @@ from auditkit.types import (
     RunResult,
     RunSpec,
     ScriptFacts,
+    SplitName,
     TrainConfig,
 )
 
@@ -118,6 +120,7 @@ class AssessContext:
         metric: str,
         condition: str = "nominal",
         evaluation: str | None = None,
+        split: SplitName = "test",
     ) -> dict[int, float]:
         """Test ``metric`` per seed of successful runs (undefined values left out).
 
@@ -127,6 +130,9 @@ class AssessContext:
             Which runs and which metric.
         evaluation
             A test-time perturbation: read the run's metrics under it instead.
+        split
+            ``"dev"``: the unperturbed metrics on dev (at the selected epoch) instead of
+            test; ignored when ``evaluation`` is given (the evaluation names its split).
         """
         out: dict[int, float] = {}
         for seed in self.seeds:
@@ -134,9 +140,11 @@ class AssessContext:
             if run is None or not run.ok:
                 continue
             values = (
-                run.test_metrics
-                if evaluation is None
-                else run.perturbed_metrics.get(evaluation, {})
+                run.perturbed_metrics.get(evaluation, {})
+                if evaluation is not None
+                else run.dev_metrics
+                if split == "dev"
+                else run.test_metrics
             )
             value = values.get(metric)
             if value is not None:
@@ -199,19 +207,24 @@ class AssessContext:
         )
 
     def drop(self, variant: str, metric: str, evaluation: str) -> tuple[float, ...]:
-        """Per-seed drop of ``metric`` when ``evaluation`` perturbs the test inputs."""
-        nominal = self.scores(variant, metric)
+        """Per-seed drop of ``metric`` when ``evaluation`` perturbs the test inputs.
+
+        For a dev evaluation (``"...@dev"``) the drop is from the dev metric of the same
+        selected model; seeds whose run lacks the evaluation are left out.
+        """
+        nominal = self.scores(variant, metric, split=evaluation_split(evaluation)[1])
         perturbed = self.scores(variant, metric, evaluation=evaluation)
         return tuple(
             nominal[s] - perturbed[s] for s in self.seeds if s in nominal and s in perturbed
         )
 
-    def test_labels(self, seed: int) -> tuple[int, ...]:
+    def test_labels(self, seed: int, split: SplitName = "test") -> tuple[int, ...]:
         """Labels of the test rows that the nominal runs of ``seed`` were scored on.
 
-        The declared test split, or in a cross-validated design the seed's test fold.
+        The declared test split, or in a cross-validated design the seed's test fold;
+        ``split="dev"``: the dev rows the runs selected their model on.
         """
-        return scored_labels(self.data, self.design, seed)
+        return scored_labels(self.data, self.design, seed, split)
 
     def predictions(self, variant: str) -> dict[int, tuple[int, ...]]:
         """Test predictions per seed of the variant's successful nominal runs."""

@@ -26,6 +26,7 @@ from auditkit.checks import (
     register,
 )
 from auditkit.metrics import accuracy_metric
+from auditkit.perturb import evaluation_split, on_dev
 from auditkit.stats import mcnemar_test
 from auditkit.types import Claim, ConditionEvidence, Finding, RunSpec
 
@@ -73,17 +74,19 @@ def _check_modes(modes: Sequence[str], allowed: tuple[str, ...]) -> tuple[str, .
 def _mcnemar_seeds(ctx: AssessContext, variant: str, evaluation: str) -> tuple[int, int]:
     """(seeds where the probe lowers accuracy significantly, seeds tested).
 
-    Per seed, the nominal and the probed predictions score the same test rows: McNemar's
-    exact test (one-sided, nominal more accurate) on the stored predictions, at ``alpha``.
+    Per seed, the nominal and the probed predictions score the same rows (test, or dev
+    for a dev evaluation): McNemar's exact test (one-sided, nominal more accurate) on the
+    stored predictions, at ``alpha``.
     """
+    split = evaluation_split(evaluation)[1]
     significant = tested = 0
     for seed in ctx.seeds:
         run = ctx.run(variant, seed)
         if run is None or not run.ok:
             continue
         probed = run.perturbed_predictions.get(evaluation)
-        labels = ctx.test_labels(seed)
-        nominal = run.test_predictions
+        labels = ctx.test_labels(seed, split)
+        nominal = run.dev_predictions if split == "dev" else run.test_predictions
         if probed is None or len(probed) != len(labels) or len(nominal) != len(labels):
             continue
         if len(labels) < 2:
@@ -95,6 +98,40 @@ def _mcnemar_seeds(ctx: AssessContext, variant: str, evaluation: str) -> tuple[i
     return significant, tested
 
 
+def _drops(ctx: AssessContext, variant: str, metric: str, evaluation: str) -> dict[int, float]:
+    """Per seed: the metric's drop under ``evaluation``, on the split it probes."""
+    split = evaluation_split(evaluation)[1]
+    nominal = ctx.scores(variant, metric, split=split)
+    probed = ctx.scores(variant, metric, evaluation=evaluation)
+    return {s: nominal[s] - probed[s] for s in ctx.seeds if s in nominal and s in probed}
+
+
+def _measure(
+    ctx: AssessContext, variant: str, metric: str, evaluation: str, min_drop: float
+) -> tuple[dict[int, float], dict[str, Any], str] | None:
+    """Per-seed drops, their summary (mean, interval, reliance) and the evidence text."""
+    drops = _drops(ctx, variant, metric, evaluation)
+    found = interval(tuple(drops.values()), ctx.confidence)
+    if found is None:
+        return None
+    mean, low, high = found
+    significant, tested = _mcnemar_seeds(ctx, variant, evaluation)
+    agree = tested >= 2 and significant == tested
+    summary = {
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "relies": mean > min_drop and (low > min_drop or agree),
+    }
+    text = f"{pts(mean)} [{pts(low)}, {pts(high)}]" + (
+        f"; accuracy lower on {significant} of {tested} seeds' paired "
+        f"{evaluation_split(evaluation)[1]} rows (McNemar, α = {ctx.alpha:g})"
+        if tested
+        else ""
+    )
+    return drops, summary, text
+
+
 def _reliance(
     ctx: AssessContext, metric: str, evaluation: str, factor: str, min_drop: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -104,36 +141,50 @@ def _reliance(
     t-interval of the drop lies above ``min_drop`` or every seed's own paired test rows
     show the drop (McNemar, stored predictions): a drop that swings between seeds but is
     clear on each of them is reliance, which a 3-seed t-interval alone can miss.
+
+    Where the runs also probed dev (``on_dev(evaluation)``), the row carries the dev drop
+    (``dev_drop_mean``, ``dev_low``, ``dev_high``, judged as on test into ``relies_dev``)
+    and the dev − test difference paired by seed (``dev_minus_test``, with its interval):
+    dev is drawn like train, so a cue that holds in train and dev but not in test shows
+    as reliance on dev while the test-time drop looks small.
     """
     rows: dict[str, dict[str, Any]] = {}
     evidence: dict[str, str] = {}
     for variant in ctx.variants:
-        drops = ctx.drop(variant, metric, evaluation)
-        found = interval(drops, ctx.confidence)
-        if found is None:
+        measured = _measure(ctx, variant, metric, evaluation, min_drop)
+        if measured is None:
             continue
-        mean, low, high = found
-        significant, tested = _mcnemar_seeds(ctx, variant, evaluation)
-        agree = tested >= 2 and significant == tested
+        drops, test, text = measured
         rows[variant] = {
             "variant": variant,
             "factor": factor,
             "metric": metric,
-            "drop_mean": mean,
-            "low": low,
-            "high": high,
-            "relies": mean > min_drop and (low > min_drop or agree),
-            "blind": abs(mean) < min_drop and high < 2 * min_drop,
+            "drop_mean": test["mean"],
+            "low": test["low"],
+            "high": test["high"],
+            "relies": test["relies"],
+            "relies_dev": False,
+            "blind": abs(test["mean"]) < min_drop and test["high"] < 2 * min_drop,
         }
-        evidence[f"{variant}: {metric} drop, {evaluation}"] = (
-            f"{pts(mean)} [{pts(low)}, {pts(high)}]"
-            + (
-                f"; accuracy lower on {significant} of {tested} seeds' paired test rows "
-                f"(McNemar, α = {ctx.alpha:g})"
-                if tested
-                else ""
-            )
+        evidence[f"{variant}: {metric} drop, {evaluation}"] = text
+        on_dev_measured = _measure(ctx, variant, metric, on_dev(evaluation), min_drop)
+        if on_dev_measured is None:
+            continue  # no dev probe ran (another rule, or runs stored before dev probes)
+        dev_drops, dev, dev_text = on_dev_measured
+        rows[variant].update(dev_drop_mean=dev["mean"], dev_low=dev["low"], dev_high=dev["high"])
+        rows[variant]["relies_dev"] = dev["relies"]
+        evidence[f"{variant}: {metric} drop, {evaluation} on dev"] = dev_text
+        gap = interval(
+            [dev_drops[s] - drops[s] for s in ctx.seeds if s in drops and s in dev_drops],
+            ctx.confidence,
         )
+        if gap is not None:
+            rows[variant].update(
+                dev_minus_test=gap[0], dev_minus_test_low=gap[1], dev_minus_test_high=gap[2]
+            )
+            evidence[f"{variant}: {metric} drop, {evaluation}, dev − test"] = (
+                f"{pts(gap[0])} [{pts(gap[1])}, {pts(gap[2])}] (paired by seed)"
+            )
     return rows, evidence
 
 
@@ -222,9 +273,7 @@ class TokenOrder(CheckBase):
             # Only on an order-free rule is shuffling an invariance the gain must survive.
             if order_dependent is False:
                 conditions[index] = tuple(items)
-        reliance = tuple(
-            {k: v for k, v in r.items() if k not in ("relies", "blind")} for r in rows.values()
-        )
+        reliance = tuple({k: v for k, v in r.items() if k not in _JUDGED} for r in rows.values())
         blind = [v for v, r in rows.items() if r["blind"]]
         relying = [v for v, r in rows.items() if r["relies"]]
         claimed = {c.variant for c in ctx.claims}
@@ -306,6 +355,10 @@ class FactorIsolationParams:
             raise ValueError(f"min_drop={self.min_drop!r} must be a number > 0")
 
 
+#: the internal judgements of a reliance row, left out of the rows the report shows
+_JUDGED = ("relies", "relies_dev", "blind")
+
+
 def _factor_of(mode: str) -> str:
     return "color" if "color" in mode else "shape"
 
@@ -313,6 +366,31 @@ def _factor_of(mode: str) -> str:
 def _evaluation_of(mode: str) -> str:
     """The test-time perturbation of a ``*_test`` mode: ``mask_color_test`` -> ``mask_color``."""
     return mode.removesuffix("_test")
+
+
+def _drops_text(row: dict[str, Any], metric: str) -> str:
+    """The test drop with its interval, and where dev was probed the dev drop and dev − test.
+
+    E.g. ``"+2.00 pts accuracy on test (interval -1.00 to +5.00 pts) and +40.00 pts on dev
+    (interval +35.00 to +45.00 pts; dev − test +38.00 pts, interval +30.00 to +46.00 pts)"``.
+    """
+    test = (
+        f"{pts(row['drop_mean'])} {metric}"
+        + (" on test" if "dev_drop_mean" in row else "")
+        + f" (interval {pts(row['low'])} to {pts(row['high'])})"
+    )
+    if "dev_drop_mean" not in row:
+        return test
+    gap = (
+        f"; dev − test {pts(row['dev_minus_test'])}, interval "
+        f"{pts(row['dev_minus_test_low'])} to {pts(row['dev_minus_test_high'])}"
+        if "dev_minus_test" in row
+        else ""
+    )
+    return (
+        f"{test} and {pts(row['dev_drop_mean'])} on dev (interval {pts(row['dev_low'])} to "
+        f"{pts(row['dev_high'])}{gap})"
+    )
 
 
 #: how each test-time perturbation is named in conditions
@@ -345,7 +423,17 @@ class FactorIsolation(CheckBase):
     """
 
     def evaluations(self, params: FactorIsolationParams) -> tuple[str, ...]:
-        """Re-evaluate the nominal models with a factor masked (or shifted) in the test inputs."""
+        """Re-evaluate the nominal models with a factor probed in the test and dev inputs.
+
+        The dev twins (``"...@dev"``) measure reliance where the data is drawn like
+        train: a cue that holds in train and dev but not in test is only seen there.
+        """
+        tested = self._tested(params)
+        return (*tested, *(on_dev(e) for e in tested))
+
+    @staticmethod
+    def _tested(params: FactorIsolationParams) -> tuple[str, ...]:
+        """The test-time probes of the modes, e.g. ``("permute_color", "mask_color")``."""
         return tuple(_evaluation_of(m) for m in params.modes if "train_test" not in m)
 
     def plan(self, claim: Claim, params: FactorIsolationParams, ctx: PlanContext) -> list[RunSpec]:
@@ -375,14 +463,15 @@ class FactorIsolation(CheckBase):
         reliance: list[dict[str, Any]] = []
         shortcuts: list[str] = []
         probed = self._judging(ctx, params)
-        for evaluation in self.evaluations(params):
+        dev_only = False
+        for evaluation in self._tested(params):
             factor = _factor_of(evaluation)
             rows, ev = _reliance(ctx, metric, evaluation, factor, params.min_drop)
             evidence.update(ev)
             shifted = evaluation == "color_shift"
             kind = evaluation.split("_")[0]
             for variant, row in rows.items():
-                shown = {k: v for k, v in row.items() if k not in ("relies", "blind")}
+                shown = {k: v for k, v in row.items() if k not in _JUDGED}
                 # a shifted, permuted or masked colour is still the colour factor, but
                 # each is another measurement: the row names which
                 if shifted:
@@ -391,11 +480,13 @@ class FactorIsolation(CheckBase):
                     shown = {**shown, "factor": f"{factor} (permuted)"}
                 reliance.append(shown)
                 judged = evaluation in probed
+                # reliance on dev counts as much as on test: where the cue holds only in
+                # train and dev, test-time probes find it already broken
                 if (
                     judged
                     and rule_factors is not None
                     and factor not in rule_factors
-                    and row["relies"]
+                    and (row["relies"] or row["relies_dev"])
                 ):
                     how = (
                         f"with its {factor}s shifted"
@@ -404,10 +495,8 @@ class FactorIsolation(CheckBase):
                         if kind == "permute"
                         else f"without {factor}"
                     )
-                    shortcuts.append(
-                        f"{variant} loses {pts(row['drop_mean'])} {metric} {how} "
-                        f"(interval {pts(row['low'])} to {pts(row['high'])})"
-                    )
+                    dev_only = dev_only or not row["relies"]
+                    shortcuts.append(f"{variant} loses {_drops_text(row, metric)} {how}")
         conditions: dict[int, tuple[ConditionEvidence, ...]] = {}
         for index, claim in enumerate(ctx.claims):
             items = []
@@ -451,7 +540,13 @@ class FactorIsolation(CheckBase):
                 outcome="fail",
                 reason="shortcut: "
                 + "; ".join(shortcuts)
-                + ", a factor the labelling rule never reads.",
+                + ", a factor the labelling rule never reads"
+                + (
+                    ". On dev, drawn like train, the cue holds; on test it is already broken, "
+                    "so test-time reliance looks small."
+                    if dev_only
+                    else "."
+                ),
                 evidence=evidence,
                 conditions=conditions,
                 reliance=tuple(reliance),
@@ -462,9 +557,11 @@ class FactorIsolation(CheckBase):
                 "read, so no reliance is judged a shortcut."
             )
         else:
+            dev = any("dev_drop_mean" in r for r in reliance)
             reason = (
-                "no variant relies on a factor the labelling rule ignores (the rule reads "
-                f"{', '.join(sorted(rule_factors))})."
+                "no variant relies on a factor the labelling rule ignores"
+                + (", on dev or on test" if dev else "")
+                + f" (the rule reads {', '.join(sorted(rule_factors))})."
             )
         return Finding(
             outcome="pass",

@@ -15,7 +15,7 @@ from typing import Protocol
 import torch
 
 from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
-from auditkit.perturb import apply_transform, cv_fold
+from auditkit.perturb import apply_transform, cv_fold, evaluation_split
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import train_and_evaluate
 from auditkit.train.outcome import TrainingError, TrainOutcome
@@ -262,6 +262,12 @@ def completed_result(
         device=outcome.device or device,
         perturbed_metrics=outcome.perturbed_metrics,
         perturbed_predictions=outcome.perturbed_predictions,
+        # dev predictions are read only beside dev probes; other runs need not store them
+        dev_predictions=(
+            outcome.dev_predictions
+            if any(evaluation_split(e)[1] == "dev" for e in run.evaluations)
+            else ()
+        ),
     )
 
 

@@ -105,6 +105,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "error": result.error,
         "perturbed_metrics": {k: dict(v) for k, v in result.perturbed_metrics.items()},
         "perturbed_predictions": {k: list(v) for k, v in result.perturbed_predictions.items()},
+        "dev_predictions": list(result.dev_predictions),
     }
     if result.trace is not None:
         out["trace"] = trace_to_dict(result.trace)
@@ -181,6 +182,8 @@ def result_from_dict(raw: Mapping[str, Any]) -> RunResult:
             k: tuple(v) for k, v in raw.get("perturbed_predictions", {}).items()
         },
         trace=None if raw.get("trace") is None else trace_from_dict(raw["trace"]),
+        # runs stored before dev probes existed have none: no dev reliance is read from them
+        dev_predictions=tuple(raw.get("dev_predictions", ())),
     )
 
 

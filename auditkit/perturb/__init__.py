@@ -6,7 +6,10 @@ image perturbations (``auditkit.perturb.images``) on the pixel arrays. Two uses:
 
 - **test-time** (``perturb_test_split``): applied to the test split only; the trained model is
   re-evaluated, nothing is retrained. Metrics keep the original rows' weights and labels:
-  only the model's input changes.
+  only the model's input changes. An evaluation named ``"<perturbation>@dev"`` (``on_dev``)
+  applies the same perturbation to the dev split instead (``perturb_evaluation_split``):
+  dev is drawn like train, so a cue that holds in train and dev but not in test shows
+  there as reliance while the test-time probe finds it already broken.
 - **train and test** (``apply_transform``): applied to every split before training; the model
   is retrained on the perturbed data.
 
@@ -45,6 +48,7 @@ from auditkit.types import (
     CrossValidation,
     DataKind,
     Dataset,
+    SplitName,
     TokenDataset,
     TokenSplit,
 )
@@ -226,6 +230,51 @@ def perturb_images(split: ArraySplit, name: str, seed: int = SHUFFLE_SEED) -> Ar
     return ArraySplit(inputs=fn(split.inputs, seed), labels=split.labels, ids=split.ids)
 
 
+#: suffix of an evaluation that probes the dev split instead of the test split
+DEV_SUFFIX = "@dev"
+
+
+def on_dev(name: str) -> str:
+    """The evaluation that applies the test-time perturbation ``name`` to the dev split."""
+    return name + DEV_SUFFIX
+
+
+def evaluation_split(name: str) -> tuple[str, SplitName]:
+    """(perturbation, split) of an evaluation name.
+
+    ``"permute_color@dev"`` -> ``("permute_color", "dev")``;
+    ``"shuffle"`` -> ``("shuffle", "test")``.
+    """
+    if name.endswith(DEV_SUFFIX):
+        return name.removesuffix(DEV_SUFFIX), "dev"
+    return name, "test"
+
+
+def perturb_evaluation_split(data: Dataset, name: str) -> TokenSplit | ArraySplit:
+    """The split an evaluation reads, perturbed: test, or dev for a ``"...@dev"`` name.
+
+    Raises
+    ------
+    ValueError
+        When the perturbation is not a test-time perturbation of the data's kind.
+    """
+    perturbation, split = evaluation_split(name)
+    if split == "test":
+        return perturb_test_split(data, perturbation)
+    _known(data, perturbation)
+    if isinstance(data, TokenDataset):
+        return perturb_split(data.dev, perturbation)
+    return perturb_images(data.dev, perturbation)
+
+
+def _known(data: Dataset, name: str) -> None:
+    if name not in test_time(data.kind):
+        known = ", ".join(test_time(data.kind)) or "none"
+        raise ValueError(
+            f"test-time perturbation {name!r} does not apply to {data.kind} data (known: {known})"
+        )
+
+
 def perturb_test_split(data: Dataset, name: str) -> TokenSplit | ArraySplit:
     """``data``'s test split under the test-time perturbation ``name`` of its kind.
 
@@ -234,11 +283,7 @@ def perturb_test_split(data: Dataset, name: str) -> TokenSplit | ArraySplit:
     ValueError
         When ``name`` is not a test-time perturbation of the data's kind.
     """
-    if name not in test_time(data.kind):
-        known = ", ".join(test_time(data.kind)) or "none"
-        raise ValueError(
-            f"test-time perturbation {name!r} does not apply to {data.kind} data (known: {known})"
-        )
+    _known(data, name)
     if isinstance(data, TokenDataset):
         return perturb_split(data.test, name)
     return perturb_images(data.test, name)
@@ -369,13 +414,16 @@ def cv_fold_sizes(data: Dataset, design: CrossValidation) -> tuple[int, int]:
     return len(fold.train), len(fold.test)
 
 
-def scored_labels(data: Dataset, design: CrossValidation | None, data_seed: int) -> tuple[int, ...]:
+def scored_labels(
+    data: Dataset, design: CrossValidation | None, data_seed: int, split: SplitName = "test"
+) -> tuple[int, ...]:
     """Labels of the test rows a run with ``data_seed`` is scored on, shape (n_test,).
 
-    The declared test split, or in a cross-validated design the seed's test fold.
+    The declared test split, or in a cross-validated design the seed's test fold;
+    ``split="dev"`` gives the dev rows the run selected its model on, shape (n_dev,).
     """
-    test = data.test if design is None else cv_fold(data, design, data_seed).test
-    return tuple(int(y) for y in test.labels)
+    source = data if design is None else cv_fold(data, design, data_seed)
+    return tuple(int(y) for y in source.split(split).labels)
 
 
 def transform_names(kind: DataKind = "tokens") -> tuple[str, ...]:

@@ -277,12 +277,16 @@ class ConfusionView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RelianceRow:
-    """The metric drop when one factor is masked at test time."""
+    """The metric drop when one factor is masked at test time (and on dev, if probed)."""
 
     variant: str
     factor: str
     drop: str  #: "+12.30"
     interval: str
+    #: the drop on dev with its interval, "+40.10 [+35.00, +45.20]"; empty when dev was not probed
+    dev_drop: str = ""
+    #: dev − test drop paired by seed, with its interval; empty when dev was not probed
+    dev_minus_test: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -917,6 +921,18 @@ def _reliance(doc: Mapping[str, Any]) -> tuple[tuple[RelianceRow, ...], tuple[In
             factor=r["factor"],
             drop=points(r["drop_mean"], signed=True),
             interval=_interval(r["low"], r["high"]),
+            dev_drop=(
+                f"{points(r['dev_drop_mean'], signed=True)} "
+                f"{_interval(r.get('dev_low'), r.get('dev_high'))}"
+                if r.get("dev_drop_mean") is not None
+                else ""
+            ),
+            dev_minus_test=(
+                f"{points(r['dev_minus_test'], signed=True)} "
+                f"{_interval(r.get('dev_minus_test_low'), r.get('dev_minus_test_high'))}"
+                if r.get("dev_minus_test") is not None
+                else ""
+            ),
         )
         for r in raw
     )

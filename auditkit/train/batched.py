@@ -31,8 +31,9 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
+from auditkit.perturb import evaluation_split
 from auditkit.train.encode import AnySplit, EncodedData
-from auditkit.train.loop import EVAL_BATCH, _logits, perturbed_test
+from auditkit.train.loop import EVAL_BATCH, _logits, perturbed_split
 from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.types import EpochRecord, TrainConfig
 
@@ -130,7 +131,7 @@ def train_seeds_batched(
         Where to train.
     evaluations
         Test-time perturbations under which each seed's selected model is evaluated on
-        test as well, as ``train_and_evaluate`` does.
+        test (or dev, for ``"...@dev"``) as well, as ``train_and_evaluate`` does.
 
     Returns
     -------
@@ -199,6 +200,7 @@ def train_seeds_batched(
     best_score = [-math.inf] * k
     best_epoch = [0] * k
     best_dev: list[dict[str, float | None]] = [{} for _ in range(k)]
+    best_dev_predictions: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * k
     best_params = {n: p.detach().clone() for n, p in params.items()}
     best_buffers = {n: b.detach().clone() for n, b in buffers.items()}
     found_best = [False] * k
@@ -239,7 +241,7 @@ def train_seeds_batched(
             state = {**live, **fixed}
             base.eval()
             dev_out = _evaluate_all(evaluate, state, buffers, dev, n_classes, eval_metrics, device)
-            for i, (dev_loss, dev_values, _) in enumerate(dev_out):
+            for i, (dev_loss, dev_values, dev_predictions) in enumerate(dev_out):
                 if errors[i] is not None:
                     continue
                 score = dev_values[selection]
@@ -260,6 +262,7 @@ def train_seeds_batched(
                         for name, tensor in buffers.items():
                             best_buffers[name][i] = tensor[i]
                     best_dev[i] = {m: dev_values[m] for m in metrics}
+                    best_dev_predictions[i] = dev_predictions
         base.eval()
         test_out = _evaluate_all(
             evaluate, best_params, best_buffers, test, n_classes, list(metrics), device
@@ -270,11 +273,11 @@ def train_seeds_batched(
                 evaluate,
                 best_params,
                 best_buffers,
-                perturbed_test(data, name),
+                perturbed_split(data, name),
                 n_classes,
                 list(metrics),
                 device,
-                weights_from=test.sequences,
+                weights_from=data.splits[evaluation_split(name)[1]].sequences,
             )
     except (TrainingError, SeedBatchingError):
         raise
@@ -306,6 +309,7 @@ def train_seeds_batched(
                     curves=tuple(curves[i]),
                     best_epoch=best_epoch[i],
                     test_predictions=tuple(int(p) for p in predictions),
+                    dev_predictions=tuple(int(p) for p in best_dev_predictions[i]),
                 )
             )
     return outcomes

@@ -14,7 +14,7 @@ from torch import nn
 from auditkit.errors import did_you_mean
 from auditkit.experiment.contract import Builder
 from auditkit.metrics import compute_metrics
-from auditkit.perturb import perturb_test_split
+from auditkit.perturb import evaluation_split, perturb_evaluation_split
 from auditkit.train.encode import AnySplit, EncodedData, encode_array_split, encode_split
 from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.train.sklearn import fit_and_evaluate, is_estimator
@@ -127,20 +127,23 @@ def _evaluate(
     return loss, values, pred
 
 
-#: perturbed test splits already encoded: (id(data), name) -> (data, split). The
-#: perturbations are seeded and fixed, so every run of an audit shares them.
+#: perturbed test (and dev) splits already encoded: (id(data), name) -> (data, split).
+#: The perturbations are seeded and fixed, so every run of an audit shares them.
 _PERTURBED: dict[tuple[int, str], tuple[EncodedData, AnySplit]] = {}
 
 
-def perturbed_test(data: EncodedData, name: str) -> AnySplit:
-    """``data``'s test split under the test-time perturbation ``name``, encoded once."""
+def perturbed_split(data: EncodedData, name: str) -> AnySplit:
+    """``data``'s split under the evaluation ``name``, encoded once.
+
+    The test split, or the dev split for an ``"...@dev"`` evaluation.
+    """
     entry = _PERTURBED.get((id(data), name))
     if entry is None or entry[0] is not data:
         if len(_PERTURBED) > 32:  # an audit uses a handful; keep memory bounded
             _PERTURBED.clear()
         if data.source is None:
             raise ValueError("test-time perturbations need the encoded data's source dataset")
-        raw = perturb_test_split(data.source, name)
+        raw = perturb_evaluation_split(data.source, name)
         encoded: AnySplit = (
             encode_array_split(raw, data.info.kind)
             if isinstance(raw, ArraySplit)
@@ -184,7 +187,8 @@ def train_and_evaluate(
         Where to train.
     evaluations
         Test-time perturbations (``auditkit.perturb.test_time(kind)``) under which
-        the selected model is evaluated on test as well; nothing is retrained.
+        the selected model is evaluated on test as well (on dev for a name ending in
+        ``"@dev"``); nothing is retrained.
 
     Returns
     -------
@@ -207,7 +211,7 @@ def train_and_evaluate(
             order_seed=order_seed,
             metrics=metrics,
             evaluations=evaluations,
-            perturbed=perturbed_test,
+            perturbed=perturbed_split,
         )
     if not isinstance(model, nn.Module):
         raise TrainingError(
@@ -231,6 +235,7 @@ def train_and_evaluate(
     curves: list[EpochRecord] = []
     best_score, best_epoch, best_state = -math.inf, 0, None
     best_dev: dict[str, float | None] = {}
+    best_dev_predictions = np.zeros(0, dtype=np.int64)
     for epoch in range(1, config.epochs + 1):
         model.train()
         permutation = torch.randperm(len(train), generator=order)
@@ -251,7 +256,9 @@ def train_and_evaluate(
             optimiser.step()
             total += loss.item() * len(index)
             count += len(index)
-        dev_loss, dev_values, _ = _evaluate(model, dev, n_classes, eval_metrics, device)
+        dev_loss, dev_values, dev_predictions = _evaluate(
+            model, dev, n_classes, eval_metrics, device
+        )
         score = dev_values[selection]
         curves.append(
             EpochRecord(epoch=epoch, train_loss=total / count, dev_loss=dev_loss, dev_metric=score)
@@ -263,6 +270,7 @@ def train_and_evaluate(
             best_score, best_epoch = comparable, epoch
             best_state = copy.deepcopy(model.state_dict())
             best_dev = {m: dev_values[m] for m in metrics}
+            best_dev_predictions = dev_predictions
     if best_state is None:
         raise TrainingError(
             f"every epoch's dev loss was NaN ({curves[-1].dev_loss}); the model's outputs are "
@@ -275,11 +283,11 @@ def train_and_evaluate(
     for name in evaluations:
         _, values, pred = _evaluate(
             model,
-            perturbed_test(data, name),
+            perturbed_split(data, name),
             n_classes,
             list(metrics),
             device,
-            weights_from=test.sequences,
+            weights_from=data.splits[evaluation_split(name)[1]].sequences,
         )
         perturbed_metrics[name] = values
         perturbed_predictions[name] = tuple(int(p) for p in pred)
@@ -291,4 +299,5 @@ def train_and_evaluate(
         curves=tuple(curves),
         best_epoch=best_epoch,
         test_predictions=tuple(int(p) for p in predictions),
+        dev_predictions=tuple(int(p) for p in best_dev_predictions),
     )

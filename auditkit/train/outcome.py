@@ -38,9 +38,12 @@ class TrainOutcome:
     best_epoch: int
     #: test predictions at the selected epoch, shape (n_test,)
     test_predictions: tuple[int, ...]
-    #: test metrics of the selected model under each test-time perturbation
+    #: metrics of the selected model under each test-time perturbation (on test, or on
+    #: dev for an ``"...@dev"`` evaluation)
     perturbed_metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    #: and its predictions there, each of shape (n_test,)
+    #: and its predictions there, each of shape (n_test,) or (n_dev,)
     perturbed_predictions: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: dev predictions at the selected epoch, shape (n_dev,)
+    dev_predictions: tuple[int, ...] = ()
     #: where the model ran when not on the run's torch device (scikit-learn: ``"cpu"``)
     device: str | None = None

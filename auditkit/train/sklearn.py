@@ -27,6 +27,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from auditkit.metrics import compute_metrics
+from auditkit.perturb import evaluation_split
 from auditkit.train.encode import AnySplit, ArrayEncodedSplit, EncodedData
 from auditkit.train.outcome import TrainingError, TrainOutcome
 
@@ -221,9 +222,10 @@ def fit_and_evaluate(
     metrics
         Metric names computed on dev and test.
     evaluations
-        Test-time perturbations under which the fitted estimator also predicts test.
+        Test-time perturbations under which the fitted estimator also predicts test
+        (dev, for an ``"...@dev"`` evaluation).
     perturbed
-        ``perturbed(data, name)`` gives the test split under a perturbation.
+        ``perturbed(data, name)`` gives the split under an evaluation.
 
     Returns
     -------
@@ -251,14 +253,15 @@ def fit_and_evaluate(
         sequences = split.sequences if weights_from is None else weights_from
         return compute_metrics(metrics, split.labels.numpy(), pred, sequences), pred
 
-    dev_values, _ = measure(dev)
+    dev_values, dev_predictions = measure(dev)
     test_values, predictions = measure(test)
     perturbed_metrics: dict[str, dict[str, float | None]] = {}
     perturbed_predictions: dict[str, tuple[int, ...]] = {}
     for name in evaluations:
         if perturbed is None:
             raise ValueError("fit_and_evaluate(evaluations=...) needs perturbed=...")
-        values, pred = measure(perturbed(data, name), weights_from=test.sequences)
+        _, split = evaluation_split(name)
+        values, pred = measure(perturbed(data, name), weights_from=data.splits[split].sequences)
         perturbed_metrics[name] = values
         perturbed_predictions[name] = tuple(int(p) for p in pred)
     return TrainOutcome(
@@ -267,6 +270,7 @@ def fit_and_evaluate(
         curves=(),
         best_epoch=1,
         test_predictions=tuple(int(p) for p in predictions),
+        dev_predictions=tuple(int(p) for p in dev_predictions),
         perturbed_metrics=perturbed_metrics,
         perturbed_predictions=perturbed_predictions,
         device="cpu",

@@ -107,10 +107,10 @@ def test_a_diverging_seed_fails_alone_with_the_separate_runs_message(
 def test_stacked_seeds_evaluate_test_time_perturbations_like_separate_runs(
     write_model: Callable[[str], Path],
 ) -> None:
-    from auditkit.perturb import TEST_TIME
+    from auditkit.perturb import TEST_TIME, on_dev
 
     context = _context(write_model(TINY_MODEL))
-    names = tuple(sorted(TEST_TIME))[:2]
+    names = (*tuple(sorted(TEST_TIME))[:2], on_dev("permute_color"))
     runs = tuple(
         RunSpec(variant="gru", init_seed=s, order_seed=s, evaluations=names) for s in range(2)
     )
@@ -121,6 +121,11 @@ def test_stacked_seeds_evaluate_test_time_perturbations_like_separate_runs(
         assert set(result.perturbed_predictions) == set(names)
         assert result.perturbed_predictions == separate.perturbed_predictions
         assert result.perturbed_metrics == separate.perturbed_metrics
+        # the dev probe scores the dev rows, beside the selected model's own dev predictions
+        n_dev = len(context.data.splits["dev"])
+        assert len(result.perturbed_predictions[on_dev("permute_color")]) == n_dev
+        assert len(result.dev_predictions) == n_dev
+        assert result.dev_predictions == separate.dev_predictions
 
 
 CNN_MODEL = """

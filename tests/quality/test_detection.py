@@ -269,3 +269,54 @@ exp.claim("bag", over="gru", metric="accuracy")
     row = rule_row(run_rule(source, "AK301"), "AK301")
     assert row["outcome"] == "fail", row
     assert row["reason"].startswith("bag score the same with shuffled tokens")
+
+
+# --------------------------------------------------------------------------- AK302 on dev
+
+
+def _dev_and_test_drops(doc: dict[str, Any], variant: str) -> tuple[float, float, float]:
+    """(dev drop, test drop, dev − test) in points for ``variant``'s permuted colour."""
+    (found,) = [
+        r
+        for r in doc["reliance"]
+        if r["rule"] == "AK302" and r["variant"] == variant and r["factor"] == "color (permuted)"
+    ]
+    return (
+        100 * found["dev_drop_mean"],
+        100 * found["drop_mean"],
+        100 * found["dev_minus_test"],
+    )
+
+
+def test_train_dev_only_shortcut_shows_as_reliance_on_dev(
+    run_rule: Callable[..., dict[str, Any]],
+) -> None:
+    # Planted: the last token's colour gives the label away in train and dev and is
+    # random in test. Probing test alone, the colour-reading GRU loses little when its
+    # colours are permuted (the cue is already broken there), and AK302 passed; on dev,
+    # drawn like train, permuting colour takes the cue away.
+    doc = run_rule(SHORTCUT.replace("SPLITS", '("train", "dev")'), "AK302")
+    row = rule_row(doc, "AK302")
+    assert row["outcome"] == "fail", row
+    assert row["reason"].startswith("shortcut: tokens loses"), row["reason"]
+    assert "on dev (interval" in row["reason"] and "dev − test" in row["reason"]
+    assert "On dev, drawn like train, the cue holds" in row["reason"]
+    dev, test, gap = _dev_and_test_drops(doc, "tokens")
+    assert dev > 20 and test < 10 and gap > 15, (dev, test, gap)
+    assert "tokens: accuracy drop, permute_color on dev" in row["evidence"]
+    assert "tokens: accuracy drop, permute_color, dev − test" in row["evidence"]
+    # the shape-only baseline cannot see colour: no drop on either split
+    base_dev, base_test, _ = _dev_and_test_drops(doc, "shapes")
+    assert abs(base_dev) < 2 and abs(base_test) < 2
+    # Clean twin: no shortcut planted; nothing relies on colour, on dev or on test.
+    clean = SHORTCUT.replace(
+        'shortcut=ak.datasets.Shortcut(factor="color", position=-1, strength=1.0, splits=SPLITS),',
+        "",
+    )
+    assert "Shortcut" not in clean
+    doc = run_rule(clean, "AK302")
+    row = rule_row(doc, "AK302")
+    assert row["outcome"] == "pass", row
+    assert "on dev or on test" in row["reason"]
+    dev, test, _ = _dev_and_test_drops(doc, "tokens")
+    assert dev < 5 and test < 5, (dev, test)

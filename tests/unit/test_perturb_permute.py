@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 
 import auditkit as ak
 from auditkit import perturb
@@ -46,3 +47,20 @@ def test_permuting_keeps_every_token_in_the_vocabulary_and_each_position_margina
 def test_permutation_probes_are_token_perturbations_only() -> None:
     assert {"permute_color", "permute_shape"} <= set(perturb.test_time("tokens"))
     assert "permute_color" not in perturb.test_time("images")
+
+
+def test_a_dev_evaluation_permutes_the_dev_split_and_keeps_its_labels() -> None:
+    data = ak.datasets.spr(rule="shape_count", n_train=60, n_dev=40, n_test=50, seed=1)
+    assert perturb.evaluation_split("permute_color@dev") == ("permute_color", "dev")
+    assert perturb.evaluation_split("permute_color") == ("permute_color", "test")
+    dev = perturb.perturb_evaluation_split(data, perturb.on_dev("permute_color"))
+    assert isinstance(dev, ak.TokenSplit)
+    assert dev.ids == data.dev.ids and dev.labels == data.dev.labels
+    assert dev.sequences == permute_color(data.dev.sequences, perturb.SHUFFLE_SEED)
+    assert dev.sequences != data.dev.sequences
+    # the test evaluation is unchanged, and its dev labels are the ones a run scores on
+    test = perturb.perturb_evaluation_split(data, "permute_color")
+    assert test == perturb.perturb_test_split(data, "permute_color")
+    assert perturb.scored_labels(data, None, 0, "dev") == data.dev.labels
+    with pytest.raises(ValueError, match="'tilt' does not apply to tokens data"):
+        perturb.perturb_evaluation_split(data, "tilt@dev")

@@ -137,3 +137,38 @@ def test_rules_that_need_torch_are_skipped_for_estimators(
     # without the frameworks (all torch) both rules plan their runs
     rules = build_plan(spec, load_rulepack("default"), [0, 1]).rules
     assert not any(rp.skipped for rp in rules if rp.rule.id not in script_only)
+
+
+def test_dev_predictions_are_stored_and_old_runs_without_them_still_load(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    from auditkit.execute.store import result_from_dict, result_to_dict
+
+    spec = RunSpec(
+        variant="gru", init_seed=1, order_seed=1, evaluations=("permute_color", "permute_color@dev")
+    )
+    result = dataclasses.replace(
+        _result(spec),
+        perturbed_predictions={"permute_color": (0, 0, 1), "permute_color@dev": (1, 1)},
+        dev_predictions=(1, 0),
+    )
+    store = RunStore(tmp_path / "store.sqlite")
+    store.put("k", result)
+    assert store.get("k") == result
+    # a run stored before dev probes existed: no "dev_predictions" field, no dev evaluation
+    raw = result_to_dict(_result(RunSpec(variant="gru", init_seed=1, order_seed=1)))
+    del raw["dev_predictions"]
+    old = result_from_dict(raw)
+    assert old.dev_predictions == () and "permute_color@dev" not in old.perturbed_predictions
+
+
+def test_factor_isolation_plans_dev_twins_of_its_probes(write_model: Callable[[str], Path]) -> None:
+    spec = load_experiment(write_model(TINY_MODEL))
+    plan = build_plan(spec, load_rulepack("default"), [0, 1])
+    nominal = [r for r in plan.runs if r.condition == "nominal"]
+    # every nominal run probes permuted colour on test and on dev; order probes stay on test
+    for run in nominal:
+        assert {"permute_color", "permute_color@dev", "shuffle"} <= set(run.evaluations)
+        assert "shuffle@dev" not in run.evaluations

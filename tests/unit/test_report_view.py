@@ -236,3 +236,23 @@ def test_terminal_claims_stay_whole_at_80_and_120_columns(full: dict, width: int
         assert any(f"{claim.gain} {claim.interval}" in line for line in lines)
         assert any(f"{claim.baseline_mean} → {claim.variant_mean}" in line for line in lines)
     assert ("Δ pts [95% CI]" in buf.getvalue()) == (width >= 100)
+
+
+def test_reliance_rows_show_the_dev_drop_and_the_dev_test_difference(full: dict) -> None:
+    # without dev probes (the fixture, and audits stored before them) no dev columns
+    assert "drop on dev" not in render_html(build_view(full))
+    full["reliance"][1].update(
+        dev_drop_mean=0.4,
+        dev_low=0.35,
+        dev_high=0.45,
+        dev_minus_test=0.396,
+        dev_minus_test_low=0.33,
+        dev_minus_test_high=0.46,
+    )
+    view = build_view(full)
+    assert view.reliance[1].dev_drop.startswith("+40.00")
+    assert view.reliance[1].dev_minus_test.startswith("+39.60")
+    assert view.reliance[0].dev_drop == ""
+    html = render_html(view)
+    assert "drop on dev" in html and "dev − test" in html
+    assert view.reliance[1].dev_drop in html and view.reliance[1].dev_minus_test in html

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 import auditkit as ak
 from auditkit.train.encode import encode
-from auditkit.train.loop import perturbed_test, train_and_evaluate
+from auditkit.train.loop import perturbed_split, train_and_evaluate
 from auditkit.train.outcome import TrainingError
 from auditkit.train.sklearn import (
     BagOfTokens,
@@ -65,15 +65,19 @@ def test_a_bare_classifier_on_tokens_gets_the_featuriser() -> None:
         init_seed=0,
         order_seed=0,
         metrics=["accuracy", "swa"],
-        evaluations=("mask_color",),
-        perturbed=perturbed_test,
+        evaluations=("mask_color", "mask_color@dev"),
+        perturbed=perturbed_split,
     )
     # shape_count counts one shape: a bag of tokens learns it well
     assert outcome.test_metrics["accuracy"] is not None and outcome.test_metrics["accuracy"] > 0.8
     assert outcome.curves == () and outcome.best_epoch == 1
     assert len(outcome.test_predictions) == 200
-    assert set(outcome.perturbed_metrics) == {"mask_color"}
+    assert set(outcome.perturbed_metrics) == {"mask_color", "mask_color@dev"}
     assert outcome.dev_metrics["swa"] is not None
+    # the dev probe predicts the dev rows, beside the unperturbed dev predictions
+    n_dev = len(data.splits["dev"])
+    assert len(outcome.perturbed_predictions["mask_color@dev"]) == n_dev
+    assert len(outcome.dev_predictions) == n_dev
 
 
 def test_seeds_reach_the_estimator_and_repeat_exactly() -> None:
