@@ -204,6 +204,42 @@ def verdict_blocks(view: ReportView) -> Table:
     return grid
 
 
+def no_claims(view: ReportView) -> Table:
+    """In place of the verdict table when no claim is declared: the metrics' seed spread.
+
+    Parameters
+    ----------
+    view
+        The formatted report.
+    """
+    table = Table(
+        title=view.title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption="No claim was declared, so no verdict"
+        + (
+            ": the metrics' spread over seeds. Declare variants and claims "
+            "(auditkit check audit.yaml) to test a gain."
+            if view.spread
+            else "."
+        ),
+        caption_justify="left",
+        caption_style="dim",
+        show_header=bool(view.spread),
+        min_width=72,  # room for the caption to read as a sentence
+    )
+    table.add_column("variant", overflow="fold")
+    table.add_column("metric", overflow="fold", ratio=1)
+    for name in ("mean", "sd", "range", "seeds"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in view.spread:
+        table.add_row(row.variant, row.metric, row.mean, row.sd, row.range, row.seeds)
+    return table
+
+
 def render_terminal(view: ReportView, console: Console) -> None:
     """Print the verdict table, the per-rule outcomes, the findings and the summary line.
 
@@ -214,7 +250,9 @@ def render_terminal(view: ReportView, console: Console) -> None:
     console
         Where to print; use ``make_console`` for the theme.
     """
-    if console.width < TABLE_MIN_WIDTH:
+    if not view.claims:
+        console.print(no_claims(view))
+    elif console.width < TABLE_MIN_WIDTH:
         console.print(Text(view.title, style="bold"))
         console.print(verdict_blocks(view))
         console.print(
