@@ -33,6 +33,7 @@ from auditkit.audit import (
     assess_rules,
     exit_code_for,
     library_versions,
+    pair_evidence,
     point_last,
     prepare_out_dir,
     rule_rows,
@@ -54,7 +55,7 @@ from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
 from auditkit.script.workdir import LINK_WHOLE, SKIP
 from auditkit.types import Dataset, RunResult, RunSpec, ScriptFacts
-from auditkit.verdict import ClaimEvidence, Thresholds, decide_all
+from auditkit.verdict import Thresholds, decide_all
 
 #: suffixes of the project files whose contents key stored script runs (the code)
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".sh")
@@ -315,42 +316,6 @@ def _execute(
             progress(finished, len(results), total)
 
 
-def evidence_of(
-    claims: Sequence[Any], seeds: Sequence[int], results: Mapping[RunSpec, RunResult]
-) -> list[ClaimEvidence]:
-    """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
-    by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
-    out = []
-    for claim in claims:
-        kept, base, var = [], [], []
-        failed = undefined = 0
-        for seed in seeds:
-            pair = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
-            done = [r for r in pair if r is not None]
-            if len(done) < 2 or not all(r.ok for r in done):
-                failed += sum(not r.ok for r in done) + (2 - len(done))
-                continue
-            values = [r.test_metrics.get(claim.metric) for r in done]
-            if values[0] is None or values[1] is None:
-                undefined += sum(v is None for v in values)
-                continue
-            kept.append(seed)
-            base.append(float(values[0]))
-            var.append(float(values[1]))
-        out.append(
-            ClaimEvidence(
-                claim=claim,
-                seeds=tuple(kept),
-                baseline=tuple(base),
-                variant=tuple(var),
-                seeds_planned=len(seeds),
-                failed_runs=failed,
-                undefined_runs=undefined,
-            )
-        )
-    return out
-
-
 def confusion_of(results: Iterable[RunResult]) -> dict[str, dict[str, Any]]:
     """Per variant, the confusion matrix summed over the nominal runs that wrote predictions.
 
@@ -551,7 +516,7 @@ def run_script_audit(
         for name, found in spreads(nominal_script_runs(context, variant)).items()
         if name in metrics
     ]
-    evidence = with_findings(evidence_of(spec.claims, plan.seeds, results), plan, findings)
+    evidence = with_findings(pair_evidence(spec.claims, plan.seeds, results), plan, findings)
     decisions = decide_all(evidence, thresholds) if spec.claims else []
     rows, reliance = rule_rows(plan, findings, decisions)
     exit_code = exit_code_for(decisions, options.strict)
