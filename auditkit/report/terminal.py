@@ -64,6 +64,21 @@ def make_console(
     return Console(theme=THEME, quiet=quiet, file=file, width=width, soft_wrap=soft_wrap)
 
 
+def _titled(view: ReportView, caption: str) -> Table:
+    """The report's title over a table with a dim caption under it."""
+    return Table(
+        title=view.title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=caption,
+        caption_justify="left",
+        caption_style="dim",
+    )
+
+
 def verdict_table(view: ReportView) -> Table:
     """The claims and their verdicts as a rich table.
 
@@ -75,17 +90,7 @@ def verdict_table(view: ReportView) -> Table:
     view
         The formatted report.
     """
-    table = Table(
-        title=view.title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-        caption="scores: mean test metric of baseline → variant, in points",
-        caption_justify="left",
-        caption_style="dim",
-    )
+    table = _titled(view, "scores: mean test metric of baseline → variant, in points")
     table.add_column("claim", overflow="fold", ratio=1)
     # Numbers never wrap: a broken "+2.40 [+0.75," is worse than a narrow claim column.
     table.add_column("scores", justify="right", no_wrap=True)
@@ -212,25 +217,18 @@ def no_claims(view: ReportView) -> Table:
     view
         The formatted report.
     """
-    table = Table(
-        title=view.title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-        caption="No claim was declared, so no verdict"
+    table = _titled(
+        view,
+        "No claim was declared, so no verdict"
         + (
             ": the metrics' spread over seeds. Declare variants and claims "
             "(auditkit check audit.yaml) to test a gain."
             if view.spread
             else "."
         ),
-        caption_justify="left",
-        caption_style="dim",
-        show_header=bool(view.spread),
-        min_width=72,  # room for the caption to read as a sentence
     )
+    table.show_header = bool(view.spread)
+    table.min_width = 72  # room for the caption to read as a sentence
     table.add_column("variant", overflow="fold")
     table.add_column("metric", overflow="fold", ratio=1)
     for name in ("mean", "sd", "range", "seeds"):
