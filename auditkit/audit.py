@@ -41,7 +41,7 @@ from auditkit.stats.sequential import (
 from auditkit.train.encode import EncodedData, encode
 from auditkit.train.loop import resolve_device
 from auditkit.train.sklearn import framework_of
-from auditkit.types import Finding, RunResult, RunSpec, Verdict
+from auditkit.types import Claim, Finding, RunResult, RunSpec, Verdict
 from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
 
 #: folder, under the working directory, for the run store and the report folders
@@ -235,20 +235,43 @@ def _nominal_of(run: RunSpec, wanted: Mapping[RunSpec, None]) -> bool:
     return any(dataclasses.replace(run, evaluations=w.evaluations) == w for w in wanted)
 
 
-def _evidence(
-    spec: ExperimentSpec,
-    plan: Plan,
+def pair_evidence(
+    claims: Sequence[Claim],
+    seeds: Sequence[int],
     results: Mapping[Any, RunResult],
+    *,
     design: SequentialDesign | None = None,
+    resampled: tuple[int, int] | None = None,
 ) -> list[ClaimEvidence]:
-    """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
-    resampled = None if spec.design is None else cv_fold_sizes(spec.data, spec.design)
+    """Pair the nominal runs of each claim by seed; drop pairs with a failed arm.
+
+    Shared by model-file and script audits.
+
+    Parameters
+    ----------
+    claims
+        The claims, each naming its baseline, variant and metric.
+    seeds
+        The planned seeds, in order.
+    results
+        Run results by run spec (only nominal runs are read).
+    design
+        An adaptive design: a seed that a claim stopped before is not a failure, and the
+        planned seeds are the design's maximum.
+    resampled
+        ``(train, test)`` sizes when the seeds are cross-validation folds.
+
+    Returns
+    -------
+    list of ClaimEvidence
+        One per claim, its paired scores of length ``len(seeds)`` at the most.
+    """
     by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
     out = []
-    for claim in spec.claims:
-        seeds, base, var = [], [], []
+    for claim in claims:
+        kept, base, var = [], [], []
         failed = undefined = 0
-        for seed in plan.seeds:
+        for seed in seeds:
             found = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
             pair = [r for r in found if r is not None]
             if design is not None and len(pair) < 2:
@@ -260,22 +283,33 @@ def _evidence(
             if values[0] is None or values[1] is None:
                 undefined += sum(v is None for v in values)
                 continue
-            seeds.append(seed)
+            kept.append(seed)
             base.append(float(values[0]))
             var.append(float(values[1]))
         out.append(
             ClaimEvidence(
                 claim=claim,
-                seeds=tuple(seeds),
+                seeds=tuple(kept),
                 baseline=tuple(base),
                 variant=tuple(var),
-                seeds_planned=len(plan.seeds) if design is None else design.max_seeds,
+                seeds_planned=len(seeds) if design is None else design.max_seeds,
                 failed_runs=failed,
                 undefined_runs=undefined,
                 resampled=resampled,
             )
         )
     return out
+
+
+def _evidence(
+    spec: ExperimentSpec,
+    plan: Plan,
+    results: Mapping[Any, RunResult],
+    design: SequentialDesign | None = None,
+) -> list[ClaimEvidence]:
+    """The claims' paired evidence of a model-file audit (``pair_evidence``)."""
+    resampled = None if spec.design is None else cv_fold_sizes(spec.data, spec.design)
+    return pair_evidence(spec.claims, plan.seeds, results, design=design, resampled=resampled)
 
 
 def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:

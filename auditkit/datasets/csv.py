@@ -136,6 +136,42 @@ def _missing_message(root: Path, paths: dict[SplitName, Path], missing: list[str
     )
 
 
+def decode_utf8(path: Path, data: bytes, *, why: str, slug: str) -> str:
+    """The text of a data file's bytes, which must be UTF-8.
+
+    Parameters
+    ----------
+    path
+        The file, named in the error.
+    data
+        Its bytes.
+    why
+        The sentence that tells the user why auditkit will not guess another encoding.
+    slug
+        The error's help anchor.
+
+    Returns
+    -------
+    str
+        The decoded text (a byte-order mark kept).
+
+    Raises
+    ------
+    DataError
+        ``path:line: not valid UTF-8 ...`` naming the byte and its offset.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}:{line}: not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start} ({exc.reason}). {why} Re-save the file as UTF-8 (e.g. iconv "
+            "-f latin1 -t utf-8).",
+            slug=slug,
+        ) from None
+
+
 def open_csv(path: Path, why_utf8: str) -> tuple[Any, str]:
     """A ``csv.reader`` over a UTF-8 file, and the SHA-256 of its bytes.
 
@@ -149,16 +185,7 @@ def open_csv(path: Path, why_utf8: str) -> tuple[Any, str]:
     """
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(
-            f"{path}:{line}: not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
-            f"{exc.start} ({exc.reason}). {why_utf8} Re-save the file as UTF-8 (e.g. iconv "
-            "-f latin1 -t utf-8).",
-            slug="csv-encoding",
-        ) from None
+    text = decode_utf8(path, data, why=why_utf8, slug="csv-encoding")
     # tools such as Excel write a byte-order mark; it is not part of the first column name
     text = text.removeprefix("\ufeff")
     # newline="" lets the csv module see CRLF and LF itself, so fields keep no "\r"

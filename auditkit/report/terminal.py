@@ -64,6 +64,21 @@ def make_console(
     return Console(theme=THEME, quiet=quiet, file=file, width=width, soft_wrap=soft_wrap)
 
 
+def _titled(view: ReportView, caption: str) -> Table:
+    """The report's title over a table with a dim caption under it."""
+    return Table(
+        title=view.title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=caption,
+        caption_justify="left",
+        caption_style="dim",
+    )
+
+
 def verdict_table(view: ReportView) -> Table:
     """The claims and their verdicts as a rich table.
 
@@ -75,17 +90,7 @@ def verdict_table(view: ReportView) -> Table:
     view
         The formatted report.
     """
-    table = Table(
-        title=view.title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-        caption="scores: mean test metric of baseline → variant, in points",
-        caption_justify="left",
-        caption_style="dim",
-    )
+    table = _titled(view, "scores: mean test metric of baseline → variant, in points")
     table.add_column("claim", overflow="fold", ratio=1)
     # Numbers never wrap: a broken "+2.40 [+0.75," is worse than a narrow claim column.
     table.add_column("scores", justify="right", no_wrap=True)
@@ -204,6 +209,35 @@ def verdict_blocks(view: ReportView) -> Table:
     return grid
 
 
+def no_claims(view: ReportView) -> Table:
+    """In place of the verdict table when no claim is declared: the metrics' seed spread.
+
+    Parameters
+    ----------
+    view
+        The formatted report.
+    """
+    table = _titled(
+        view,
+        "No claim was declared, so no verdict"
+        + (
+            ": the metrics' spread over seeds. Declare variants and claims "
+            "(auditkit check audit.yaml) to test a gain."
+            if view.spread
+            else "."
+        ),
+    )
+    table.show_header = bool(view.spread)
+    table.min_width = 72  # room for the caption to read as a sentence
+    table.add_column("variant", overflow="fold")
+    table.add_column("metric", overflow="fold", ratio=1)
+    for name in ("mean", "sd", "range", "seeds"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in view.spread:
+        table.add_row(row.variant, row.metric, row.mean, row.sd, row.range, row.seeds)
+    return table
+
+
 def render_terminal(view: ReportView, console: Console) -> None:
     """Print the verdict table, the per-rule outcomes, the findings and the summary line.
 
@@ -214,7 +248,9 @@ def render_terminal(view: ReportView, console: Console) -> None:
     console
         Where to print; use ``make_console`` for the theme.
     """
-    if console.width < TABLE_MIN_WIDTH:
+    if not view.claims:
+        console.print(no_claims(view))
+    elif console.width < TABLE_MIN_WIDTH:
         console.print(Text(view.title, style="bold"))
         console.print(verdict_blocks(view))
         console.print(

@@ -322,6 +322,33 @@ class FailureView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SpreadView:
+    """One metric's spread over the seeds of one variant (script audits)."""
+
+    variant: str
+    metric: str
+    mean: str
+    sd: str
+    range: str  #: "0.545 to 0.565"
+    seeds: str
+
+
+def _spread(doc: Mapping[str, Any]) -> tuple[SpreadView, ...]:
+    script = doc["experiment"].get("script") or {}
+    return tuple(
+        SpreadView(
+            variant=str(row["variant"]),
+            metric=str(row["metric"]),
+            mean=f"{row['mean']:.4g}",
+            sd=f"{row['sd']:.3g}",
+            range=f"{row['low']:.4g} to {row['high']:.4g}",
+            seeds=str(row["n"]),
+        )
+        for row in script.get("seed spread") or ()
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportView:
     """Everything a view shows."""
 
@@ -350,6 +377,8 @@ class ReportView:
     source_label: str = "Model file"
     #: the first error of each variant that has failed runs, in variant order
     failures: tuple[FailureView, ...] = ()
+    #: script audits: each metric's spread over seeds, per variant
+    spread: tuple[SpreadView, ...] = ()
 
 
 def _mean_sd(mean: float | None, sd: float | None) -> str:
@@ -1124,6 +1153,7 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
         confidence=f"{round(100 * doc['rule_pack']['settings'].get('confidence', 0.95))}%",
         failures=_failures(doc),
         source_label="Runs file" if exp.get("source") == "compare" else "Model file",
+        spread=_spread(doc),
     )
 
 

@@ -33,6 +33,7 @@ from auditkit.audit import (
     assess_rules,
     exit_code_for,
     library_versions,
+    pair_evidence,
     point_last,
     prepare_out_dir,
     rule_rows,
@@ -48,12 +49,13 @@ from auditkit.plan import Plan
 from auditkit.report.document import build_document
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
+from auditkit.script.checks import nominal_script_runs, spreads
 from auditkit.script.plan import empty_dataset, fold_evaluations, plan_script, train_config
 from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
 from auditkit.script.workdir import LINK_WHOLE, SKIP
 from auditkit.types import Dataset, RunResult, RunSpec, ScriptFacts
-from auditkit.verdict import ClaimEvidence, Thresholds, decide_all
+from auditkit.verdict import Thresholds, decide_all
 
 #: suffixes of the project files whose contents key stored script runs (the code)
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".sh")
@@ -225,16 +227,75 @@ def discover_data(spec: ScriptSpec, results: Iterable[RunResult]) -> ScriptSpec:
     return spec
 
 
+#: words that mark a printed name as a metric's, as a whole token of the name (split on
+#: ``_``, ``/``, ``.``); a name without one is kept only when its value changes with the
+#: seed (``epochs: 2`` is a setting, not a metric)
+METRIC_WORDS = frozenset(
+    (
+        *("acc", "accuracy", "f1", "loss", "mcc", "auc", "auroc", "auprc", "roc", "score"),
+        *("error", "err", "precision", "recall", "bleu", "rouge", "perplexity", "ppl", "mse"),
+        *("mae", "rmse", "iou", "miou", "map", "dice", "kappa", "wer", "cer", "nll", "r2"),
+        *("top", "swa", "cwa", "hwa"),
+    )
+)
+#: the longer metric words, found as a part of a name too (``val_accuracy``, ``testloss``)
+METRIC_STEMS = ("accura", "loss", "score", "error", "precision", "recall", "perplexity")
+
+
+def looks_like_metric(name: str) -> bool:
+    """Whether a name reads as a metric's (``test_acc``, ``eval/f1``) rather than a setting's.
+
+    Parameters
+    ----------
+    name
+        A metric name as read back (normalised: lower case, ``_`` for spaces).
+
+    Returns
+    -------
+    bool
+        True when a token of the name, without trailing digits (``acc1``, ``top5``), is in
+        ``METRIC_WORDS`` or the name holds one of ``METRIC_STEMS``.
+    """
+    lower = name.lower()
+    split = re.split(r"[^a-z0-9]+", lower)
+    tokens = {*split, *(t.rstrip("0123456789") for t in split)}
+    return bool(tokens & METRIC_WORDS) or any(stem in lower for stem in METRIC_STEMS)
+
+
 def found_metrics(spec: ScriptSpec, results: Iterable[RunResult]) -> tuple[str, ...]:
-    """The declared metrics, or those every successful nominal run reported."""
+    """The declared metrics, or the metrics every successful nominal run reported.
+
+    In zero set-up every printed ``name: value`` is read back; of the names every run
+    reported, those that look like metrics (``looks_like_metric``) or whose value differs
+    between two seeds of a variant are kept, so that ``epochs: 2`` is not audited as a
+    metric. When no name passes, all are kept (the audit has nothing else to look at).
+
+    Parameters
+    ----------
+    spec
+        The audit's spec; its declared metrics win.
+    results
+        The runs so far.
+
+    Returns
+    -------
+    tuple of str
+        Metric names, in the order the first run reported them.
+    """
     if spec.metrics:
         return spec.metrics
     common: list[str] | None = None
+    values: dict[tuple[str, str], set[float]] = {}  # (variant, metric) -> values seen
     for result in results:
         if result.ok and result.spec.condition == "nominal":
             names = list(result.test_metrics)
             common = names if common is None else [n for n in common if n in names]
-    return tuple(common or ())
+            for name, value in result.test_metrics.items():
+                if value is not None:
+                    values.setdefault((result.spec.variant, name), set()).add(value)
+    varies = {name for (_, name), seen in values.items() if len(seen) > 1}
+    kept = [n for n in common or () if looks_like_metric(n) or n in varies]
+    return tuple(kept or common or ())
 
 
 def _execute(
@@ -253,42 +314,6 @@ def _execute(
         counts["undone"] += finished.undone
         if progress is not None:
             progress(finished, len(results), total)
-
-
-def evidence_of(
-    claims: Sequence[Any], seeds: Sequence[int], results: Mapping[RunSpec, RunResult]
-) -> list[ClaimEvidence]:
-    """Pair the nominal runs of each claim by seed; drop pairs with a failed arm."""
-    by_key = {(s.variant, s.condition, s.init_seed): r for s, r in results.items()}
-    out = []
-    for claim in claims:
-        kept, base, var = [], [], []
-        failed = undefined = 0
-        for seed in seeds:
-            pair = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
-            done = [r for r in pair if r is not None]
-            if len(done) < 2 or not all(r.ok for r in done):
-                failed += sum(not r.ok for r in done) + (2 - len(done))
-                continue
-            values = [r.test_metrics.get(claim.metric) for r in done]
-            if values[0] is None or values[1] is None:
-                undefined += sum(v is None for v in values)
-                continue
-            kept.append(seed)
-            base.append(float(values[0]))
-            var.append(float(values[1]))
-        out.append(
-            ClaimEvidence(
-                claim=claim,
-                seeds=tuple(kept),
-                baseline=tuple(base),
-                variant=tuple(var),
-                seeds_planned=len(seeds),
-                failed_runs=failed,
-                undefined_runs=undefined,
-            )
-        )
-    return out
 
 
 def confusion_of(results: Iterable[RunResult]) -> dict[str, dict[str, Any]]:
@@ -483,7 +508,15 @@ def run_script_audit(
         script=facts,
     )
     findings = assess_rules(plan, context)
-    evidence = with_findings(evidence_of(spec.claims, plan.seeds, results), plan, findings)
+    # numbers for the views: the metrics' spread over seeds (the terminal shows it in place
+    # of the claims table when none is declared, as in zero set-up)
+    seed_spread = [
+        {"variant": variant, "metric": name, **dataclasses.asdict(found)}
+        for variant in context.variants
+        for name, found in spreads(nominal_script_runs(context, variant)).items()
+        if name in metrics
+    ]
+    evidence = with_findings(pair_evidence(spec.claims, plan.seeds, results), plan, findings)
     decisions = decide_all(evidence, thresholds) if spec.claims else []
     rows, reliance = rule_rows(plan, findings, decisions)
     exit_code = exit_code_for(decisions, options.strict)
@@ -558,6 +591,7 @@ def run_script_audit(
                 "reseed": spec.reseed,
                 "declared": spec.declared,
                 "data files": dict(spec.data_files),
+                "seed spread": seed_spread,
             },
             "variants": [
                 {

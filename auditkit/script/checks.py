@@ -69,22 +69,58 @@ def hard_coded_calls(runs: dict[int, RunResult]) -> list[tuple[str, str, str, bo
     return out
 
 
-def spread(runs: dict[int, RunResult]) -> dict[str, str]:
-    """Per metric: mean, sd and range over the runs' seeds, as display strings."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spread:
+    """One metric's spread over the seeds of one variant."""
+
+    n: int  #: seeds with a value
+    mean: float
+    sd: float  #: sample standard deviation (ddof 1)
+    low: float
+    high: float
+
+    def text(self) -> str:
+        """``"mean 0.5567, sd 0.0104, range 0.545 to 0.565 over 3 seeds"``."""
+        return (
+            f"mean {self.mean:.4g}, sd {self.sd:.3g}, "
+            f"range {self.low:.4g} to {self.high:.4g} over {self.n} seeds"
+        )
+
+
+def spreads(runs: dict[int, RunResult]) -> dict[str, Spread]:
+    """Per metric: mean, sd and range over the runs' seeds (metrics with 2 or more values).
+
+    Parameters
+    ----------
+    runs
+        Successful runs of one variant, by seed.
+
+    Returns
+    -------
+    dict
+        Metric name -> its spread, in the order the runs report the metrics.
+    """
     metrics: dict[str, list[float]] = {}
     for run in runs.values():
         for name, value in run.test_metrics.items():
             if value is not None:
                 metrics.setdefault(name, []).append(float(value))
-    out = {}
-    for name, values in metrics.items():
-        if len(values) < 2:
-            continue
-        out[name] = (
-            f"mean {statistics.fmean(values):.4g}, sd {statistics.stdev(values):.3g}, "
-            f"range {min(values):.4g} to {max(values):.4g} over {len(values)} seeds"
+    return {
+        name: Spread(
+            n=len(values),
+            mean=statistics.fmean(values),
+            sd=statistics.stdev(values),
+            low=min(values),
+            high=max(values),
         )
-    return out
+        for name, values in metrics.items()
+        if len(values) >= 2
+    }
+
+
+def spread(runs: dict[int, RunResult]) -> dict[str, str]:
+    """Per metric: mean, sd and range over the runs' seeds, as display strings."""
+    return {name: found.text() for name, found in spreads(runs).items()}
 
 
 @register("script_seeds", params=ScriptSeedsParams, kinds=(SCRIPT_KIND,), family="seed")

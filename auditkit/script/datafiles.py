@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
+from auditkit.datasets.csv import decode_utf8
 from auditkit.datasets.spr import split_statistics
 from auditkit.datasets.tokens import TokenFormatError, parse_token
 from auditkit.errors import DataError
@@ -302,17 +303,13 @@ def read_table(path: Path) -> Table:
             "Script data files are CSV (.csv), TSV (.tsv) or JSON lines (.jsonl, .ndjson).",
             slug="script-data-format",
         )
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(
-            f"{path}:{line}: not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset "
-            f"{exc.start}. auditkit rewrites these files for perturbed runs and will not "
-            "guess an encoding that could corrupt them. Re-save the file as UTF-8.",
-            slug="script-data-encoding",
-        ) from None
+    text = decode_utf8(
+        path,
+        path.read_bytes(),
+        why="auditkit rewrites these files for perturbed runs and will not guess an encoding "
+        "that could corrupt them.",
+        slug="script-data-encoding",
+    )
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     text = text.removeprefix(bom)
     if kind == "jsonl":

@@ -10,21 +10,23 @@ to a fraction, and the note says so):
 4. TensorBoard event files the run wrote (last value of each scalar);
 5. a Lightning ``metrics.csv`` the run wrote (last value of each column);
 6. the last ``name: value`` lines printed on stdout (``Test Accuracy: 94.20%`` too).
+
+Sources 2 to 5 are read by ``auditkit.runfiles``, as ``compare`` reads a Hydra job's
+files; script mode then lower-cases every name and turns spaces and dashes into ``_``
+(``normalise_name``), and matches declared names regardless of ``/``, ``.`` and ``_``.
+A file that is not what its name says (broken JSON) is noted in ``tried`` and skipped: it
+is the run's failure, not the audit's.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: HF Trainer's result files, in the order they are tried
-HF_FILES = ("all_results.json", "eval_results.json")
+from auditkit.errors import DataError
+from auditkit.runfiles import FileKind, metric_file, metric_files
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PAIR = re.compile(
@@ -79,122 +81,6 @@ def parse_printed(text: str) -> tuple[dict[str, float], dict[str, str]]:
                 notes.pop(name, None)
             values[name] = value
     return values, notes
-
-
-def _flatten(data: object, prefix: str = "") -> dict[str, float]:
-    """Numbers in nested mappings, keyed by their dotted path."""
-    out: dict[str, float] = {}
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(data, int | float) and not isinstance(data, bool) and prefix:
-        out[prefix] = float(data)
-    return out
-
-
-def read_json_metrics(path: Path) -> dict[str, float]:
-    """Numbers in a JSON object (nested keys joined with dots); {} when unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {normalise_name(k): v for k, v in _flatten(data).items()}
-
-
-def read_lightning_csv(path: Path) -> dict[str, float]:
-    """Last non-empty value of each numeric column of a Lightning ``metrics.csv``."""
-    try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    except (OSError, ValueError, csv.Error):
-        return {}
-    out: dict[str, float] = {}
-    for row in rows:
-        for key, cell in row.items():
-            if key in (None, "step", "epoch") or cell in (None, ""):
-                continue
-            try:
-                out[normalise_name(str(key))] = float(cell)
-            except ValueError:
-                continue
-    return out
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _fields(buf: bytes) -> Iterable[tuple[int, int, bytes | int]]:
-    """(field number, wire type, value) of a protobuf message's fields."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-            yield number, wire, value
-        elif wire == 1:
-            yield number, wire, buf[pos : pos + 8]
-            pos += 8
-        elif wire == 2:
-            size, pos = _varint(buf, pos)
-            yield number, wire, buf[pos : pos + size]
-            pos += size
-        elif wire == 5:
-            yield number, wire, buf[pos : pos + 4]
-            pos += 4
-        else:  # groups: not written by TensorBoard writers
-            return
-
-
-def read_tensorboard(path: Path) -> dict[str, float]:
-    """Last value of each scalar in a TensorBoard event file.
-
-    The file is a sequence of records (length, CRC, ``Event`` protobuf, CRC); a scalar is
-    a ``Summary.Value`` with a tag and a ``simple_value`` (or a one-number float tensor).
-    Read with a small protobuf reader, so that no TensorBoard install is needed.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    out: dict[str, float] = {}
-    pos = 0
-    try:
-        while pos + 12 <= len(data):
-            (length,) = struct.unpack_from("<Q", data, pos)
-            event = data[pos + 12 : pos + 12 + length]
-            pos += 12 + length + 4
-            for number, _, summary in _fields(event):
-                if number != 5 or not isinstance(summary, bytes):
-                    continue
-                for vnum, _, value in _fields(summary):
-                    if vnum != 1 or not isinstance(value, bytes):
-                        continue
-                    tag, number_read = "", None
-                    for fnum, wire, item in _fields(value):
-                        if fnum == 1 and isinstance(item, bytes):
-                            tag = item.decode("utf-8", "replace")
-                        elif fnum == 2 and wire == 5 and isinstance(item, bytes):
-                            number_read = struct.unpack("<f", item)[0]
-                        elif fnum == 8 and isinstance(item, bytes):
-                            for tnum, twire, titem in _fields(item):
-                                if tnum == 5 and twire == 2 and isinstance(titem, bytes):
-                                    if len(titem) == 4:
-                                        number_read = struct.unpack("<f", titem)[0]
-                                elif tnum == 5 and twire == 5 and isinstance(titem, bytes):
-                                    number_read = struct.unpack("<f", titem)[0]
-                    if tag and number_read is not None:
-                        out[normalise_name(tag)] = float(number_read)
-    except (IndexError, struct.error):
-        pass  # a truncated last record (a killed writer): keep what was read
-    return out
 
 
 def _canonical(name: str) -> str:
@@ -252,32 +138,25 @@ def read_metrics(
     ReadBack
         ``source`` is "" when no source held the metrics; ``tried`` says what each held.
     """
-    candidates: list[tuple[str, Path | None]] = []
-    if explicit is not None:
-        candidates.append((f"{explicit.name} (--metrics)", explicit))
-    candidates.append(("metrics.json", out_dir / "metrics.json"))
-    files = [*written, *(p for p in sorted(out_dir.rglob("*")) if p.is_file())]
-    for name in HF_FILES:
-        candidates += [(name, p) for p in files if p.name == name]
-    candidates += [
-        ("TensorBoard events", p) for p in files if p.name.startswith("events.out.tfevents")
-    ]
-    candidates += [("Lightning metrics.csv", p) for p in files if p.name == "metrics.csv"]
     tried: list[str] = []
-    seen: set[Path] = set()
-    for label, path in candidates:
-        if path is None or path in seen:
-            continue
-        seen.add(path)
-        if not path.is_file():
-            tried.append(f"{label}: not written")
-            continue
-        if path.name.startswith("events.out.tfevents"):
-            found = read_tensorboard(path)
-        elif path.suffix == ".csv":
-            found = read_lightning_csv(path)
+    files = metric_files(out_dir, written=written)
+    if not any(f.kind is FileKind.METRICS_JSON for f in files):
+        tried.append("metrics.json: not written")
+    if explicit is not None:
+        files = [f for f in files if f.paths != (explicit,)]
+        if explicit.is_file():
+            files.insert(0, metric_file(explicit))
         else:
-            found = read_json_metrics(path)
+            tried.insert(0, f"{explicit.name} (--metrics): not written")
+    for file in files:
+        named = explicit is not None and file.paths == (explicit,)
+        label = f"{file.paths[0].name} (--metrics)" if named else str(file.kind)
+        try:
+            found = {normalise_name(k): v for k, v in file.read().items()}
+        except DataError as exc:
+            # a run's own broken file is the run's failure, not the audit's: say so, go on
+            tried.append(f"{label}: {exc}")
+            continue
         picked = _pick(found, wanted)
         if picked is not None:
             return ReadBack(values=picked, source=label, tried=tuple(tried))

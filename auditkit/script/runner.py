@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditkit.execute.core import failed_result
 from auditkit.script.readback import ReadBack, read_metrics
 from auditkit.script.spec import ScriptSpec, resolve_program
 from auditkit.script.trace import parse_trace
@@ -278,17 +279,7 @@ class ScriptRunner:
             copy_files(project, work, declared)
 
     def _failed(self, run: RunSpec, error: str, start: float) -> RunResult:
-        return RunResult(
-            spec=run,
-            test_metrics={},
-            dev_metrics={},
-            curves=(),
-            best_epoch=None,
-            test_predictions=(),
-            duration_s=time.perf_counter() - start,
-            device="script",
-            error=error,
-        )
+        return failed_result(run, error, device="script", duration=time.perf_counter() - start)
 
     def _error(self, run: RunSpec, trace: ScriptTrace, found: ReadBack) -> str | None:
         command = " ".join(trace.argv)

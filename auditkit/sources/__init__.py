@@ -11,9 +11,9 @@ from pathlib import Path
 
 from auditkit.compare import load_runs_csv
 from auditkit.errors import DataError
-from auditkit.sources.base import At, LoadedSource, RunStatus, SourceOptions, SourceRun
-from auditkit.sources.runfiles import read_run_metrics
-from auditkit.sources.tensorboard import event_files
+from auditkit.runfiles import At, event_files
+from auditkit.sources.base import LoadedSource, RunStatus, SourceOptions, SourceRun
+from auditkit.sources.hydra import read_run_metrics
 
 __all__ = [
     "At",

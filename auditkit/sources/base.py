@@ -14,16 +14,10 @@ from types import ModuleType
 
 from auditkit.compare import NOMINAL, LoggedRuns
 from auditkit.errors import DataError, UsageError, did_you_mean
+from auditkit.runfiles import At
 
 #: how many run names a message lists before it says "and N more"
 SHOWN = 8
-
-
-class At(StrEnum):
-    """Which value of a metric logged at many steps stands for the run."""
-
-    LAST = "last"  #: the value at the highest step (the run's final model)
-    BEST = "best"  #: the highest value at any step (a selected checkpoint)
 
 
 class RunStatus(StrEnum):
@@ -145,23 +139,6 @@ def named(names: Sequence[str]) -> str:
     """
     head = ", ".join(names[:SHOWN])
     return head if len(names) <= SHOWN else f"{head} and {len(names) - SHOWN} more"
-
-
-def pick(values: Sequence[tuple[float, float]], at: At) -> float:
-    """Pick the value of a metric logged over steps.
-
-    Parameters
-    ----------
-    values
-        ``(step, value)`` pairs, in the order logged; sequence of length >= 1.
-    at
-        ``LAST``: the value at the highest step (the latest logged among equal steps);
-        ``BEST``: the highest value (auditkit's claims are "higher is better").
-    """
-    if at is At.BEST:
-        return max(v for _, v in values)
-    last_step = max(s for s, _ in values)
-    return [v for s, v in values if s == last_step][-1]
 
 
 def _seed(run: SourceRun, text: str, key: str, label: str) -> int:

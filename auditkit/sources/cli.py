@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from auditkit.runfiles import At
 from auditkit.sources import LoadedSource, SourceOptions, load_source
-from auditkit.sources.base import At
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from auditkit.errors import DataError
+from auditkit.runfiles import JSON_FILES, At, metric_files
 from auditkit.sources.base import LoadedSource, RunStatus, SourceOptions, SourceRun, build_table
-from auditkit.sources.runfiles import JSON_FILES, read_run_metrics
 
 
 def job_dirs(root: Path) -> list[Path]:
@@ -81,6 +82,40 @@ def job_params(job: Path, keys: tuple[str, ...]) -> dict[str, str]:
             if key not in params and found is not None:
                 params[key] = found
     return params
+
+
+def read_run_metrics(run_dir: str | Path, *, at: At = At.LAST) -> tuple[dict[str, float], str]:
+    """Read the metrics one run wrote into its folder.
+
+    The first of the run's metric files (``auditkit.runfiles.metric_files``: metrics.json,
+    Hugging Face results, TensorBoard event files, a Lightning metrics.csv) is read, as
+    script mode reads them; a metric whose value is NaN or infinite is left out (the run
+    then counts as one without that metric).
+
+    Parameters
+    ----------
+    run_dir
+        The run's folder.
+    at
+        For files that log a metric over steps (``metrics.csv``, event files): the last
+        value or the best (highest) one.
+
+    Returns
+    -------
+    tuple of (dict, str)
+        Metric name -> value, and the file read (relative to ``run_dir``; a folder of
+        event files for TensorBoard). ``({}, "")`` when the run wrote none of them.
+
+    Raises
+    ------
+    DataError
+        A metrics file that is not what its name says (a JSON file that is no object).
+    """
+    folder = Path(run_dir)
+    for file in metric_files(folder):
+        metrics = {k: v for k, v in file.read(at).items() if math.isfinite(v)}
+        return metrics, file.where(folder)
+    return {}, ""
 
 
 def read_hydra(folder: str | Path, options: SourceOptions) -> LoadedSource:

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from auditkit.errors import DataError
+from auditkit.runfiles import At, pick
 from auditkit.sources.base import (
-    At,
     LoadedSource,
     RunStatus,
     SourceOptions,
@@ -19,7 +19,6 @@ from auditkit.sources.base import (
     build_table,
     named,
     nearest_first,
-    pick,
     require,
 )
 

@@ -75,6 +75,37 @@ def test_zero_set_up_audit_of_a_print_only_script(
     assert again == [r["test_metrics"] for r in nominal]
 
 
+SETTINGS_AND_METRICS = """\
+    import random
+    print("epochs: 2")
+    print("lr: 0.01")
+    print(f"steps: {100 + random.randrange(50)}")
+    print(f"val_acc: {0.5 + random.random() / 10:.6f}")
+"""
+
+
+def test_zero_set_up_audits_what_varies_or_reads_as_a_metric_and_shows_its_spread(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(project, "settings.py", SETTINGS_AND_METRICS)
+    code = main(["check", "--seeds", "3", "--only", "AK104", "--out", "o", "--",
+                 "python", "settings.py"])  # fmt: skip
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0, out
+    doc = _doc(project / "o")
+    # epochs and lr are the same in every run and do not read as metrics: settings
+    assert doc["experiment"]["metrics"] == ["steps", "val_acc"]
+    nominal = [r["test_metrics"] for r in doc["runs"] if r["spec"]["condition"] == "nominal"]
+    assert all(set(m) == {"epochs", "lr", "steps", "val_acc"} for m in nominal)
+    (acc,) = [r for r in doc["experiment"]["script"]["seed spread"] if r["metric"] == "val_acc"]
+    values = [m["val_acc"] for m in nominal]
+    assert acc["n"] == 3 and acc["low"] == min(values) and acc["high"] == max(values)
+    # no claim: the terminal shows the seed spread, not an empty claims table
+    assert "No claim was declared, so no verdict: the metrics' spread over seeds" in out
+    assert "p (Holm)" not in out
+    assert f"val_acc {acc['mean']:.4g} {acc['sd']:.3g} {min(values):.4g} to" in out
+
+
 HARD_CODED = """\
     import random
     random.seed(1234)

@@ -256,3 +256,22 @@ def test_reliance_rows_show_the_dev_drop_and_the_dev_test_difference(full: dict)
     html = render_html(view)
     assert "drop on dev" in html and "dev − test" in html
     assert view.reliance[1].dev_drop in html and view.reliance[1].dev_minus_test in html
+
+
+def test_terminal_without_claims_shows_no_empty_claims_table(full: dict) -> None:
+    doc = {**full, "claims": [], "summary": {**full["summary"], "verdicts": {}}}
+    buf = io.StringIO()
+    render_terminal(build_view(doc), make_console(file=buf, width=100))
+    text = " ".join(buf.getvalue().split())
+    assert "No claim was declared, so no verdict." in text
+    assert "p (Holm)" not in text and "Δ pts" not in text
+    # a script audit records the metrics' spread over seeds: the terminal shows it instead
+    spread = {"variant": "gru", "metric": "test_acc", "n": 3, "mean": 0.61, "sd": 0.02,
+              "low": 0.59, "high": 0.63}  # fmt: skip
+    script = {"command": "python train.py", "seed spread": [spread]}
+    doc["experiment"] = {**full["experiment"], "source": "script", "script": script}
+    buf = io.StringIO()
+    render_terminal(build_view(doc), make_console(file=buf, width=100))
+    row = " ".join(next(ln for ln in buf.getvalue().splitlines() if "test_acc" in ln).split())
+    assert row == "gru test_acc 0.61 0.02 0.59 to 0.63 3"
+    assert "the metrics' spread over seeds" in " ".join(buf.getvalue().split())

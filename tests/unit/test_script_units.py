@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from auditkit.errors import UsageError
-from auditkit.script.readback import parse_printed, read_metrics, read_tensorboard
+from auditkit.runfiles import At, read_events, reduce_series
+from auditkit.script.readback import parse_printed, read_metrics
 from auditkit.script.runner import SHIM_DIR, read_predictions
 from auditkit.script.spec import parse_claim
 from auditkit.script.template import CommandTemplate, Style
@@ -96,7 +97,7 @@ def test_metric_sources_in_order_first_match_wins(tmp_path: Path) -> None:
     found = read_metrics(wanted=["test_acc"], stdout=stdout, out_dir=out, written=[hf])
     assert (found.source, found.values) == ("metrics.json", {"test_acc": 0.8})
     missing = read_metrics(wanted=["f1"], stdout="nothing here", out_dir=out, written=[hf])
-    assert missing.source == "" and "metrics.json: holds test.acc" in missing.tried
+    assert missing.source == "" and "metrics.json: holds test/acc" in missing.tried
     assert missing.tried[-1] == "stdout: no `name: value` lines"
 
 
@@ -117,7 +118,7 @@ def test_tensorboard_scalars_are_read_without_tensorboard(tmp_path: Path) -> Non
     path = tmp_path / "events.out.tfevents.1.host"
     path.write_bytes(_record(b"\x09" + b"\0" * 8) + _record(event("test/acc", 0.5))
                      + _record(event("test/acc", 0.75)))  # fmt: skip
-    assert read_tensorboard(path) == {"test/acc": 0.75}
+    assert reduce_series(read_events([path]).scalars, At.LAST) == {"test/acc": 0.75}
 
 
 def test_tensorboard_file_of_torch_summary_writer(tmp_path: Path) -> None:
@@ -129,7 +130,8 @@ def test_tensorboard_file_of_torch_summary_writer(tmp_path: Path) -> None:
         writer.add_scalar("test/acc", value, step)
     writer.close()
     (path,) = tmp_path.glob("events.out.tfevents*")
-    assert read_tensorboard(path)["test/acc"] == pytest.approx(0.9)
+    steps, values = zip(*read_events([path]).scalars["test/acc"], strict=True)
+    assert steps == (0, 1, 2) and values == pytest.approx((0.4, 0.6, 0.9))
 
 
 def test_claims_in_words() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from auditkit.errors import DataError
+from auditkit.runfiles import pick
 from auditkit.sources import At, SourceOptions, SourceRun, source_kind
-from auditkit.sources.base import build_table, named, nearest_first, pick
+from auditkit.sources.base import build_table, named, nearest_first
 from auditkit.sources.tensorboard import _name_params
 
 
