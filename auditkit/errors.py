@@ -5,8 +5,23 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from enum import IntEnum
+from importlib.resources import files
+from pathlib import Path
 
-DOCS_URL = "https://auditkit.readthedocs.io/en/latest/messages.html"
+
+def errors_page() -> Path:
+    """The page that explains every error, each under a heading named by its slug.
+
+    auditkit's docs are not hosted anywhere, so messages link to the page a user has on
+    disk: ``auditkit/docs/errors.md`` in a wheel, ``docs/errors.md`` in a checkout (the
+    README's install, editable). Any editor or pager opens it, a terminal often makes the
+    path clickable, and the ``#slug`` is also the entry's anchor in the site that
+    ``mkdocs build`` makes of docs/ (``site/errors/#slug``).
+    """
+    packaged = Path(str(files("auditkit"))) / "docs" / "errors.md"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 
 
 def did_you_mean(value: str, options: Iterable[str]) -> str:
@@ -61,7 +76,7 @@ class AuditkitError(Exception):
         self.slug = slug
 
     def __str__(self) -> str:
-        return f"{self.message}\n({self.slug}); see {DOCS_URL}#{self.slug}"
+        return f"{self.message}\n({self.slug}); see {errors_page()}#{self.slug}"
 
 
 class ModelFileError(AuditkitError):
