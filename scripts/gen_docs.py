@@ -63,8 +63,10 @@ def _text(node: ast.expr | None) -> str:
 
 
 def _slug_helpers(tree: ast.Module) -> dict[str, tuple[int, int, str]]:
-    """Functions of a module that take a ``slug`` parameter: name → (slug index, message index,
-    error class) where the class is the one the helper returns or raises."""
+    """Functions of a module that take a ``slug`` and a ``message`` parameter.
+
+    Each maps to (index of ``slug``, index of ``message``, the error class it builds).
+    """
     helpers: dict[str, tuple[int, int, str]] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef):
@@ -127,10 +129,12 @@ def _exit_codes(package: Path) -> dict[str, int]:
                 continue
             bases[node.name] = [ast.unparse(b).split(".")[-1] for b in node.bases]
             for item in node.body:
-                target = item.target if isinstance(item, ast.AnnAssign) else None
-                if isinstance(item, ast.Assign) and len(item.targets) == 1:
-                    target = item.targets[0]
-                value = item.value if isinstance(item, ast.Assign | ast.AnnAssign) else None
+                target: ast.expr | None = None
+                value: ast.expr | None = None
+                if isinstance(item, ast.AnnAssign):
+                    target, value = item.target, item.value
+                elif isinstance(item, ast.Assign) and len(item.targets) == 1:
+                    target, value = item.targets[0], item.value
                 if (
                     isinstance(target, ast.Name)
                     and target.id == "exit_code"
@@ -215,9 +219,7 @@ def errors_page(package: Path = PACKAGE) -> str:
         "to do; the page of each section explains the input in full. Exit codes are listed in",
         "the [CLI reference](cli.md#exit-codes).",
         "",
-        "Sections: "
-        + ", ".join(f"[{t}](#{_anchor(t)})" for t in order if t in sections)
-        + ".",
+        "Sections: " + ", ".join(f"[{t}](#{_anchor(t)})" for t in order if t in sections) + ".",
         "",
     ]
     for title in order:
@@ -247,7 +249,10 @@ def cli_page() -> str:
 
     def walk(command: click.Command, name: str, parent: click.Context | None) -> None:
         ctx = click.Context(
-            command, info_name=name, parent=parent, terminal_width=HELP_WIDTH,
+            command,
+            info_name=name,
+            parent=parent,
+            terminal_width=HELP_WIDTH,
             max_content_width=HELP_WIDTH,
         )
         out.extend([f"## {ctx.command_path}", "", "```text", command.get_help(ctx), "```", ""])
