@@ -51,12 +51,25 @@ class Raise:
     message: str  #: the message's literal text, ``…`` for each interpolated value
 
 
+def _placeholder(node: ast.expr) -> str:
+    """A filled-in value: ``<name>`` for a plain name or attribute, else ``…``."""
+    if isinstance(node, ast.FormattedValue):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return f"<{node.id}>"
+    if isinstance(node, ast.Attribute):
+        return f"<{node.attr}>"
+    return "…"
+
+
 def _text(node: ast.expr | None) -> str:
-    """The literal text of a message expression, ``…`` for every computed part."""
+    """The literal text of a message expression, a placeholder for every computed part."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(_text(v) if isinstance(v, ast.Constant) else "…" for v in node.values)
+        return "".join(
+            _text(v) if isinstance(v, ast.Constant) else _placeholder(v) for v in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _text(node.left) + _text(node.right)
     return "…"
@@ -214,9 +227,10 @@ def errors_page(package: Path = PACKAGE) -> str:
         "",
         "Every error auditkit raises on purpose ends with `(slug); see …/errors.md#slug`, a link",
         "to the entry of that slug below. Each entry names the exception, the exit code and the",
-        "module that raises it, and the message with `…` for the values it fills in (the file,",
-        "line and value at fault). The message itself says what happened, why it matters and what",
-        "to do; the page of each section explains the input in full. Exit codes are listed in",
+        "module that raises it, and the message, with `<name>` or `…` for the values it fills in",
+        "(the file, line and value at fault). The message itself says what happened, why it",
+        "matters and what to do; the page of each section explains the input in full. Exit codes",
+        "are listed in",
         "the [CLI reference](cli.md#exit-codes).",
         "",
         "Sections: " + ", ".join(f"[{t}](#{_anchor(t)})" for t in order if t in sections) + ".",
