@@ -97,7 +97,7 @@ def test_a_new_slug_without_an_entry_is_caught(tmp_path: Path) -> None:
     )
     found = {r.slug: r for r in GEN.collect_raises(package)}
     assert set(found) == {"brand-new-error", "brand-new-pack-error"}
-    assert found["brand-new-error"].message == "… is new"
+    assert found["brand-new-error"].message == "<value> is new"
     assert found["brand-new-pack-error"].error == "RulePackError"
     documented = _headings((REPO / "docs" / "errors.md").read_text(encoding="utf-8"))
     assert not set(found) & documented  # so the stale check above would fail on them
