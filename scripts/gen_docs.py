@@ -303,25 +303,28 @@ def _exit_meaning(source: str, name: str) -> str:
 PAGES = {"errors.md": errors_page, "cli.md": cli_page}
 
 
+def stale_pages() -> list[str]:
+    """The generated pages whose committed text differs from what the code gives now."""
+    stale = []
+    for name, build in PAGES.items():
+        path = DOCS / name
+        if not path.exists() or path.read_text(encoding="utf-8") != build():
+            stale.append(f"docs/{name}")
+    return stale
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the generated pages, or with ``--check`` report those that are stale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a page is stale")
     args = parser.parse_args(argv)
-    stale = []
-    for name, build in PAGES.items():
-        path = DOCS / name
-        text = build()
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
-        else:
-            path.write_text(text, encoding="utf-8")
+    if not args.check:
+        for name, build in PAGES.items():
+            (DOCS / name).write_text(build(), encoding="utf-8")
+        return 0
+    stale = stale_pages()
     if stale:
-        print(
-            f"stale: docs/{', docs/'.join(stale)}; run python scripts/gen_docs.py",
-            file=sys.stderr,
-        )
+        print(f"stale: {', '.join(stale)}; run python scripts/gen_docs.py", file=sys.stderr)
         return 1
     return 0
 
