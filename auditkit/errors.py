@@ -9,19 +9,23 @@ from importlib.resources import files
 from pathlib import Path
 
 
-def errors_page() -> Path:
-    """The page that explains every error, each under a heading named by its slug.
+def docs_dir() -> Path:
+    """The folder of auditkit's documentation pages on this machine.
 
-    auditkit's docs are not hosted anywhere, so messages link to the page a user has on
-    disk: ``auditkit/docs/errors.md`` in a wheel, ``docs/errors.md`` in a checkout (the
-    README's install, editable). Any editor or pager opens it, a terminal often makes the
-    path clickable, and the ``#slug`` is also the entry's anchor in the site that
-    ``mkdocs build`` makes of docs/ (``site/errors/#slug``).
+    auditkit's docs are not hosted anywhere, so messages link to the pages a user has on
+    disk: ``auditkit/docs`` in a wheel, ``docs/`` in a checkout (the README's install,
+    editable). Any editor or pager opens them, a terminal often makes the path clickable,
+    and GitHub and the site ``mkdocs build`` makes of docs/ give the same anchors.
     """
-    packaged = Path(str(files("auditkit"))) / "docs" / "errors.md"
-    if packaged.is_file():
+    packaged = Path(str(files("auditkit"))) / "docs"
+    if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+    return Path(__file__).resolve().parent.parent / "docs"
+
+
+def errors_page() -> Path:
+    """The page that explains every error, each under a heading named by its slug."""
+    return docs_dir() / "errors.md"
 
 
 def did_you_mean(value: str, options: Iterable[str]) -> str:

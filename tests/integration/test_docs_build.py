@@ -115,6 +115,17 @@ def test_a_printed_link_opens_the_entry_of_its_slug(capsys: pytest.CaptureFixtur
     assert str(DataError("x", slug="csv-header")).endswith(f"see {path}#csv-header")
 
 
+def test_a_page_a_message_names_exists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audit = tmp_path / "audit.yaml"
+    audit.write_text("- not a mapping\n")
+    assert main(["check", str(audit)]) == 4
+    printed = capsys.readouterr()
+    pages = re.findall(r"(/\S+\.md)\b", printed.out + printed.err)
+    assert len(pages) == 2, printed  # script-mode.md in the text, errors.md in the link
+    for page in pages:
+        assert Path(page).is_file(), page
+
+
 def test_the_first_model_file_page_declares_a_valid_experiment(tmp_path: Path) -> None:
     page = (REPO / "docs" / "first-model-file.md").read_text(encoding="utf-8")
     code = re.search(r"```python\n(.*?)```", page, flags=re.DOTALL)
