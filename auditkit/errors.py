@@ -5,8 +5,27 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from enum import IntEnum
+from importlib.resources import files
+from pathlib import Path
 
-DOCS_URL = "https://auditkit.readthedocs.io/en/latest/messages.html"
+
+def docs_dir() -> Path:
+    """The folder of auditkit's documentation pages on this machine.
+
+    auditkit's docs are not hosted anywhere, so messages link to the pages a user has on
+    disk: ``auditkit/docs`` in a wheel, ``docs/`` in a checkout (the README's install,
+    editable). Any editor or pager opens them, a terminal often makes the path clickable,
+    and GitHub and the site ``mkdocs build`` makes of docs/ give the same anchors.
+    """
+    packaged = Path(str(files("auditkit"))) / "docs"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "docs"
+
+
+def errors_page() -> Path:
+    """The page that explains every error, each under a heading named by its slug."""
+    return docs_dir() / "errors.md"
 
 
 def did_you_mean(value: str, options: Iterable[str]) -> str:
@@ -61,7 +80,7 @@ class AuditkitError(Exception):
         self.slug = slug
 
     def __str__(self) -> str:
-        return f"{self.message}\n({self.slug}); see {DOCS_URL}#{self.slug}"
+        return f"{self.message}\n({self.slug}); see {errors_page()}#{self.slug}"
 
 
 class ModelFileError(AuditkitError):

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from auditkit.errors import UsageError, did_you_mean
+from auditkit.errors import UsageError, did_you_mean, docs_dir
 from auditkit.execute.select import parse_duration
 from auditkit.script.template import BUILTIN_PLACEHOLDERS, CommandTemplate, Style
 from auditkit.types import Claim, Direction
@@ -354,7 +354,7 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
     if not isinstance(raw, Mapping) or node is None:
         raise UsageError(
             f"{file}: an audit file is a YAML mapping with at least `command:` and `variants:`; "
-            "see docs/script-mode.md",
+            f"see {docs_dir() / 'script-mode.md'}",
             slug="script-bad-audit",
         )
     lines = _lines(node)

@@ -86,6 +86,15 @@ def test_wheel_installs_and_audits(tmp_path: Path) -> None:
     assert str(purelib / "auditkit" / "rules") in listing.stdout
 
     (work / "model.py").write_text(TINY_MODEL)
+    # an error's link names the errors page the wheel ships, and that page has its entry
+    bad = subprocess.run(
+        [str(auditkit), "check", "model.py", "--seeds", "1"],
+        cwd=work, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 4, bad.stdout + bad.stderr
+    page = purelib / "auditkit" / "docs" / "errors.md"
+    assert f"(bad-seeds); see {page}#bad-seeds" in " ".join((bad.stdout + bad.stderr).split())
+    assert "\n### bad-seeds\n" in page.read_text(encoding="utf-8")
     _run(
         [
             str(auditkit),
