@@ -15,8 +15,12 @@ Families:
 - **tokens** (SPR-style sequence columns): shuffle or reverse token order, draw colour or
   shape from the train file's distribution (``swap_*``), permute each row's colours
   (``color_shift_*``), or mask colour or shape (a separately named probe); each at test
-  time only (``*_test``) or in train, dev and test (``*_train_test``). Every test-time
-  perturbation of a model file has a file form (:func:`parse_transform`).
+  time only (``*_test``) or in train, dev and test (``*_train_test``). ``permute_*_test``
+  permutes colour (shape) across the test rows, position by position, as the model-file
+  probe of the same name: the in-distribution probe of reliance. Every test-time
+  perturbation of a model file has a file form (:func:`parse_transform`), and so has its
+  dev twin (``"permute_color@dev"``): the same perturbation of the dev file alone
+  (``split="dev"``).
 - **splits**: ``resplit`` pools the rows of train, dev and test and deals them out again
   at random with the same sizes; ``shifted_split`` puts the most varied rows (shape plus
   colour variety) in test.
@@ -37,7 +41,16 @@ import numpy as np
 
 from auditkit.datasets.tokens import color_variety, shape_variety
 from auditkit.errors import DataError
-from auditkit.perturb import mask_color, mask_shape, reverse_tokens, shift_color, shuffle_tokens
+from auditkit.perturb import (
+    evaluation_split,
+    mask_color,
+    mask_shape,
+    permute_color,
+    permute_shape,
+    reverse_tokens,
+    shift_color,
+    shuffle_tokens,
+)
 from auditkit.script.datafiles import DataFile, DataFiles, Record, Table, TableFormat, read_table
 from auditkit.types import SPLITS, SplitName
 
@@ -77,6 +90,8 @@ class FilePerturbation(StrEnum):
     MASK_COLOR_TRAIN_TEST = "mask_color_train_test"  #: the same in every split
     MASK_SHAPE_TEST = "mask_shape_test"  #: every shape made the same, in test
     MASK_SHAPE_TRAIN_TEST = "mask_shape_train_test"  #: the same in every split
+    PERMUTE_COLOR_TEST = "permute_color_test"  #: colours permuted across test rows, per position
+    PERMUTE_SHAPE_TEST = "permute_shape_test"  #: shapes permuted across test rows, per position
     RESPLIT = "resplit"  #: rows of every split pooled and dealt out again at random
     SHIFTED_SPLIT = "shifted_split"  #: the most varied rows dealt to test
 
@@ -98,6 +113,12 @@ _DESCRIPTIONS: Final[Mapping[FilePerturbation, str]] = {
     FilePerturbation.MASK_COLOR_TRAIN_TEST: "colour removed from every token",
     FilePerturbation.MASK_SHAPE_TEST: "every test token given the same shape",
     FilePerturbation.MASK_SHAPE_TRAIN_TEST: "every token given the same shape",
+    FilePerturbation.PERMUTE_COLOR_TEST: (
+        "each test token's colour swapped with the colour at its position in another row"
+    ),
+    FilePerturbation.PERMUTE_SHAPE_TEST: (
+        "each test token's shape swapped with the shape at its position in another row"
+    ),
     FilePerturbation.RESPLIT: "train, dev and test pooled and re-split at random",
     FilePerturbation.SHIFTED_SPLIT: "the most varied rows moved to test",
 }
@@ -115,11 +136,15 @@ class FilePerturb:
         Seed of every random choice (rows, permutations, draws).
     share
         ``flip_test_labels`` only: the share of test rows flipped, in (0, 1].
+    split
+        ``"dev"``: a test-time token perturbation (``*_test``) applied to the dev file
+        instead of the test file (the file form of an ``"...@dev"`` evaluation).
     """
 
     kind: FilePerturbation
     seed: int = 0
     share: float | None = None
+    split: SplitName = "test"
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
@@ -132,24 +157,35 @@ class FilePerturb:
                 )
         elif self.share is not None:
             raise ValueError(f"FilePerturb({self.kind}): share applies to flip_test_labels only")
+        if self.split not in ("test", "dev"):
+            raise ValueError(f"FilePerturb(split={self.split!r}): must be 'test' or 'dev'")
+        if self.split == "dev" and self.kind not in _TEST_TOKEN_KINDS:
+            raise ValueError(
+                f"FilePerturb({self.kind}, split='dev'): only test-time token perturbations "
+                f"({', '.join(sorted(_TEST_TOKEN_KINDS))}) have a dev form"
+            )
 
     @property
     def name(self) -> str:
         """The transform name of run specs, e.g. ``"file:flip_test_labels:share=0.5:seed=0"``."""
         share = f":share={self.share:g}" if self.share is not None else ""
-        return f"{PREFIX}{self.kind.value}{share}:seed={self.seed}"
+        split = ":split=dev" if self.split == "dev" else ""
+        return f"{PREFIX}{self.kind.value}{share}{split}:seed={self.seed}"
 
     @property
     def description(self) -> str:
         """One line for reports."""
         share = f"{100 * self.share:g}%" if self.share is not None else ""
-        return _DESCRIPTIONS[self.kind].format(share=share)
+        text = _DESCRIPTIONS[self.kind].format(share=share)
+        return text.replace("test", "dev") if self.split == "dev" else text
 
     @property
     def splits(self) -> tuple[SplitName, ...]:
         """The splits whose files this perturbation rewrites."""
         if self.kind is FilePerturbation.PERMUTE_TRAIN_LABELS:
             return ("train",)
+        if self.split == "dev":
+            return ("dev",)
         if self.kind.value.endswith("_train_test") or self.kind in (
             FilePerturbation.RESPLIT,
             FilePerturbation.SHIFTED_SPLIT,
@@ -175,9 +211,16 @@ class FilePerturb:
                 kind=FilePerturbation(kind),
                 seed=int(settings.pop("seed", "0")),
                 share=float(settings.pop("share")) if "share" in settings else None,
+                split=_split(settings.pop("split", "test")),
             )
         except ValueError as exc:
             raise ValueError(f"{name!r} is not a valid file perturbation: {exc}") from None
+
+
+def _split(value: str) -> SplitName:
+    if value not in ("test", "dev"):
+        raise ValueError(f"split={value!r} must be test or dev")
+    return "dev" if value == "dev" else "test"
 
 
 def is_file_perturbation(name: str) -> bool:
@@ -200,7 +243,17 @@ _EVALUATIONS: Final[Mapping[str, FilePerturbation]] = {
     "color_shift": FilePerturbation.COLOR_SHIFT_TEST,
     "mask_color": FilePerturbation.MASK_COLOR_TEST,
     "mask_shape": FilePerturbation.MASK_SHAPE_TEST,
+    "permute_color": FilePerturbation.PERMUTE_COLOR_TEST,
+    "permute_shape": FilePerturbation.PERMUTE_SHAPE_TEST,
 }
+#: the test-time token perturbations, which also have a dev form (``split="dev"``)
+_TEST_TOKEN_KINDS: Final = frozenset(
+    k
+    for k in FilePerturbation
+    if k.value.endswith("_test")
+    and not k.value.endswith("_train_test")
+    and k is not FilePerturbation.FLIP_TEST_LABELS
+)
 
 
 def parse_transform(name: str, *, test_only: bool = False) -> FilePerturb:
@@ -214,9 +267,10 @@ def parse_transform(name: str, *, test_only: bool = False) -> FilePerturb:
         :data:`auditkit.perturb.TEST_TIME` (``"shuffle"``, ``"reverse"``, ``"mask_color"``,
         ``"mask_shape"``, ``"color_shift"``), applied to train, dev and test.
     test_only
-        Read ``name`` as a test-time evaluation (the same token names): a script cannot
-        re-evaluate a trained model, so it is run again on the same seed with only its
-        test file perturbed.
+        Read ``name`` as a test-time evaluation (the same token names, and
+        ``"permute_color"``, ``"permute_shape"``): a script cannot re-evaluate a trained
+        model, so it is run again on the same seed with only its test file perturbed, or
+        for an ``"...@dev"`` evaluation only its dev file.
 
     Returns
     -------
@@ -236,15 +290,20 @@ def parse_transform(name: str, *, test_only: bool = False) -> FilePerturb:
             raise ValueError(f"transform {name!r}: the re-split seed must be an integer >= 0")
         return FilePerturb(FilePerturbation.RESPLIT, seed=int(seed))
     table = _EVALUATIONS if test_only else _TRANSFORMS
-    kind = table.get(name)
+    split: SplitName = "test"
+    base = name
+    if test_only:  # "permute_color@dev": the same perturbation, of the dev file
+        base, split = evaluation_split(name)
+    kind = table.get(base)
     if kind is None:
         known = [*table, *([] if test_only else ["resplit:<seed>"])]
         raise ValueError(
             f"{'evaluation' if test_only else 'transform'} {name!r} has no file form for "
             f"scripts; known: {', '.join(known)}, or a name starting with {PREFIX!r} "
             f"({', '.join(k.value for k in FilePerturbation)})"
+            + ("; an evaluation ending in '@dev' perturbs the dev file" if test_only else "")
         )
-    return FilePerturb(kind)
+    return FilePerturb(kind, split=split)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +463,8 @@ def write_perturbed(
     else:
         train = _require(files, "train", perturb)
         train_sequences = tables[train.relpath].column(_sequence_column(train, perturb))
+        if perturb.split == "dev":
+            _require(files, "dev", perturb)
         for index, split in enumerate(SPLITS):
             target = files.split(split)
             if target is None or split not in perturb.splits:
@@ -443,6 +504,10 @@ def _token_op(
         return mask_color
     if base == "mask_shape":
         return mask_shape
+    if base == "permute_color":
+        return permute_color
+    if base == "permute_shape":
+        return permute_shape
     position = 0 if base == "swap_shape" else 1
     marginal = _marginal(train, position)
     return lambda sequences, seed: draw_factor(sequences, position, marginal, seed)

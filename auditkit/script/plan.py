@@ -12,9 +12,11 @@ compared with itself, so checks that plan per claim still plan the variant's run
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks, nominal_runs
+from auditkit.perturb import evaluation_split
 from auditkit.plan import Plan, RulePlan
 from auditkit.rulepack import RulePack
 from auditkit.script.spec import ScriptSpec
@@ -62,25 +64,63 @@ def planning_claims(spec: ScriptSpec, metrics: Sequence[str]) -> tuple[Claim, ..
 EVALUATION_PREFIX = "test-time:"
 
 
+#: a split word in a metric's name: ``test_acc``, ``acc-test``, ``Test Accuracy``
+_TEST_WORD = re.compile(r"(?<![a-z])test(?![a-z])", re.IGNORECASE)
+#: what a script calls its dev split in a metric's name, most usual first
+_DEV_WORDS = ("dev", "val", "valid", "validation")
+
+
+def dev_twin(metric: str, reported: Collection[str]) -> str | None:
+    """The name under which a script reports ``metric`` on its dev split, or None.
+
+    ``"test_acc"`` -> ``"dev_acc"`` (or ``"val_acc"``, ...) when the script reports it; a
+    name without a ``test`` word (``"acc"``) has no twin: which split it is read on is
+    unknown.
+    """
+    if not _TEST_WORD.search(metric):
+        return None
+    for word in _DEV_WORDS:
+        for spelt in (word, word.capitalize(), word.upper()):  # as the script spells test
+            name = _TEST_WORD.sub(spelt, metric)
+            if name in reported:
+                return name
+    return None
+
+
 def evaluation_runs(
-    nominal: Sequence[RunSpec], evaluations: Sequence[str]
+    nominal: Sequence[RunSpec], evaluations: Sequence[str], *, dev: bool = True
 ) -> tuple[list[RunSpec], list[str]]:
     """Script runs standing in for test-time evaluations of the nominal runs.
 
     A script cannot re-evaluate its trained model, so each evaluation becomes a run on the
-    same seed whose test file alone is perturbed; ``fold_evaluations`` hands its metrics
-    to the nominal run as ``perturbed_metrics[evaluation]``.
+    same seed whose test file alone is perturbed (for an ``"...@dev"`` evaluation its dev
+    file alone); ``fold_evaluations`` hands its metrics to the nominal run as
+    ``perturbed_metrics[evaluation]``.
+
+    Parameters
+    ----------
+    nominal
+        The runs a check planned; those at the nominal setting get evaluation runs.
+    evaluations
+        The check's test-time evaluations.
+    dev
+        False when the script reports no dev metric (or has no dev file): the
+        ``"...@dev"`` evaluations could measure nothing, so they are left out.
 
     Returns
     -------
     tuple
-        The runs, and the evaluations that have no file form (left out).
+        The runs, and the evaluations left out (no file form, or a dev probe where
+        ``dev`` is False).
     """
     from auditkit.script.fileperturb import parse_transform
 
     runs: list[RunSpec] = []
     dropped: list[str] = []
     for evaluation in evaluations:
+        if not dev and evaluation_split(evaluation)[1] == "dev":
+            dropped.append(evaluation)
+            continue
         try:
             transform = parse_transform(evaluation, test_only=True).name
         except ValueError:
@@ -100,8 +140,19 @@ def evaluation_runs(
     return runs, dropped
 
 
+def _dev_values(metrics: Mapping[str, float | None]) -> dict[str, float | None]:
+    """Each test metric's dev value, keyed by the test metric's name (``test_acc``)."""
+    return {m: metrics[t] for m in metrics if (t := dev_twin(m, metrics)) is not None}
+
+
 def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunResult]:
-    """Hand each test-time run's metrics to its nominal run, as the checks read them."""
+    """Hand each test-time run's metrics to its nominal run, as the checks read them.
+
+    A dev evaluation's run (``"permute_color@dev"``) hands over the dev twins of the test
+    metrics (its ``dev_acc`` as ``test_acc``), and the nominal run gets its own dev twins
+    as ``dev_metrics``, so a check reads the dev drop as it does a model file's; a script
+    that reports no dev metric gives the dev evaluation nothing (no entry).
+    """
     by_key = {(s.variant, s.init_seed, s.condition): r for s, r in results.items()}
     out: dict[RunSpec, RunResult] = {}
     for spec, result in results.items():
@@ -110,16 +161,27 @@ def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunR
             continue
         metrics = dict(result.perturbed_metrics)
         predictions = dict(result.perturbed_predictions)
+        dev_metrics = dict(result.dev_metrics)
         for (variant, seed, condition), other in by_key.items():
             if variant != spec.variant or seed != spec.init_seed or not other.ok:
                 continue
-            if condition.startswith(EVALUATION_PREFIX):
-                name = condition.removeprefix(EVALUATION_PREFIX)
-                metrics[name] = dict(other.test_metrics)
-                if other.test_predictions:
-                    predictions[name] = other.test_predictions
+            if not condition.startswith(EVALUATION_PREFIX):
+                continue
+            name = condition.removeprefix(EVALUATION_PREFIX)
+            if evaluation_split(name)[1] == "dev":
+                values = _dev_values(other.test_metrics)
+                if values:  # the run's predictions are of test rows: none handed over
+                    metrics[name] = values
+                    dev_metrics = dev_metrics or _dev_values(result.test_metrics)
+                continue
+            metrics[name] = dict(other.test_metrics)
+            if other.test_predictions:
+                predictions[name] = other.test_predictions
         out[spec] = dataclasses.replace(
-            result, perturbed_metrics=metrics, perturbed_predictions=predictions
+            result,
+            perturbed_metrics=metrics,
+            perturbed_predictions=predictions,
+            dev_metrics=dev_metrics,
         )
     return out
 
@@ -187,6 +249,13 @@ def plan_script(
         metrics=tuple(metrics),
         script=facts,
     )
+    # a dev probe measures a drop of the script's dev metric: only where it reports one
+    # (``dev_acc`` beside ``test_acc``) and has a dev file to perturb
+    dev = (
+        data is not None
+        and len(data.dev) > 0
+        and any(dev_twin(m, metrics) is not None for m in metrics)
+    )
     unique: dict[RunSpec, None] = {}
     for claim in claims:  # the nominal runs come first, whatever the rules
         unique.update(dict.fromkeys(nominal_runs(claim, seeds)))
@@ -215,13 +284,14 @@ def plan_script(
             dropped: list[str] = []
             for index, claim in enumerate(claims):
                 planned = list(registered.impl.plan(claim, rule.params, context))
-                extra, dropped = evaluation_runs(planned, evaluations)
+                extra, dropped = evaluation_runs(planned, evaluations, dev=dev)
                 per_claim[index] = (*planned, *extra)
             skipped = _unfit(rule.check, [r for rs in per_claim.values() for r in rs], spec)
-            if evaluations and len(dropped) == len(evaluations):
+            tested = [e for e in evaluations if evaluation_split(e)[1] == "test"]
+            if tested and all(e in dropped for e in tested):
                 skipped = (
                     f"check {rule.check!r} re-evaluates the trained model under test-time "
-                    f"perturbations ({', '.join(evaluations)}) that have no file form for a "
+                    f"perturbations ({', '.join(tested)}) that have no file form for a "
                     "script's data"
                 )
             elif evaluations and data is None:
