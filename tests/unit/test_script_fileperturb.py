@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -190,6 +191,62 @@ def test_token_perturbations_rewrite_the_sequence_field_of_their_splits(
                 assert [t[0] for t in a.split()] == [t[0] for t in b.split()]
             else:
                 assert [t[1:] for t in a.split()] == [t[1:] for t in b.split()]
+
+
+def test_factor_probes_of_model_files_map_to_file_probes_of_the_same_meaning(
+    files: DataFiles, tmp_path: Path
+) -> None:
+    # AK302's in-distribution probes and their dev twins, and its retrained mode
+    color = parse_transform("permute_color", test_only=True)
+    assert color == FilePerturb(FilePerturbation.PERMUTE_COLOR_TEST)
+    assert parse_transform("permute_shape", test_only=True).kind is (
+        FilePerturbation.PERMUTE_SHAPE_TEST
+    )
+    dev = parse_transform("permute_color@dev", test_only=True)
+    assert dev == FilePerturb(FilePerturbation.PERMUTE_COLOR_TEST, split="dev")
+    assert dev.name == "file:permute_color_test:split=dev:seed=0"
+    assert FilePerturb.parse(dev.name) == dev and dev.splits == ("dev",)
+    assert dev.description.startswith("each dev token's colour")
+    masked = parse_transform("mask_shape@dev", test_only=True)
+    assert masked.kind is FilePerturbation.MASK_SHAPE_TEST and masked.split == "dev"
+    assert parse_transform("mask_color").kind is FilePerturbation.MASK_COLOR_TRAIN_TEST
+    with pytest.raises(ValueError, match="has no file form"):
+        parse_transform("permute_color")  # not a retraining transform of model files
+    with pytest.raises(ValueError, match="only test-time token perturbations"):
+        FilePerturb(FilePerturbation.FLIP_TEST_LABELS, share=0.5, split="dev")
+    with pytest.raises(ValueError, match="not a valid file perturbation"):
+        FilePerturb.parse("file:shuffle_test:split=train:seed=0")
+
+    # the file permutes each position's colours across the test rows, as the model-file
+    # probe does: shapes stay, each position keeps its colours, rows change
+    write_perturbed(files, color, dest=tmp_path / "test")
+    before = read_table(files.root / "data/test.csv").column("sequence")
+    after = read_table(tmp_path / "test/data/test.csv").column("sequence")
+    assert after != before
+    for b, a in zip(before, after, strict=True):
+        assert [t[0] for t in a.split()] == [t[0] for t in b.split()]
+    for i in range(8):
+        assert Counter(s.split()[i][1:] for s in before if len(s.split()) > i) == Counter(
+            s.split()[i][1:] for s in after if len(s.split()) > i
+        )
+    for split in ("train", "dev"):
+        assert (tmp_path / f"test/data/{split}.csv").read_bytes() == (
+            files.root / f"data/{split}.csv"
+        ).read_bytes()
+    # the dev twin rewrites the dev file alone
+    write_perturbed(files, dev, dest=tmp_path / "dev")
+    for split in ("train", "test"):
+        assert (tmp_path / f"dev/data/{split}.csv").read_bytes() == (
+            files.root / f"data/{split}.csv"
+        ).read_bytes()
+    assert read_table(tmp_path / "dev/data/dev.csv").column("sequence") != read_table(
+        files.root / "data/dev.csv"
+    ).column("sequence")
+    without_dev = dataclasses.replace(
+        files, files=tuple(f for f in files.files if f.split != "dev")
+    )
+    with pytest.raises(DataError, match="no dev file"):
+        write_perturbed(without_dev, dev, dest=tmp_path / "none")
 
 
 def test_draw_factor_follows_the_train_marginal() -> None:

@@ -268,6 +268,57 @@ def test_test_time_evaluations_become_runs_whose_metrics_fold_into_the_nominal_o
     assert folded[run].perturbed_metrics == {}
 
 
+def test_dev_probes_read_the_scripts_dev_metric_or_yield_nothing() -> None:
+    from auditkit.script.plan import EVALUATION_PREFIX, dev_twin, evaluation_runs
+    from auditkit.script.plan import fold_evaluations
+    from auditkit.types import RunResult, RunSpec
+
+    assert dev_twin("test_acc", ["test_acc", "val_acc"]) == "val_acc"
+    assert dev_twin("Test Accuracy", ["Dev Accuracy"]) == "Dev Accuracy"
+    assert dev_twin("acc", ["dev_acc"]) is None  # which split "acc" is on is unknown
+    assert dev_twin("contest_acc", ["condev_acc"]) is None
+
+    nominal = RunSpec(variant="gru", init_seed=1, order_seed=1)
+    probes = ["permute_color", "permute_color@dev"]
+    runs, dropped = evaluation_runs([nominal], probes, dev=False)
+    assert dropped == ["permute_color@dev"] and len(runs) == 1
+    test_run, dev_run = evaluation_runs([nominal], probes)[0]
+    assert dev_run.condition == f"{EVALUATION_PREFIX}permute_color@dev"
+    assert dev_run.transform == "file:permute_color_test:split=dev:seed=0"
+
+    def result(spec: RunSpec, metrics: dict[str, float | None]) -> RunResult:
+        return RunResult(
+            spec=spec,
+            test_metrics=metrics,
+            dev_metrics={},
+            curves=(),
+            best_epoch=None,
+            test_predictions=(1, 0),
+            duration_s=1.0,
+            device="script",
+        )
+
+    folded = fold_evaluations(
+        {
+            nominal: result(nominal, {"test_acc": 0.9, "dev_acc": 0.95}),
+            test_run: result(test_run, {"test_acc": 0.7, "dev_acc": 0.95}),
+            dev_run: result(dev_run, {"test_acc": 0.9, "dev_acc": 0.6}),
+        }
+    )[nominal]
+    assert folded.perturbed_metrics == {
+        "permute_color": {"test_acc": 0.7, "dev_acc": 0.95},
+        "permute_color@dev": {"test_acc": 0.6},
+    }
+    assert folded.dev_metrics == {"test_acc": 0.95}
+    # the dev run's predictions are of test rows: not the dev probe's
+    assert set(folded.perturbed_predictions) == {"permute_color"}
+    # a script without a dev metric: the dev probe yields nothing, nothing else changes
+    bare = fold_evaluations(
+        {nominal: result(nominal, {"test_acc": 0.9}), dev_run: result(dev_run, {"test_acc": 0.9})}
+    )[nominal]
+    assert bare.perturbed_metrics == {} and bare.dev_metrics == {}
+
+
 def test_zero_set_up_keeps_literal_braces_and_fills_only_its_own_placeholders(
     tmp_path: Path,
 ) -> None:
