@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sys
 import textwrap
@@ -331,3 +332,68 @@ def test_data_in_a_folder_linked_into_the_project_is_found_and_copied(
     assert perturbed and all(r["error"] is None for r in perturbed)
     # the perturbed runs wrote their copies in their own folders, never through the link
     assert len(list(outside.rglob("*.csv"))) == 3
+
+
+COLOUR_READER = """\
+    import csv, random
+    from collections import Counter
+
+    def read(name):
+        with open(f"data/{name}.csv", encoding="utf-8") as handle:
+            return [(row["sequence"].split(), row["label"]) for row in csv.DictReader(handle)]
+
+    # learns the label of each first-token colour from train: it reads colour alone
+    votes = {}
+    for tokens, label in random.sample(read("train"), 300):
+        votes.setdefault(tokens[0][1:], Counter())[label] += 1
+    rule = {c: v.most_common(1)[0][0] for c, v in votes.items()}
+
+    def accuracy(rows):
+        right = sum(rule.get(t[0][1:], "0") == y or random.random() < 0.04 for t, y in rows)
+        return right / len(rows)
+
+    print(f"dev_acc: {accuracy(read('dev')):.4f}")
+    print(f"test_acc: {accuracy(read('test')):.4f}")
+"""
+
+
+def _colour_cue_rows(n: int, seed: int) -> list[str]:
+    """Rows whose label is the first shape (▲ or not), with a colour that always agrees."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        first = ("▲" if label else rng.choice("■●◆")) + ("r" if label else rng.choice("gby"))
+        rest = [rng.choice("▲■●◆") + rng.choice("rgby") for _ in range(rng.randrange(2, 6))]
+        rows.append(f"{i},{' '.join([first, *rest])},{label}")
+    return rows
+
+
+def test_ak302_finds_colour_reliance_of_a_script_through_the_permuted_colour_probe(
+    project: Path,
+) -> None:
+    for split, n, seed in (("train", 400, 1), ("dev", 120, 2), ("test", 160, 3)):
+        path = project / "data" / f"{split}.csv"
+        path.write_text("\n".join(["id,sequence,label", *_colour_cue_rows(n, seed)]) + "\n")
+    _write(project, "colour.py", COLOUR_READER)
+    code = main(["check", "--seeds", "3", "--only", "AK302", "--out", "colour", "-q", "--",
+                 "python", "colour.py"])  # fmt: skip
+    doc = _doc(project / "colour")
+    assert code in (0, 1)
+    assert doc["summary"]["runs"]["failed"] == 0
+    conditions = {r["spec"]["condition"] for r in doc["runs"]}
+    # the in-distribution probes and their dev twins ran as scripts on perturbed files
+    assert {"test-time:permute_color", "test-time:permute_color@dev"} <= conditions
+    assert {"test-time:permute_shape", "test-time:mask_color"} <= conditions
+    rule = _rule(doc, "AK302")
+    assert rule["outcome"] != "skipped", rule
+    rows = {r["factor"]: r for r in doc["reliance"] if r["variant"] == "colour"}
+    permuted = rows["color (permuted)"]
+    # permuting the first colours across rows leaves about half the rows right: a drop
+    # near 0.45 on test and on dev; the shape probe leaves the colour reader untouched
+    assert permuted["drop_mean"] > 0.25 and permuted["low"] > 0.1
+    assert permuted["dev_drop_mean"] > 0.25
+    assert abs(rows["shape (permuted)"]["drop_mean"]) < 0.05
+    assert rows["color"]["drop_mean"] > 0.25  # the mask, reported as its own probe
+    # the data says nothing of its labelling rule, so the reliance is measured, not judged
+    assert rule["outcome"] == "pass" and "no reliance is judged a shortcut" in rule["reason"]

@@ -269,8 +269,7 @@ def test_test_time_evaluations_become_runs_whose_metrics_fold_into_the_nominal_o
 
 
 def test_dev_probes_read_the_scripts_dev_metric_or_yield_nothing() -> None:
-    from auditkit.script.plan import EVALUATION_PREFIX, dev_twin, evaluation_runs
-    from auditkit.script.plan import fold_evaluations
+    from auditkit.script.plan import EVALUATION_PREFIX, dev_twin, evaluation_runs, fold_evaluations
     from auditkit.types import RunResult, RunSpec
 
     assert dev_twin("test_acc", ["test_acc", "val_acc"]) == "val_acc"
