@@ -148,10 +148,11 @@ def _dev_values(metrics: Mapping[str, float | None]) -> dict[str, float | None]:
 def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunResult]:
     """Hand each test-time run's metrics to its nominal run, as the checks read them.
 
-    A dev evaluation's run (``"permute_color@dev"``) hands over the dev twins of the test
-    metrics (its ``dev_acc`` as ``test_acc``), and the nominal run gets its own dev twins
-    as ``dev_metrics``, so a check reads the dev drop as it does a model file's; a script
-    that reports no dev metric gives the dev evaluation nothing (no entry).
+    Every nominal run gets the dev twins of its test metrics as ``dev_metrics`` (its
+    ``dev_acc`` as ``test_acc``), whatever rules ran, so checks read a script's dev score
+    as a model file's; a dev evaluation's run (``"permute_color@dev"``) hands over its dev
+    twins the same way. A script that reports no dev metric gives the dev evaluation
+    nothing (no entry).
     """
     by_key = {(s.variant, s.init_seed, s.condition): r for s, r in results.items()}
     out: dict[RunSpec, RunResult] = {}
@@ -161,7 +162,7 @@ def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunR
             continue
         metrics = dict(result.perturbed_metrics)
         predictions = dict(result.perturbed_predictions)
-        dev_metrics = dict(result.dev_metrics)
+        dev_metrics = dict(result.dev_metrics) or _dev_values(result.test_metrics)
         for (variant, seed, condition), other in by_key.items():
             if variant != spec.variant or seed != spec.init_seed or not other.ok:
                 continue
@@ -172,7 +173,6 @@ def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunR
                 values = _dev_values(other.test_metrics)
                 if values:  # the run's predictions are of test rows: none handed over
                     metrics[name] = values
-                    dev_metrics = dev_metrics or _dev_values(result.test_metrics)
                 continue
             metrics[name] = dict(other.test_metrics)
             if other.test_predictions:

@@ -316,6 +316,9 @@ def test_dev_probes_read_the_scripts_dev_metric_or_yield_nothing() -> None:
         {nominal: result(nominal, {"test_acc": 0.9}), dev_run: result(dev_run, {"test_acc": 0.9})}
     )[nominal]
     assert bare.perturbed_metrics == {} and bare.dev_metrics == {}
+    # the dev twin is the nominal run's dev score whatever rules ran
+    alone = fold_evaluations({nominal: result(nominal, {"test_acc": 0.9, "val_acc": 0.8})})
+    assert alone[nominal].dev_metrics == {"test_acc": 0.8}
 
 
 def test_zero_set_up_keeps_literal_braces_and_fills_only_its_own_placeholders(
