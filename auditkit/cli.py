@@ -125,7 +125,11 @@ def cli() -> None:
     help="Wall-time limit of the whole audit (e.g. 30m); runs left undone are listed.",
 )
 @click.option(
-    "--pdf", "pdf", is_flag=True, help="Also write report.pdf (takes a few seconds more)."
+    "--pdf",
+    "pdf",
+    is_flag=True,
+    help="Also write report.pdf (takes a few seconds more); report.html and report.tex are "
+    "always written.",
 )
 @click.option(
     "--metrics",
@@ -382,7 +386,11 @@ def _finish(
     help="auto or MIN..MAX: replay the adaptive design on the seeds in logged order.",
 )
 @click.option(
-    "--pdf", "pdf", is_flag=True, help="Also write report.pdf (report.tex is always written)."
+    "--pdf",
+    "pdf",
+    is_flag=True,
+    help="Also write report.pdf (takes a few seconds more); report.html and report.tex are "
+    "always written.",
 )
 @sources_cli.source_options
 def compare(

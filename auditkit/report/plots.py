@@ -150,7 +150,7 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
         left.set_xticks([0, 1], [plot.baseline_name, plot.variant_name])
         left.set_xlim(-0.4, 1.4)
         left.set_ylabel(f"test {plot.metric} (points)")
-        left.set_title("per-seed scores (lines pair seeds)", loc="left")
+        left.set_title("per-seed scores", loc="left")
 
         gains = [100 * g for g in plot.gains]
         n = len(gains)
@@ -174,10 +174,19 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
             right.axvline(
                 100 * plot.reported, color="#D55E00", ls="--", lw=1.2, label="reported gain"
             )
-        right.set_yticks([])
+        # Both axes say what they hold: the strip's rows are the seeds (spread only so
+        # that equal gains stay visible) and, below them, their mean with its interval.
+        right.set_yticks(
+            [0.33, -0.2] if plot.gain is not None else [0.33],
+            [f"{n} seeds", "mean, CI"] if plot.gain is not None else [f"{n} seeds"],
+        )
+        right.tick_params(axis="y", length=0)
         right.set_ylim(-0.5, 0.7)
         right.spines["left"].set_visible(False)
-        right.set_xlabel(f"gain in {plot.metric} (points; grey band: region of equivalence)")
+        right.set_xlabel(
+            f"gain of {plot.variant_name} over {plot.baseline_name} in {plot.metric} (points)"
+            + ("; grey: equivalence region" if plot.rope > 0 else "")
+        )
         right.set_title("per-seed gains", loc="left")
         right.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _to_svg(

@@ -152,3 +152,21 @@ def test_the_cli_shows_a_status_while_it_renders_the_pdf(tmp_path: Path) -> None
     written = _write(view, tmp_path, console, html=False, latex=False, pdf=True)
     assert [p.name for p in written] == ["report.pdf"]
     assert "rendering PDF…" in stream.getvalue()
+
+
+def test_pdf_leaves_out_what_the_page_already_shows(tmp_path: Path) -> None:
+    # Issue 16 item 9: the printed report repeats nothing. The HTML keeps every part.
+    doc = load_full()
+    html = render_html(build_view(doc))
+    _pages, text = _pdf(doc, tmp_path / "report.pdf")
+    flat = " ".join(text.split())
+    # the per-claim test tables repeat "Do the tests agree?": their notes are on screen only
+    assert "all 8 sign patterns enumerated" in html
+    assert "all 8 sign patterns enumerated" not in flat and "Do the tests agree?" in flat
+    # the reliance table repeats its figure: its intervals are on screen only
+    assert "[+17.00, +25.00]" in html and "[+17.00, +25.00]" not in flat
+    # a skipped rule is one name in one line; its why-and-fix is not printed
+    assert "SKIPPED AK205 train-test-duplicates (did not apply; the Methods section says" in flat
+    assert flat.count("Fix:") == sum(r["outcome"] in ("warn", "fail") for r in doc["rules"])
+    # the per-seed gain strip's axes say what they hold
+    assert "mean, CI" in flat and "gain of gru over bag in swa (points)" in flat
