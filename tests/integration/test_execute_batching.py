@@ -97,7 +97,10 @@ def test_a_diverging_seed_fails_alone_with_the_separate_runs_message(
     out = [r for r, _ in run_job(Job(runs, stacked=True), context)]
     separate = [run_one(r, context) for r in runs]
     assert [r.ok for r in out] == [True, False, True]
-    assert out[1].error == separate[1].error
+    # the same summary paragraph (what the views show); the tracebacks below it differ,
+    # since one ran through the stacked trainer and the other through run_one
+    summary = (out[1].error or "").split("\n\n")[0]
+    assert summary and summary == (separate[1].error or "").split("\n\n")[0]
     assert "the training loss became nan at epoch 1, step 1" in (out[1].error or "")
     _close(out[0], separate[0])
     _close(out[2], separate[2])
