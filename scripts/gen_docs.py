@@ -262,13 +262,15 @@ def cli_page() -> str:
     ]
 
     def walk(command: click.Command, name: str, parent: click.Context | None) -> None:
-        ctx = click.Context(
-            command,
-            info_name=name,
-            parent=parent,
-            terminal_width=HELP_WIDTH,
-            max_content_width=HELP_WIDTH,
-        )
+        # the command's own context_settings (the group's "-h" for help) as click applies
+        # them when it runs: click caches each command's help option on first use, so a
+        # context built without them would print whichever the process happened to see first
+        settings = {
+            **command.context_settings,
+            "terminal_width": HELP_WIDTH,
+            "max_content_width": HELP_WIDTH,
+        }
+        ctx = click.Context(command, info_name=name, parent=parent, **settings)
         out.extend([f"## {ctx.command_path}", "", "```text", command.get_help(ctx), "```", ""])
         if isinstance(command, click.Group):
             for sub in command.list_commands(ctx):
