@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from auditkit.audit import (
     STATE_DIR,
     AuditOutcome,
@@ -416,7 +414,7 @@ def run_script_audit(
         return RunContext(
             spec=None,
             data=None,
-            device=torch.device("cpu"),
+            device=None,  # the script chooses its own
             key_facts=facts,
             source=runner,
             runner=runner,
@@ -435,7 +433,7 @@ def run_script_audit(
         executor = make_executor(
             options.executor,
             store=store,
-            device=torch.device("cpu"),
+            device=None,
             # scripts use the cores themselves: one run at a time unless --jobs says more
             jobs=options.jobs if options.jobs is not None else 0,
             address=options.address,
