@@ -3,10 +3,10 @@
 On a shared machine the default (torch's intra-op pool sized to every core) collapses:
 with two OpenMP threads on two cores and four other busy processes, each parallel region
 waits at its barrier for a thread the kernel has descheduled, and the example's quick
-audit took 14x longer than with one thread. So threads come from the cores this process
-may really use (its affinity mask, capped by a cgroup CPU quota), shared among the
-workers, and from the model's size: a model too small to split its work across threads
-gets one. Idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``),
+audit took 4.7x longer than with one thread (issue 16). So threads come from the cores
+this process may really use (its affinity mask, capped by a cgroup CPU quota), shared
+among the workers, and from the model's size: a model too small to split its work
+across threads gets one. Idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``),
 which must be in the environment before torch is imported.
 
 This module imports no torch, so the command line can use it before torch loads.
@@ -35,7 +35,7 @@ __all__ = [
 THREADS_ENV = "AUDITKIT_THREADS"
 #: parameters per torch thread: a model with fewer than this many parameters per thread
 #: has too little work per operation for the split to pay for the threads' synchronisation
-#: (the example's ~20k-parameter GRU runs fastest on one thread, quiet or busy)
+#: (the example's ~7,000-parameter GRU is one of them)
 PARAMS_PER_THREAD = 1_000_000
 #: idle OpenMP threads sleep at once instead of spinning (GNU libgomp reads
 #: ``OMP_WAIT_POLICY``, Intel's runtime ``KMP_BLOCKTIME``); both are read when torch loads

@@ -97,7 +97,7 @@ def test_cores_are_shared_among_workers() -> None:
 
 
 def test_a_tiny_model_gets_one_thread() -> None:
-    # the example's GRU has ~20k parameters: splitting its work across threads only adds
+    # the example's GRU has ~7,000 parameters: splitting its work across threads only adds
     # synchronisation, and on a busy machine the barriers wait for descheduled threads
     assert choose_threads(cores=16, workers=1, n_params=20_000, environ={}) == 1
     assert choose_threads(cores=16, workers=1, n_params=PARAMS_PER_THREAD, environ={}) == 1
