@@ -6,8 +6,8 @@ waits at its barrier for a thread the kernel has descheduled, and the example's 
 audit took 4.7x longer than with one thread (issue 16). So threads come from the cores
 this process may really use (its affinity mask, capped by a cgroup CPU quota), shared
 among the workers, and from the model's size: a model too small to split its work
-across threads gets one. Idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``),
-which must be in the environment before torch is imported.
+across threads gets one. Idle OpenMP threads sleep instead of spinning
+(``OMP_WAIT_POLICY=PASSIVE``), which must be in the environment before torch loads.
 
 This module imports no torch, so the command line can use it before torch loads.
 """
