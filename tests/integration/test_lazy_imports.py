@@ -89,4 +89,4 @@ def test_every_public_name_is_importable() -> None:
     assert callable(datasets.spr) and auditkit.datasets.spr is datasets.spr
     assert set(auditkit.__all__) <= set(dir(auditkit))
     with pytest.raises(AttributeError, match="no attribute 'Experimant'"):
-        _ = auditkit.Experimant  # type: ignore[attr-defined]
+        _ = auditkit.Experimant
