@@ -15,17 +15,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from auditkit.checks import AssessContext, checks
 from auditkit.errors import ExitCode, UsageError
 from auditkit.execute.local import ContextSource, Finished, RunContext
 from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict, run_key
-from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.metrics import confusion_matrix
 from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.plan import Plan, build_plan
@@ -38,11 +36,17 @@ from auditkit.stats.sequential import (
     parse_seed_range,
     sequential_decisions,
 )
-from auditkit.train.encode import EncodedData, encode
-from auditkit.train.loop import resolve_device
-from auditkit.train.sklearn import framework_of
 from auditkit.types import Claim, Finding, RunResult, RunSpec, Verdict
 from auditkit.verdict import ClaimDecision, ClaimEvidence, Thresholds, decide_all, seed_rule_outcome
+
+# torch, scikit-learn and the model-file machinery load in the functions that train: an
+# audit of a script (which shares this module's options, outcome and document) never
+# needs them, and importing them costs seconds.
+if TYPE_CHECKING:
+    import torch
+
+    from auditkit.experiment import ExperimentSpec
+    from auditkit.train.encode import EncodedData
 
 #: folder, under the working directory, for the run store and the report folders
 STATE_DIR = Path(".auditkit")
@@ -101,6 +105,10 @@ def check_device(name: str) -> torch.device:
     UsageError
         Unknown device name, or CUDA asked for on a machine without it.
     """
+    import torch
+
+    from auditkit.train.loop import resolve_device
+
     valid = name in ("auto", "cpu", "cuda") or (name.startswith("cuda:") and name[5:].isdigit())
     if not valid:
         raise UsageError(
@@ -313,7 +321,7 @@ def _evidence(
 
 
 def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:
-    """Parameters of the baseline model, so that small models can share a GPU.
+    """Parameters of the baseline model: small models share a GPU and get one torch thread.
 
     The builder runs once more, on the CPU; if it raises, the run that builds it will
     record the error, and the GPU gets one run at a time.
@@ -537,6 +545,10 @@ def run_audit(
             "per arm, and 5 or more to detect small gains",
             slug="bad-seeds",
         )
+    from auditkit.experiment import file_digest, load_experiment
+    from auditkit.train.encode import encode
+    from auditkit.train.sklearn import framework_of
+
     device = check_device(options.device)
     pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
     spec = load_experiment(options.model_file, name=options.experiment)
@@ -611,7 +623,7 @@ def run_audit(
             run_timeout=options.run_timeout,
             deadline=None if options.budget is None else started + options.budget,
             budget_s=options.budget,
-            n_params=_baseline_size(spec, data) if device.type == "cuda" else None,
+            n_params=_baseline_size(spec, data),
             n_runs=sum(store.get(run_key(r, key_facts)) is None for r in plan.runs)
             if store is not None
             else len(plan.runs),

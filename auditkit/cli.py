@@ -9,26 +9,25 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from auditkit.audit import AuditOptions, AuditOutcome, parse_seeds, run_audit
-from auditkit.compare import parse_reported, run_compare
 from auditkit.errors import AuditkitError, ExitCode, UsageError
-from auditkit.execute.local import Finished
-from auditkit.execute.select import parse_duration
-from auditkit.execute.store import RunStore
-from auditkit.plan import Plan
-from auditkit.report.outputs import write_outputs
-from auditkit.report.terminal import make_console, render_terminal
-from auditkit.report.view import ReportView, build_view
-from auditkit.rulepack import builtin_packs, load_rulepack
-from auditkit.script.audit import ScriptOptions, run_script_audit
+from auditkit.execute.threads import quiet_idle_threads
+from auditkit.report.terminal import make_console
 from auditkit.sources import cli as sources_cli
-from auditkit.verdict import Thresholds
+
+# The commands import what they need when they run: ``auditkit --help`` loads no SciPy,
+# and an audit of a script never loads torch or scikit-learn (their import alone takes
+# seconds, paid once per audit and once per worker).
+if TYPE_CHECKING:
+    from auditkit.audit import AuditOutcome
+    from auditkit.execute.local import Finished
+    from auditkit.plan import Plan
+    from auditkit.report.view import ReportView
 
 INTERRUPTED_MESSAGE = (
     "Interrupted. Every finished run is in .auditkit/store.sqlite; run the same command "
@@ -170,6 +169,10 @@ def check(
     TARGET is a model file (model.py), a script audit file (audit.yaml), or, after --,
     the command you run: auditkit check -- python train.py --epochs 8
     """
+    from auditkit.audit import AuditOptions, parse_seeds, run_audit
+    from auditkit.execute.select import parse_duration
+    from auditkit.script.audit import ScriptOptions, run_script_audit
+
     script = _script_target(target)
     if script is None and (metrics_file or reseed):
         raise click.UsageError(
@@ -298,6 +301,8 @@ def _write(
     Laying out the PDF takes seconds after the progress bar has finished; without a
     status the audit looks frozen.
     """
+    from auditkit.report.outputs import write_outputs
+
     if not pdf:
         return write_outputs(view, out_dir, html=html, latex=latex, pdf=False)
     with console.status("rendering PDF…"):
@@ -318,6 +323,9 @@ def _finish(
     report.html and report.tex always; report.pdf only with ``pdf`` (it costs seconds).
     ``after_write`` gets the files written (``--log-to``) and returns a line to print last.
     """
+    from auditkit.report.terminal import render_terminal
+    from auditkit.report.view import build_view
+
     view = build_view(outcome.document)
     written = _write(view, outcome.out_dir, console, html=True, latex=True, pdf=pdf)
     last = after_write([*written, outcome.out_dir / "audit.json"]) if after_write else ""
@@ -415,6 +423,10 @@ def compare(
     one column per metric), a CSV or Parquet export, a TensorBoard log folder, a Hydra
     multirun folder, or mlflow:EXPERIMENT. Baseline and variants must share their seeds.
     """
+    from auditkit.audit import parse_seeds
+    from auditkit.compare import parse_reported, run_compare
+    from auditkit.verdict import Thresholds
+
     fixed_seeds, adaptive = parse_seeds(seeds)
     if fixed_seeds is not None:
         raise UsageError(
@@ -459,6 +471,8 @@ _STORE_OPTION = click.option(
 @_STORE_OPTION
 def cache_info(store_path: Path) -> None:
     """Show what the run store holds."""
+    from auditkit.execute.store import RunStore
+
     if not store_path.exists():
         click.echo(f"{store_path}: no run store yet (auditkit check creates it)")
         return
@@ -482,6 +496,8 @@ def cache_info(store_path: Path) -> None:
 @click.option("--failed", is_flag=True, help="Remove only the failed runs.")
 def cache_clear(store_path: Path, failed: bool) -> None:
     """Delete stored runs, so the next audit retrains them."""
+    from auditkit.execute.store import RunStore
+
     if not store_path.exists():
         click.echo(f"{store_path}: no run store; nothing to clear")
         return
@@ -502,6 +518,8 @@ def rules() -> None:
 @click.option("--pack", "pack_name", default=None, help="Only this pack (name or path).")
 def rules_list(pack_name: str | None) -> None:
     """List the shipped rule packs and their rules."""
+    from auditkit.rulepack import builtin_packs, load_rulepack
+
     console = make_console(soft_wrap=True)
     names: list[str] = [pack_name] if pack_name else list(builtin_packs())
     for name in names:
@@ -522,6 +540,8 @@ def rules_list(pack_name: str | None) -> None:
 @click.option("--pack", "pack_name", default="default", show_default=True, help="Pack to look in.")
 def rules_explain(key: str, pack_name: str) -> None:
     """Explain the rule KEY (an id such as AK101, or a name such as seed-variance)."""
+    from auditkit.rulepack import load_rulepack
+
     pack = load_rulepack(pack_name)
     rule = pack.find(key)
     if rule is None:
@@ -556,6 +576,9 @@ def report(
     audit_json: Path, html: bool, pdf: bool, latex: bool, out: Path | None, quiet: bool
 ) -> None:
     """Re-render the views of AUDIT_JSON without retraining anything."""
+    from auditkit.report.terminal import render_terminal
+    from auditkit.report.view import build_view
+
     try:
         doc: dict[str, Any] = json.loads(audit_json.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -583,6 +606,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     exits 4; an unexpected exception is a bug in auditkit and exits 3 with the
     traceback and a request to report it.
     """
+    # Before torch loads (in this process and in the workers it starts): idle OpenMP
+    # threads sleep instead of spinning on cores other processes need.
+    quiet_idle_threads(os.environ)
     try:
         cli.main(
             args=list(argv) if argv is not None else None,

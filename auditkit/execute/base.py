@@ -101,7 +101,7 @@ class BaseExecutor:
             f"NotRun: --budget {budget} ran out before this run finished; run the same "
             "command again to resume (finished runs are reused), or raise --budget"
         )
-        return failed_result(run, error, device=str(context.device)), RunInfo(undone=True)
+        return failed_result(run, error, device=context.device_name), RunInfo(undone=True)
 
     def map(self, runs: Sequence[RunSpec], context: RunContext) -> Iterator[Finished]:
         """Yield each run's result as it finishes: stored runs first, then new ones.

@@ -10,16 +10,19 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import torch
-
-from auditkit.experiment import ExperimentSpec, file_digest, load_experiment
 from auditkit.perturb import apply_transform, cv_fold, evaluation_split
-from auditkit.train.encode import EncodedData, encode
-from auditkit.train.loop import train_and_evaluate
 from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.types import RunResult, RunSpec
+
+# torch and the model-file machinery load where a model file's runs need them: a script
+# audit's runs are subprocesses, and importing torch costs seconds.
+if TYPE_CHECKING:
+    import torch
+
+    from auditkit.experiment import ExperimentSpec
+    from auditkit.train.encode import EncodedData
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +80,9 @@ class RunContext:
 
     spec: ExperimentSpec | None
     data: EncodedData | None
-    device: torch.device
+    #: the device a model file's runs train on; None for a runner (its scripts choose
+    #: their own device, recorded as ``"cpu"``)
+    device: torch.device | None
     #: JSON-ready facts that key cached runs (see ``store.run_key``)
     key_facts: dict[str, object]
     #: how worker processes rebuild this context (a model file's source, or the runner
@@ -108,6 +113,18 @@ class RunContext:
         if self.data is None:
             raise TypeError("this run context performs runs with a runner, not a model file")
         return self.data
+
+    @property
+    def model_device(self) -> torch.device:
+        """The device a model file's runs train on; only a model-file audit has one."""
+        if self.device is None:
+            raise TypeError("this run context performs runs with a runner, not a model file")
+        return self.device
+
+    @property
+    def device_name(self) -> str:
+        """The device recorded with each run, e.g. ``"cpu"`` or ``"cuda:0"``."""
+        return "cpu" if self.device is None else str(self.device)
 
 
 def source_device(source: ContextSource | Runner) -> str:
@@ -143,11 +160,16 @@ def load_context(source: ContextSource | Runner, *, device: str | None = None) -
         return RunContext(
             spec=None,
             data=None,
-            device=torch.device(device or source_device(source)),
+            device=None,
             key_facts={},
             source=source,
             runner=source,
         )
+    import torch
+
+    from auditkit.experiment import file_digest, load_experiment
+    from auditkit.train.encode import encode
+
     path = Path(source.model_file)
     if not path.is_file() or file_digest(path) != source.model_sha256:
         # A node without the file (or with another version of it): import the text the
@@ -282,6 +304,8 @@ def data_for(context: RunContext, transform: str, data_seed: int = 0) -> Encoded
     dataset is encoded with vocabularies of its own training split, as a user training
     on that data would; each is built once per process.
     """
+    from auditkit.train.encode import encode
+
     spec = context.model_spec
     design = spec.design
     if not transform and design is None:
@@ -316,7 +340,9 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
         With ``error`` set (and empty metrics) when the user's code raised.
     """
     if context.runner is not None:
-        return context.runner.run(run, device=str(context.device))
+        return context.runner.run(run, device=context.device_name)
+    from auditkit.train.loop import train_and_evaluate
+
     spec = context.model_spec
     variant = spec.variants[run.variant]
     config = dataclasses.replace(spec.train, **dict(run.overrides))
@@ -329,17 +355,17 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
             init_seed=run.init_seed,
             order_seed=run.order_seed,
             metrics=spec.metrics,
-            device=context.device,
+            device=context.model_device,
             evaluations=run.evaluations,
         )
     except Exception as exc:  # user code: record, never stop the audit
         error = describe_failure(exc, variant=run.variant, origin=variant.origin)
     else:
         return completed_result(
-            run, outcome, device=str(context.device), duration=time.perf_counter() - start
+            run, outcome, device=context.device_name, duration=time.perf_counter() - start
         )
     return failed_result(
-        run, error, device=str(context.device), duration=time.perf_counter() - start
+        run, error, device=context.device_name, duration=time.perf_counter() - start
     )
 
 

@@ -23,7 +23,6 @@ from auditkit.execute.core import (
     failed_result,
     run_one,
 )
-from auditkit.train.batched import SeedBatchingError, SeedPair, train_seeds_batched
 from auditkit.train.outcome import TrainingError
 from auditkit.types import RunResult, RunSpec
 
@@ -205,7 +204,7 @@ def _no_stacking_reason(
         return "in a cross-validated design each seed trains on its own fold"
     if (
         batching.mode == "auto"
-        and context.device.type == "cpu"
+        and context.device_name == "cpu"
         and config.batch_size > CPU_BATCH_LIMIT
     ):
         return (
@@ -213,7 +212,7 @@ def _no_stacking_reason(
             f"would not train faster (auto stacks at batch_size <= {CPU_BATCH_LIMIT}; "
             "--seed-batch N forces it)"
         )
-    if batching.mode == "auto" and context.device.type == "cpu" and n_seeds < CPU_MIN_STACK:
+    if batching.mode == "auto" and context.device_name == "cpu" and n_seeds < CPU_MIN_STACK:
         return (
             f"{n_seeds} seeds per group train no faster stacked on the CPU (auto stacks "
             f"{CPU_MIN_STACK} or more; --seed-batch N forces it)"
@@ -242,6 +241,9 @@ def run_job(job: Job, context: RunContext) -> Iterator[tuple[RunResult, RunInfo]
         for run in job.runs:
             yield run_one(run, context), RunInfo(note=job.note)
         return
+    # torch loads only when seeds stack (a model file's runs; never a script's)
+    from auditkit.train.batched import SeedBatchingError
+
     try:
         results = _run_stacked(job.runs, context)
     except SeedBatchingError as exc:
@@ -259,6 +261,8 @@ def run_job(job: Job, context: RunContext) -> Iterator[tuple[RunResult, RunInfo]
 
 
 def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult]:
+    from auditkit.train.batched import SeedPair, train_seeds_batched
+
     first = runs[0]
     spec = context.model_spec
     variant = spec.variants[first.variant]
@@ -270,7 +274,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
         config,
         seeds=[SeedPair(r.init_seed, r.order_seed) for r in runs],
         metrics=spec.metrics,
-        device=context.device,
+        device=context.model_device,
         evaluations=first.evaluations,
     )
     # The group trained as one: each run is charged an equal share of its wall time.
@@ -279,7 +283,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
     for run, outcome in zip(runs, outcomes, strict=True):
         if isinstance(outcome, TrainingError):
             error = describe_failure(outcome, variant=run.variant, origin=variant.origin)
-            results.append(failed_result(run, error, device=str(context.device), duration=share))
+            results.append(failed_result(run, error, device=context.device_name, duration=share))
             continue
-        results.append(completed_result(run, outcome, device=str(context.device), duration=share))
+        results.append(completed_result(run, outcome, device=context.device_name, duration=share))
     return results

@@ -31,8 +31,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 import auditkit
 from auditkit.errors import AuditkitError, ExitCode
@@ -50,7 +49,12 @@ from auditkit.execute.core import (
 )
 from auditkit.execute.jobs import Job, RunInfo, SeedBatching, run_job
 from auditkit.execute.store import RunStore
+from auditkit.execute.threads import available_cores, choose_threads, quiet_idle_threads
 from auditkit.types import RunResult, RunSpec
+
+# torch loads where a model file's runs need it (never for a script audit's runs)
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "ContextSource",
@@ -79,11 +83,8 @@ class ExecutorError(AuditkitError):
 
 
 def available_cpus() -> int:
-    """CPU cores this process may use (its affinity mask, else the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """CPU cores this process may use: its affinity mask, capped by its cgroup's quota."""
+    return available_cores()
 
 
 #: below this many runs to train per core, worker start-up (importing torch and the
@@ -92,14 +93,14 @@ POOL_MIN_RUNS_PER_CPU = 6
 
 
 def default_jobs(
-    device: torch.device, *, n_params: int | None = None, n_runs: int | None = None
+    device: torch.device | None, *, n_params: int | None = None, n_runs: int | None = None
 ) -> int:
     """The default ``--jobs``: one worker per core, or several runs per GPU.
 
     Parameters
     ----------
     device
-        The audit's device.
+        The audit's device; None: a script audit's (on the CPU).
     n_params
         Parameters of the baseline model, when known: a small model shares each GPU
         with ``RUNS_PER_GPU_SMALL - 1`` other runs, a large one has a GPU to itself.
@@ -112,10 +113,12 @@ def default_jobs(
     int
     """
     cpus = available_cpus()
-    if device.type != "cuda":
+    if device is None or device.type != "cuda":
         if n_runs is not None and n_runs < POOL_MIN_RUNS_PER_CPU * cpus:
             return 0
         return cpus
+    import torch
+
     gpus = 1 if device.index is not None else max(torch.cuda.device_count(), 1)
     small = n_params is not None and n_params < SMALL_MODEL_PARAMS
     per_gpu = RUNS_PER_GPU_SMALL if small else 1
@@ -182,7 +185,10 @@ class LocalExecutor(BaseExecutor):
     jobs
         Worker processes; None runs every job in this process, one after another.
     threads
-        Torch threads per worker; default: the cores divided among the workers.
+        Torch threads per run; default: ``choose_threads`` (the available cores divided
+        among the workers, one thread for a small model, ``AUDITKIT_THREADS`` if set).
+    n_params
+        Parameters of the baseline model, when known (a small model gets one thread).
     batching, run_timeout, deadline, budget_s
         See ``BaseExecutor``.
     retries
@@ -197,6 +203,7 @@ class LocalExecutor(BaseExecutor):
         *,
         jobs: int | None = None,
         threads: int | None = None,
+        n_params: int | None = None,
         batching: SeedBatching | None = None,
         run_timeout: float | None = None,
         deadline: float | None = None,
@@ -210,6 +217,7 @@ class LocalExecutor(BaseExecutor):
             raise ValueError(f"jobs={jobs!r} must be at least 1, or None for this process")
         self.jobs = jobs
         self.threads = threads
+        self.n_params = n_params
         self.retries = retries
         self._used = 0
         self._threaded = False
@@ -221,7 +229,9 @@ class LocalExecutor(BaseExecutor):
         return max(1, min(self.jobs, n_runs))
 
     def _threads(self, workers: int) -> int:
-        return self.threads or max(1, available_cpus() // max(workers, 1))
+        if self.threads is not None:
+            return self.threads
+        return choose_threads(cores=available_cpus(), workers=workers, n_params=self.n_params)
 
     def describe(self) -> str:
         """E.g. ``"local, 2 workers x 1 torch thread"`` or ``"local, in-process"``."""
@@ -274,6 +284,27 @@ class LocalExecutor(BaseExecutor):
                         yield result, RunInfo(info.batch_size, info.note, "local:thread")
 
     def _inline(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
+        if context.runner is not None:  # a script's runs are subprocesses: no torch here
+            yield from self._inline_jobs(jobs, context)
+            return
+        import torch
+
+        # This process trains alone, with the threads a single worker would get, and gives
+        # torch its previous count back afterwards (a caller may train on).
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self._threads(1))
+        # Interop threads serve only torch.jit forks; one is enough. Fails once parallel
+        # work already ran in this process: the default is fine then.
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(1)
+        try:
+            yield from self._inline_jobs(jobs, context)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _inline_jobs(
+        self, jobs: list[Job], context: RunContext
+    ) -> Iterator[tuple[RunResult, RunInfo]]:
         for position, job in enumerate(jobs):
             if self.out_of_time():
                 for rest in jobs[position:]:
@@ -290,14 +321,18 @@ class LocalExecutor(BaseExecutor):
         env = dict(os.environ)
         # Before torch loads: its OpenMP and MKL pools size themselves from these.
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
+        quiet_idle_threads(env)
         # The worker imports this very auditkit, installed or not.
         package_root = str(Path(auditkit.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
         device = source_device(source)
-        if device == "cuda" and torch.cuda.device_count() > 1:
-            device = f"cuda:{index % torch.cuda.device_count()}"
+        if device == "cuda":
+            import torch
+
+            if torch.cuda.device_count() > 1:
+                device = f"cuda:{index % torch.cuda.device_count()}"
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "auditkit.execute.worker", str(child.fileno())],

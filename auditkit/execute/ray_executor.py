@@ -206,7 +206,11 @@ class RayExecutor(BaseExecutor):
             return max(1, min(self.jobs, n_runs))
         self._started = self._connect() or self._started
         resources = self.ray.cluster_resources()
-        if context.device.type == "cuda" and resources.get("GPU", 0) >= 1:
+        if (
+            context.device is not None
+            and context.device.type == "cuda"
+            and resources.get("GPU", 0) >= 1
+        ):
             slots = int(resources["GPU"] * RUNS_PER_GPU_SMALL)
         else:
             slots = int(resources.get("CPU", 1) // self.threads)
@@ -224,7 +228,7 @@ class RayExecutor(BaseExecutor):
         self._started = self._connect() or self._started
         n_actors = min(self.workers_for(sum(len(j.runs) for j in jobs), context), len(jobs))
         self._actors_used = max(self._actors_used, n_actors)
-        gpu = context.device.type == "cuda"
+        gpu = context.device is not None and context.device.type == "cuda"
         actor_class = ray.remote(
             num_cpus=self.threads,
             num_gpus=(1 / RUNS_PER_GPU_SMALL) if gpu else 0,
@@ -334,7 +338,7 @@ class RayExecutor(BaseExecutor):
             )
             yield (
                 failed_result(
-                    run, error, device=str(context.device), duration=self.run_timeout or 0.0
+                    run, error, device=context.device_name, duration=self.run_timeout or 0.0
                 ),
                 RunInfo(note=job.note, worker="ray"),
             )
@@ -358,6 +362,6 @@ class RayExecutor(BaseExecutor):
                 f"{type(exc).__name__}: {first_line}"
             )
             yield (
-                failed_result(run, error, device=str(context.device)),
+                failed_result(run, error, device=context.device_name),
                 RunInfo(note=job.note, worker="ray"),
             )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-
-import torch
+from typing import TYPE_CHECKING
 
 from auditkit.errors import UsageError
 from auditkit.execute.base import BaseExecutor
 from auditkit.execute.jobs import SeedBatching
 from auditkit.execute.local import LocalExecutor, default_jobs
 from auditkit.execute.store import RunStore
+
+if TYPE_CHECKING:
+    import torch
 
 #: the executors ``--executor`` accepts
 EXECUTORS = ("local", "ray")
@@ -46,7 +48,7 @@ def make_executor(
     name: str,
     *,
     store: RunStore | None,
-    device: torch.device,
+    device: torch.device | None,
     jobs: int | None = None,
     address: str | None = None,
     seed_batch: str = "auto",
@@ -65,7 +67,7 @@ def make_executor(
     store
         The run store, or None for ``--no-cache``.
     device
-        The audit's device (sizes the default ``--jobs``).
+        The audit's device (sizes the default ``--jobs``); None: a script audit's.
     jobs
         ``--jobs``: workers; 0 runs in this process; None: one per core (or several
         per GPU).
@@ -79,7 +81,8 @@ def make_executor(
     n_runs
         Runs left to train (sizes the default ``--jobs``: a few train in this process).
     n_params
-        Parameters of the baseline model, if known (small models share GPUs).
+        Parameters of the baseline model, if known (small models share GPUs and train
+        on one torch thread).
 
     Returns
     -------
@@ -133,4 +136,4 @@ def make_executor(
     if jobs is None and run_timeout is not None:
         # only a worker process can be stopped when a run hangs
         workers = max(workers, 1)
-    return LocalExecutor(store, jobs=workers or None, **common)  # type: ignore[arg-type]
+    return LocalExecutor(store, jobs=workers or None, n_params=n_params, **common)  # type: ignore[arg-type]

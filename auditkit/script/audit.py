@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from auditkit.audit import (
     STATE_DIR,
     AuditOutcome,
@@ -441,7 +439,7 @@ def run_script_audit(
         return RunContext(
             spec=None,
             data=None,
-            device=torch.device("cpu"),
+            device=None,  # the script chooses its own
             key_facts=facts,
             source=runner,
             runner=runner,
@@ -460,7 +458,7 @@ def run_script_audit(
         executor = make_executor(
             options.executor,
             store=store,
-            device=torch.device("cpu"),
+            device=None,
             # scripts use the cores themselves: one run at a time unless --jobs says more
             jobs=options.jobs if options.jobs is not None else 0,
             address=options.address,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from auditkit.compare import load_runs_csv
 from auditkit.errors import DataError
 from auditkit.runfiles import At, event_files
 from auditkit.sources.base import LoadedSource, RunStatus, SourceOptions, SourceRun
@@ -126,4 +125,7 @@ def load_source(source: str, options: SourceOptions) -> LoadedSource:
         from auditkit.sources.table import read_table
 
         return read_table(source, options)
+    # compare loads the statistics; a command that reads no runs.csv need not
+    from auditkit.compare import load_runs_csv
+
     return LoadedSource(runs=load_runs_csv(source), kind="csv")

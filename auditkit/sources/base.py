@@ -11,10 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from auditkit.compare import NOMINAL, LoggedRuns
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.runfiles import At
+
+# compare loads the statistics (SciPy, seconds): only a command that reads runs needs it,
+# not ``auditkit --help``, whose options these sources define
+if TYPE_CHECKING:
+    from auditkit.compare import LoggedRuns
 
 #: how many run names a message lists before it says "and N more"
 SHOWN = 8
@@ -198,6 +203,8 @@ def build_table(
         without the variant or seed parameter; a non-integer seed; an unknown or
         unchosen metric; two runs with the same variant, seed and condition.
     """
+    from auditkit.compare import NOMINAL, LoggedRuns
+
     if not runs:
         raise DataError(f"{label}: holds no runs", slug="source-empty")
     unfinished = [r for r in runs if r.status is RunStatus.UNFINISHED]
