@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tests.quality.conftest import rule_row
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "spr_bench"
-if not ROOT.is_dir():  # a worktree sits one level deeper than the main checkout
-    ROOT = Path("/work/shared/data/spr_bench")
+#: ../shared/data/spr_bench beside the checkout (never copied into the repository)
+ROOT = SHARED_DATA
 LYGES = ROOT / "BenchmarkIssue" / "SPR_BENCH" / "LYGES"
 FLIP = ROOT / "DataLeakage" / "SPR_BENCH" / "noise-30%" / "SPR_flip_all" / "dev.csv"
 
