@@ -12,6 +12,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
+from auditkit.exhibits import Exhibit
+
 SplitName = Literal["train", "dev", "test"]
 SPLITS: tuple[SplitName, ...] = ("train", "dev", "test")
 
@@ -540,6 +542,8 @@ class Finding:
     invalid: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     #: factor reliance rows for the report: variant, factor, drop_mean, low, high
     reliance: tuple[Mapping[str, Any], ...] = ()
+    #: typed, format-free evidence the report renders generically (tables, plots, curves)
+    exhibits: tuple[Exhibit, ...] = ()
 
 
 #: how a script opened a file

@@ -1,0 +1,67 @@
+"""Exhibits round-trip through JSON and refuse malformed shapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from auditkit.exhibits import (
+    Column,
+    Curve,
+    Curves,
+    IntervalPlot,
+    IntervalPoint,
+    Table,
+    ValueKind,
+    exhibit_from_json,
+    exhibit_to_json,
+)
+
+
+@pytest.mark.parametrize(
+    "exhibit",
+    [
+        Table(
+            title="Split statistics",
+            columns=(
+                Column("split"),
+                Column("rows", ValueKind.COUNT),
+                Column("share", ValueKind.FRACTION),
+            ),
+            rows=(("train", 2000, 0.5), ("test", 1000, None)),
+            facts=(("labelling rule", "shape at position 0"),),
+            caption="one row per split",
+        ),
+        IntervalPlot(
+            title="Reliance",
+            axis="drop in acc",
+            points=(
+                IntervalPoint(
+                    label="gru · color", estimate=0.12, low=0.1, high=0.14, group="color"
+                ),
+            ),
+            reference=None,
+        ),
+        Curves(
+            title="Training curves",
+            x_label="epoch",
+            y_label="loss",
+            curves=(Curve(label="64", x=(1.0, 2.0), y=(0.7, 0.5), panel="gru", style="dashed"),),
+            legend=("64",),
+        ),
+    ],
+)
+def test_an_exhibit_survives_a_json_round_trip(exhibit: object) -> None:
+    text = json.dumps(exhibit_to_json(exhibit))  # type: ignore[arg-type]
+    assert exhibit_from_json(json.loads(text)) == exhibit
+
+
+def test_a_table_row_of_the_wrong_width_is_refused() -> None:
+    with pytest.raises(ValueError, match="2 cells for 1 columns"):
+        Table(title="t", columns=(Column("a"),), rows=(("x", 1),))
+
+
+def test_an_unknown_exhibit_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown exhibit kind 'pie'"):
+        exhibit_from_json({"kind": "pie"})
