@@ -23,9 +23,8 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from auditkit.datasets.csv import decode_utf8
-from auditkit.datasets.spr import split_statistics
-from auditkit.datasets.tokens import TokenFormatError, parse_token
+from auditkit.datasets.inputs import decode_utf8
+from auditkit.datasets.tokens import TokenFormatError, parse_token, split_statistics
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, ScriptFacts, ScriptTrace, SplitName, TokenDataset, TokenSplit
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditkit.datasets import spr, spr_csv
-from auditkit.datasets.spr import split_statistics
+from auditkit.datasets.tokens import split_statistics
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, TokenDataset
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from auditkit.checks.splits import noise_from_metadata
-from auditkit.datasets.features import (
+from auditkit.datasets.arrays import (
     SKLEARN_DATASETS,
     features,
     features_csv,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from auditkit.datasets.shapes import COLOR_RGB, SHAPE_NAMES, shapes
+from auditkit.datasets.images import COLOR_RGB, SHAPE_NAMES, shapes
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, ImageDataset, SplitName
 

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from auditkit.datasets import spr
-from auditkit.datasets.spr import (
+from auditkit.datasets.tokens import (
+    COLORS,
     RULES,
+    SHAPES,
     Adjacent,
     ColorAt,
     ColorCount,
@@ -22,13 +24,10 @@ from auditkit.datasets.spr import (
     ShapeAt,
     ShapeCount,
     Variety,
-    _draw_candidates,
-    _render,
-    _Rows,
-    _SplitPlan,
+    parse_token,
     split_statistics,
 )
-from auditkit.datasets.tokens import COLORS, SHAPES, parse_token
+from auditkit.datasets.tokens.sampling import Rows, SplitPlan, draw_candidates, render
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, TokenDataset, TokenSplit
 
@@ -139,10 +138,10 @@ def test_vectorised_and_reference_predicates_agree_on_random_sequences(
     predicate: Predicate,
 ) -> None:
     # short lengths and missing colours exercise the edge cases (out-of-range positions)
-    plan = _SplitPlan("train", 1, (1, 8), 0.6)
-    shapes, colors, lengths = _draw_candidates(plan, 3000, np.random.default_rng(7))
-    rows = _Rows(shapes, colors, lengths, np.zeros(3000, dtype=np.int64))
-    expected = [predicate.holds(tokens(s)) for s in _render(rows)]
+    plan = SplitPlan("train", 1, (1, 8), 0.6)
+    shapes, colors, lengths = draw_candidates(plan, 3000, np.random.default_rng(7))
+    rows = Rows(shapes, colors, lengths, np.zeros(3000, dtype=np.int64))
+    expected = [predicate.holds(tokens(s)) for s in render(rows)]
     got = predicate.holds_batch(shapes, colors, lengths).tolist()
     assert got == expected
     assert 0 < sum(got) < len(got)  # the comparison is not vacuous
@@ -229,8 +228,8 @@ def test_presets_have_the_advertised_factors_and_order_dependence() -> None:
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_preset_positive_rate_is_moderate(name: str) -> None:
-    plan = _SplitPlan("train", 1, (6, 12), 1.0)
-    shapes, colors, lengths = _draw_candidates(plan, 20_000, np.random.default_rng(0))
+    plan = SplitPlan("train", 1, (6, 12), 1.0)
+    shapes, colors, lengths = draw_candidates(plan, 20_000, np.random.default_rng(0))
     rate = RULES[name].holds_batch(shapes, colors, lengths).mean()
     assert 0.1 < rate < 0.9
 

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile
 
+from auditkit.datasets.inputs import check_int, check_name, check_number, folder_problem
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, ArraySplit, ImageDataset, SplitName
 
@@ -114,46 +115,11 @@ def image_folder(
         empty; when there is only one class or dev/test holds a class train lacks; when
         an image cannot be read; and for an invalid option.
     """
-    if not isinstance(path, str | os.PathLike):
-        raise _option_error(
-            "path",
-            path,
-            "a folder is a path (str or pathlib.Path)",
-            "image_folder('data/images')",
-        )
-    height, width = _check_size(size)
-    if not isinstance(grayscale, bool):
-        raise _option_error("grayscale", grayscale, "must be True or False", "grayscale=True")
-    dev = _check_fraction("dev", dev, "dev=0.15")
-    test = _check_fraction("test", test, "test=0.15")
-    if dev + test >= 1.0:
-        raise _option_error(
-            "dev",
-            dev,
-            f"dev + test = {dev} + {test} = {dev + test:g} leaves no images for training; "
-            "the two fractions must add up to less than 1",
-            "dev=0.15, test=0.15",
-        )
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
-        raise _option_error("seed", seed, "must be an integer >= 0", "seed=0")
-    seed = int(seed)
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise _option_error(
-            "name", name, "a dataset name must be a non-empty string (or None)", "name='pets'"
-        )
-
-    root = Path(path)
-    if not root.is_dir():
-        what = "is a file, not a folder" if root.exists() else "does not exist"
-        raise DataError(
-            f"{root}: the image folder {what} (resolved: {root.resolve()}). image_folder "
-            "reads path/<class>/*.png, or path/train/<class>/*.png with path/test/ (and "
-            "optionally path/dev/). Check the path.",
-            slug="images-folder-missing",
-        )
+    root, (height, width), dev, test, seed = _check_options(
+        path, size, grayscale, dev, test, seed, name
+    )
     rng = np.random.default_rng(seed)
     layout, classes, files, carved = _discover(root, dev, test, rng)
-
     splits = {split: _load(root, files[split], (height, width), grayscale) for split in SPLITS}
     options: dict[str, Any] = {
         "size": [height, width],
@@ -185,6 +151,50 @@ def image_folder(
         test=splits["test"],
         metadata=metadata,
     )
+
+
+def _check_options(
+    path: object,
+    size: object,
+    grayscale: object,
+    dev: object,
+    test: object,
+    seed: object,
+    name: object,
+) -> tuple[Path, tuple[int, int], float, float, int]:
+    """The folder, (height, width), dev, test and seed, once every option is checked."""
+    if not isinstance(path, str | os.PathLike):
+        raise _option_error(
+            "path",
+            path,
+            "a folder is a path (str or pathlib.Path)",
+            "image_folder('data/images')",
+        )
+    height, width = _check_size(size)
+    if not isinstance(grayscale, bool):
+        raise _option_error("grayscale", grayscale, "must be True or False", "grayscale=True")
+    dev_f = _check_fraction("dev", dev, "dev=0.15")
+    test_f = _check_fraction("test", test, "test=0.15")
+    if dev_f + test_f >= 1.0:
+        raise _option_error(
+            "dev",
+            dev_f,
+            f"dev + test = {dev_f} + {test_f} = {dev_f + test_f:g} leaves no images for "
+            "training; the two fractions must add up to less than 1",
+            "dev=0.15, test=0.15",
+        )
+    checked_seed = check_int(_option_error, "seed", seed, 0, "seed=0")
+    check_name(_option_error, name, "name='pets'")
+    root = Path(path)
+    what = folder_problem(root)
+    if what is not None:
+        raise DataError(
+            f"{root}: the image folder {what} (resolved: {root.resolve()}). image_folder "
+            "reads path/<class>/*.png, or path/train/<class>/*.png with path/test/ (and "
+            "optionally path/dev/). Check the path.",
+            slug="images-folder-missing",
+        )
+    return root, (height, width), dev_f, test_f, checked_seed
 
 
 # --------------------------------------------------------------------------- discovery
@@ -528,9 +538,6 @@ def _check_fraction(option: str, value: object, instead: str) -> float:
         "a fraction of the images, greater than 0 and less than 1 (an empty dev or test "
         "split could select no epoch or report nothing)"
     )
-    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
-        raise _option_error(option, value, why, instead)
-    number = float(value)
-    if not 0.0 < number < 1.0:  # also rejects NaN
-        raise _option_error(option, value, why, instead)
-    return number
+    return check_number(
+        _option_error, option, value, 0.0, 1.0, why, instead, include_low=False, include_high=False
+    )
