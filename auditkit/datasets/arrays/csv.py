@@ -11,7 +11,8 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,16 +32,24 @@ from auditkit.datasets.arrays.splits import (
     split_indices,
 )
 from auditkit.datasets.inputs import (
+    check_name,
+    data_rows,
+    header_row,
+    missing_splits,
     open_csv,
+    split_files,
 )
 from auditkit.errors import DataError, did_you_mean
-from auditkit.types import SPLITS, FeatureDataset
+from auditkit.types import SPLITS, FeatureDataset, SplitName
 
 __all__ = ["features_csv"]
+
+_FUNC: Final = "features_csv"
 
 _INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 
 
+# long only for its numpydoc docstring, the reference of every option; the body is short
 def features_csv(
     path: str | os.PathLike[str],
     *,
@@ -100,37 +109,83 @@ def features_csv(
         columns differ; when there is one class only; or for an invalid option. Messages
         start with ``file:line`` (1-based, the header is line 1) where there is a line.
     """
-    func = "features_csv"
-    if not isinstance(path, str | os.PathLike):
-        raise option_error(
-            func, "path", path, "a path is a str or pathlib.Path", "features_csv('data.csv')"
-        )
-    for option, value in (("label", label), ("id_column", id_column)):
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise option_error(
-                func, option, value, "a column name must be a non-empty string", f"{option}='y'"
-            )
-    if id_column is not None and id_column == label:
-        raise option_error(
-            func,
-            "id_column",
-            id_column,
-            f"the id column cannot also be the label column (label={label!r})",
-            "id_column='id'",
-        )
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise option_error(
-            func, "name", name, "a dataset name must be a non-empty string (or None)", "name='x'"
-        )
-    seed = check_seed(func, seed)
-    stratify = check_bool(func, "stratify", stratify)
-    root = Path(path)
+    root = _check_options(path, label, id_column, name)
+    seed = check_seed(_FUNC, seed)
+    stratify = check_bool(_FUNC, "stratify", stratify)
     if not root.exists():
         raise DataError(
             f"{root}: no such file or folder (resolved: {root.resolve()}). features_csv reads "
             "one CSV file, or a folder holding train.csv, dev.csv and test.csv. Check the path.",
             slug="csv-folder-missing",
         )
+    tables, options = _read_tables(root, label, id_column, dev, test)
+    if not root.is_dir():
+        options.update(seed=seed, stratify=stratify)
+    labels_by_table, classes = _encode_text_labels(tables)
+    if len(classes) < 2:
+        files = " of " + ", ".join(t.path.name for t in tables.values()) if root.is_dir() else ""
+        raise DataError(
+            f"{root}: every row{files} has label {classes[0]!r} in column {label!r}. An "
+            "audit needs at least two classes: with one, every metric is trivial and no claim "
+            "can be tested. Check that label names the class column, and that this is the "
+            "data you meant.",
+            slug="csv-one-class",
+        )
+    if root.is_dir():
+        parts = {
+            split: Part(tables[split].inputs, labels_by_table[split], tables[split].ids)
+            for split in SPLITS
+        }
+        file_of = {split: tables[split] for split in SPLITS}
+    else:
+        parts = _split_file(root, tables["file"], labels_by_table["file"], classes, options)
+        file_of = dict.fromkeys(SPLITS, tables["file"])
+    files_meta: dict[str, dict[str, Any]] = {
+        split: {
+            "path": str(file_of[split].path.resolve()),
+            "sha256": file_of[split].sha256,
+            "rows": len(parts[split]),
+        }
+        for split in SPLITS
+    }
+    return build_dataset(
+        name if name is not None else f"features_csv({root.resolve().name!r})",
+        parts,
+        file_of["train"].columns,
+        source=str(root.resolve()),
+        options=options,
+        classes=classes,
+        files=files_meta,
+    )
+
+
+def _check_options(path: object, label: object, id_column: object, name: object) -> Path:
+    """The path, once it and the column and dataset names are checked."""
+    if not isinstance(path, str | os.PathLike):
+        raise option_error(
+            _FUNC, "path", path, "a path is a str or pathlib.Path", "features_csv('data.csv')"
+        )
+    for option, value in (("label", label), ("id_column", id_column)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise option_error(
+                _FUNC, option, value, "a column name must be a non-empty string", f"{option}='y'"
+            )
+    if id_column is not None and id_column == label:
+        raise option_error(
+            _FUNC,
+            "id_column",
+            id_column,
+            f"the id column cannot also be the label column (label={label!r})",
+            "id_column='id'",
+        )
+    check_name(partial(option_error, _FUNC), name, "name='x'")
+    return Path(path)
+
+
+def _read_tables(
+    root: Path, label: str, id_column: str | None, dev: float | None, test: float | None
+) -> tuple[dict[str, _Table], dict[str, Any]]:
+    """The tables of a folder (by split) or of one file (as ``"file"``), and the options."""
     options: dict[str, Any] = {"label": label, "id_column": id_column}
     if root.is_dir():
         given = [f"{k}={v!r}" for k, v in (("dev", dev), ("test", test)) if v is not None]
@@ -142,64 +197,37 @@ def features_csv(
                 "to split it.",
                 slug="features-option",
             )
-        tables = _read_folder(root, label, id_column)
         options["layout"] = "folder"
-    else:
-        dev_f, test_f = check_fractions(
-            func,
-            DEFAULT_FRACTION if dev is None else dev,
-            DEFAULT_FRACTION if test is None else test,
-        )
-        table = _read_table(root, label, id_column)
-        options.update(layout="file", dev=dev_f, test=test_f, seed=seed, stratify=stratify)
-        tables = {"file": table}
-    labels_by_table, classes = _encode_text_labels(tables)
-    if len(classes) < 2:
-        files = " of " + ", ".join(t.path.name for t in tables.values()) if root.is_dir() else ""
-        raise DataError(
-            f"{root}: every row{files} has label {classes[0]!r} in column {label!r}. An "
-            "audit needs at least two classes: with one, every metric is trivial and no claim "
-            "can be tested. Check that label names the class column, and that this is the "
-            "data you meant.",
-            slug="csv-one-class",
-        )
-    files_meta: dict[str, dict[str, Any]] = {}
-    if root.is_dir():
-        parts = {
-            split: Part(tables[split].inputs, labels_by_table[split], tables[split].ids)
-            for split in SPLITS
-        }
-        file_of = {split: tables[split] for split in SPLITS}
-    else:
-        table = tables["file"]
-        codes = labels_by_table["file"]
-        index = split_indices(
-            # the messages then name the file, e.g. "data.csv: features_csv(dev=0.01): ..."
-            f"{root}: features_csv",
-            codes,
-            classes,
-            dev=options["dev"],
-            test=options["test"],
-            seed=seed,
-            stratify=stratify,
-        )
-        parts = {s: Part.take(table.inputs, codes, table.ids, index[s]) for s in SPLITS}
-        file_of = dict.fromkeys(SPLITS, table)
-    for split in SPLITS:
-        files_meta[split] = {
-            "path": str(file_of[split].path.resolve()),
-            "sha256": file_of[split].sha256,
-            "rows": len(parts[split]),
-        }
-    return build_dataset(
-        name if name is not None else f"features_csv({root.resolve().name!r})",
-        parts,
-        file_of["train"].columns,
-        source=str(root.resolve()),
-        options=options,
-        classes=classes,
-        files=files_meta,
+        return _read_folder(root, label, id_column), options
+    dev_f, test_f = check_fractions(
+        _FUNC,
+        DEFAULT_FRACTION if dev is None else dev,
+        DEFAULT_FRACTION if test is None else test,
     )
+    table = _read_table(root, label, id_column)
+    options.update(layout="file", dev=dev_f, test=test_f)
+    return {"file": table}, options
+
+
+def _split_file(
+    root: Path,
+    table: _Table,
+    codes: NDArray[np.int64],
+    classes: list[Any],
+    options: Mapping[str, Any],
+) -> dict[SplitName, Part]:
+    """The rows of a single file, split as :func:`~auditkit.datasets.features` splits."""
+    index = split_indices(
+        # the messages then name the file, e.g. "data.csv: features_csv(dev=0.01): ..."
+        f"{root}: features_csv",
+        codes,
+        classes,
+        dev=options["dev"],
+        test=options["test"],
+        seed=options["seed"],
+        stratify=options["stratify"],
+    )
+    return {s: Part.take(table.inputs, codes, table.ids, index[s]) for s in SPLITS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,19 +262,13 @@ class _Table:
 
 
 def _read_folder(root: Path, label: str, id_column: str | None) -> dict[str, _Table]:
-    paths = {split: root / f"{split}.csv" for split in SPLITS}
-    missing = [p.name for p in paths.values() if not p.is_file()]
-    if missing:
-        expected = {p.name for p in paths.values()}
-        others = sorted(p.name for p in root.glob("*.csv") if p.name not in expected)
-        found = [p.name for p in paths.values() if p.is_file()]
+    paths = split_files(root)
+    missing = missing_splits(root, paths)
+    if missing is not None:
         raise DataError(
-            f"{root}: missing {', '.join(missing)}; found "
-            f"{', '.join(found) if found else 'none of train.csv, dev.csv, test.csv'}"
-            f"{' (other CSV files here: ' + ', '.join(others) + ')' if others else ''}. A "
-            "folder must hold all three splits, since an audit trains on train, selects on "
-            "dev and reports on test. Add the missing files, or pass a single CSV file to "
-            "features_csv to split it.",
+            missing + "A folder must hold all three splits, since an audit trains on train, "
+            "selects on dev and reports on test. Add the missing files, or pass a single CSV "
+            "file to features_csv to split it.",
             slug="csv-split-missing",
         )
     tables: dict[str, _Table] = {
@@ -295,75 +317,20 @@ def _read_table(path: Path, label: str, id_column: str | None) -> _Table:
 
 
 def _parse_table(path: Path, reader: Any, sha256: str, label: str, id_column: str | None) -> _Table:
-    header: list[str] | None = None
-    for row in reader:
-        if row:  # the csv module yields [] for a blank line
-            header = [name.strip() for name in row]
-            break
-    if header is None:
+    first = header_row(reader)
+    if first is None:
         raise DataError(
             f"{path}: the file is empty. Write a header row naming the columns (including "
             f"{label!r}), then one row per example.",
             slug="csv-empty",
         )
+    header = [name.strip() for name in first]
     header_line = reader.line_num
     _check_header(path, header_line, header, label, id_column)
-    label_at = header.index(label)
-    id_at = header.index(id_column) if id_column is not None else None
-    feature_at = [i for i in range(len(header)) if i not in (label_at, id_at)]
-    columns = tuple(header[i] for i in feature_at)
-
-    rows: list[list[float]] = []
-    labels: list[str] = []
-    lines: list[int] = []
-    ids: list[str] = []
-    first_line: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}:{line}: row has {len(row)} field{'s' * (len(row) != 1)}, but the "
-                f"header (line {header_line}) names {len(header)} columns: {row!r}. Every row "
-                "needs one value per column; quote a value that contains a comma, and remove "
-                "stray commas.",
-                slug="csv-fields",
-            )
-        label_text = row[label_at].strip()
-        if not label_text:
-            raise DataError(
-                f"{path}:{line}: the label column {label!r} is empty. Every row needs a class "
-                "label; fill it in or drop the row.",
-                slug="csv-label",
-            )
-        if id_at is not None:
-            row_id = row[id_at].strip()
-            if not row_id:
-                raise DataError(
-                    f"{path}:{line}: the id column {id_column!r} is empty. Ids name rows in "
-                    "reports and duplicate scans; give the row an id.",
-                    slug="csv-duplicate-id",
-                )
-            if row_id in first_line:
-                raise DataError(
-                    f"{path}:{line}: id {row_id!r} in column {id_column!r} was already used on "
-                    f"line {first_line[row_id]}. Ids must be unique within a file; rename one "
-                    "of the rows or remove the duplicate.",
-                    slug="csv-duplicate-id",
-                )
-            first_line[row_id] = line
-        else:
-            # where the row is, so that a report's row id leads back to the file
-            row_id = f"{path.name}:{line}"
-        values = []
-        for i in feature_at:
-            values.append(_parse_number(path, line, header[i], row[i]))
-        rows.append(values)
-        labels.append(label_text)
-        lines.append(line)
-        ids.append(row_id)
-    if not rows:
+    rows = _TableRows(path, header, header_line, label, id_column)
+    for line, row in data_rows(reader):
+        rows.add(line, row)
+    if not rows.values:
         raise DataError(
             f"{path}: the file has a header (line {header_line}) but no rows. Add one row per "
             "example below the header.",
@@ -372,12 +339,92 @@ def _parse_table(path: Path, reader: Any, sha256: str, label: str, id_column: st
     return _Table(
         path=path,
         sha256=sha256,
-        columns=columns,
-        inputs=np.asarray(rows, dtype=np.float64).reshape(len(rows), len(columns)),
-        labels=tuple(labels),
-        lines=tuple(lines),
-        ids=tuple(ids),
+        columns=rows.columns,
+        inputs=np.asarray(rows.values, dtype=np.float64).reshape(
+            len(rows.values), len(rows.columns)
+        ),
+        labels=tuple(rows.labels),
+        lines=tuple(rows.lines),
+        ids=tuple(rows.ids),
     )
+
+
+@dataclass(slots=True)
+class _TableRows:
+    """The rows of one CSV file as they are checked, with the columns they are read from."""
+
+    path: Path
+    header: list[str]
+    header_line: int
+    label: str
+    id_column: str | None
+    values: list[list[float]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    #: line of each id's first row
+    first_line: dict[str, int] = field(default_factory=dict)
+
+    #: positions of the label and the id column, and of the feature columns
+    label_at: int = field(init=False)
+    id_at: int | None = field(init=False)
+    feature_at: list[int] = field(init=False)
+    #: names of the feature columns, in header order
+    columns: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.label_at = self.header.index(self.label)
+        self.id_at = self.header.index(self.id_column) if self.id_column is not None else None
+        self.feature_at = [
+            i for i in range(len(self.header)) if i not in (self.label_at, self.id_at)
+        ]
+        self.columns = tuple(self.header[i] for i in self.feature_at)
+
+    def add(self, line: int, row: list[str]) -> None:
+        """Check the row on ``line`` and keep its features, label, line and id."""
+        path, header = self.path, self.header
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}:{line}: row has {len(row)} field{'s' * (len(row) != 1)}, but the "
+                f"header (line {self.header_line}) names {len(header)} columns: {row!r}. "
+                "Every row needs one value per column; quote a value that contains a comma, "
+                "and remove stray commas.",
+                slug="csv-fields",
+            )
+        label_text = row[self.label_at].strip()
+        if not label_text:
+            raise DataError(
+                f"{path}:{line}: the label column {self.label!r} is empty. Every row needs a "
+                "class label; fill it in or drop the row.",
+                slug="csv-label",
+            )
+        row_id = self._row_id(line, row)
+        self.values.append([_parse_number(path, line, header[i], row[i]) for i in self.feature_at])
+        self.labels.append(label_text)
+        self.lines.append(line)
+        self.ids.append(row_id)
+
+    def _row_id(self, line: int, row: list[str]) -> str:
+        id_at = self.id_at
+        if id_at is None:
+            # where the row is, so that a report's row id leads back to the file
+            return f"{self.path.name}:{line}"
+        row_id = row[id_at].strip()
+        if not row_id:
+            raise DataError(
+                f"{self.path}:{line}: the id column {self.id_column!r} is empty. Ids name rows "
+                "in reports and duplicate scans; give the row an id.",
+                slug="csv-duplicate-id",
+            )
+        if row_id in self.first_line:
+            raise DataError(
+                f"{self.path}:{line}: id {row_id!r} in column {self.id_column!r} was already "
+                f"used on line {self.first_line[row_id]}. Ids must be unique within a file; "
+                "rename one of the rows or remove the duplicate.",
+                slug="csv-duplicate-id",
+            )
+        self.first_line[row_id] = line
+        return row_id
 
 
 def _check_header(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from auditkit.datasets.arrays.splits import (
     option_error,
     split_indices,
 )
+from auditkit.datasets.inputs import check_name
 from auditkit.errors import DataError
 from auditkit.types import SPLITS, FeatureDataset
 
@@ -92,15 +94,9 @@ def features(
         empty, or a class is too rare to stratify.
     """
     func = "features"
-    inputs = _as_inputs(func, X)
+    inputs, names, labels, classes = _check_arrays(func, X, y, feature_names)
     n_rows, n_features = inputs.shape
-    names = _check_feature_names(func, feature_names, n_features)
-    _check_finite(func, inputs, names)
-    labels, classes = _encode_array_labels(func, y, n_rows)
-    if not isinstance(name, str) or not name.strip():
-        raise option_error(
-            func, "name", name, "a dataset name must be a non-empty string", "name='heart'"
-        )
+    check_name(partial(option_error, func), name, "name='heart'", optional=False)
     row_ids = _check_ids(func, ids, n_rows)
     dev, test = check_fractions(func, dev, test)
     seed = check_seed(func, seed)
@@ -116,6 +112,21 @@ def features(
         "n_features": n_features,
     }
     return build_dataset(name, parts, names, source=name, options=options, classes=classes)
+
+
+def _check_arrays(
+    func: str,
+    X: ArrayLike,  # noqa: N803
+    y: ArrayLike,
+    feature_names: Sequence[str],
+) -> tuple[NDArray[np.float64], tuple[str, ...], NDArray[np.int64], list[Any]]:
+    """Inputs (n_rows, n_features), feature names, labels (n_rows,) and classes, checked."""
+    inputs = _as_inputs(func, X)
+    n_rows, n_features = inputs.shape
+    names = _check_feature_names(func, feature_names, n_features)
+    _check_finite(func, inputs, names)
+    labels, classes = _encode_array_labels(func, y, n_rows)
+    return inputs, names, labels, classes
 
 
 def _as_inputs(func: str, X: ArrayLike) -> NDArray[np.float64]:  # noqa: N803

@@ -58,6 +58,7 @@ _NOISE_STREAM: Final = 1
 _LEAK_STREAM: Final = 2
 
 
+# long only for its numpydoc docstring, the reference of every option; the body is short
 def sklearn_dataset(
     which: str,
     *,
@@ -132,22 +133,9 @@ def sklearn_dataset(
     index = split_indices(func, labels, classes, dev=dev, test=test, seed=seed, stratify=True)
     parts = {split: Part.take(inputs, labels, row_ids, index[split]) for split in SPLITS}
 
-    pitfalls: list[dict[str, Any]] = []
-    if label_noise > 0:
-        check_plantable(func, "label_noise", label_noise, {s: len(parts[s]) for s in SPLITS})
-        rng = np.random.default_rng([seed, _NOISE_STREAM])
-        parts = {s: parts[s].with_noise(label_noise, len(classes), rng) for s in SPLITS}
-    leak_record: dict[str, Any] | None = None
-    if leak > 0:
-        check_plantable(func, "leak", leak, {"test": len(parts["test"])})
-        rng = np.random.default_rng([seed, _LEAK_STREAM])
-        parts["train"], leak_record = _plant_leak(parts, leak, len(labels), rng)
-    # ground truth is measured after every pitfall is planted, on the rows as published
-    if label_noise > 0:
-        pitfalls.append(_noise_record(parts, label_noise))
-    if leak_record is not None:
-        pitfalls.append(leak_record)
-
+    parts, pitfalls = _plant(
+        parts, label_noise, leak, seed, n_rows=len(labels), n_classes=len(classes)
+    )
     options = {
         "which": which,
         "dev": dev,
@@ -169,6 +157,35 @@ def sklearn_dataset(
         classes=classes,
         pitfalls=pitfalls,
     )
+
+
+def _plant(
+    parts: dict[SplitName, Part],
+    label_noise: float,
+    leak: float,
+    seed: int,
+    *,
+    n_rows: int,
+    n_classes: int,
+) -> tuple[dict[SplitName, Part], list[dict[str, Any]]]:
+    """The splits with label noise, then a leak, planted; and their ground-truth records."""
+    func = "sklearn_dataset"
+    pitfalls: list[dict[str, Any]] = []
+    if label_noise > 0:
+        check_plantable(func, "label_noise", label_noise, {s: len(parts[s]) for s in SPLITS})
+        rng = np.random.default_rng([seed, _NOISE_STREAM])
+        parts = {s: parts[s].with_noise(label_noise, n_classes, rng) for s in SPLITS}
+    leak_record: dict[str, Any] | None = None
+    if leak > 0:
+        check_plantable(func, "leak", leak, {"test": len(parts["test"])})
+        rng = np.random.default_rng([seed, _LEAK_STREAM])
+        parts["train"], leak_record = _plant_leak(parts, leak, n_rows, rng)
+    # ground truth is measured after every pitfall is planted, on the rows as published
+    if label_noise > 0:
+        pitfalls.append(_noise_record(parts, label_noise))
+    if leak_record is not None:
+        pitfalls.append(leak_record)
+    return parts, pitfalls
 
 
 def _plant_leak(

@@ -45,6 +45,7 @@ class _Files:
     labels: tuple[int, ...]
 
 
+# long only for its numpydoc docstring, the reference of every option; the body is short
 def image_folder(
     path: str | os.PathLike[str],
     *,

@@ -65,6 +65,7 @@ _DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
+# long only for its numpydoc docstring, the reference of every option; the body is short
 def spr(
     rule: str | Rule = "spr_like",
     *,
@@ -150,19 +151,7 @@ def spr(
         for the splits to be balanced within a bounded number of draws.
     """
     settings = _settings(rule, (n_train, n_dev, n_test), length, seed, p_color, name)
-    check_option_type(
-        "shortcut", shortcut, Shortcut, "shortcut=Shortcut(factor='color', position=-1)"
-    )
-    check_option_type(
-        "flip_high_variety",
-        flip_high_variety,
-        FlipHighVariety,
-        "flip_high_variety=FlipHighVariety(split='test', factor='color', min_variety=3)",
-    )
-    check_option_type(
-        "shift", shift, Shift, "shift=Shift(split='test', by='length', range=(13, 16))"
-    )
-    check_option_type("leak", leak, Leak, "leak=Leak(fraction=0.2)")
+    _check_pitfall_types(shortcut, flip_high_variety, shift, leak)
     noise = resolve_label_noise(label_noise)
 
     plans = _plans(settings, shortcut, flip_high_variety, shift, leak)
@@ -179,19 +168,8 @@ def spr(
         rows["train"], leak_record = plant_leak(leak, rows, leak_stream(settings.seed))
 
     # ground truth, measured on the rows as published (after every pitfall is planted)
-    pitfalls: list[dict[str, Any]] = []
-    if shift is not None:
-        pitfalls.append(shift_record(shift, rows, settings.lengths))
-    if shortcut is not None:
-        pitfalls.append(shortcut_record(shortcut, rows))
-    effect_of = iter(effects)
-    if flip_high_variety is not None:
-        effect = next(effect_of)[flip_high_variety.split]
-        pitfalls.append({"kind": "flip_high_variety", **flip_high_variety.as_dict(), **effect})
-    if noise is not None:
-        pitfalls.append({"kind": "label_noise", "rates": dict(noise), "splits": next(effect_of)})
-    if leak_record is not None:
-        pitfalls.append(leak_record)
+    planted = _Planted(shift, shortcut, flip_high_variety, noise, leak_record)
+    pitfalls = planted.records(rows, effects, settings.lengths)
     return _dataset(settings, rows, sampling, pitfalls)
 
 
@@ -307,6 +285,61 @@ def _resolve_length(length: object) -> tuple[int, int]:
     if not 1 <= lo <= hi <= MAX_LENGTH:
         raise _option_error("length", length, why, "length=8 or length=(6, 12)")
     return lo, hi
+
+
+def _check_pitfall_types(
+    shortcut: object, flip_high_variety: object, shift: object, leak: object
+) -> None:
+    """Refuse a pitfall option that is neither None nor its option class."""
+    check_option_type(
+        "shortcut", shortcut, Shortcut, "shortcut=Shortcut(factor='color', position=-1)"
+    )
+    check_option_type(
+        "flip_high_variety",
+        flip_high_variety,
+        FlipHighVariety,
+        "flip_high_variety=FlipHighVariety(split='test', factor='color', min_variety=3)",
+    )
+    check_option_type(
+        "shift", shift, Shift, "shift=Shift(split='test', by='length', range=(13, 16))"
+    )
+    check_option_type("leak", leak, Leak, "leak=Leak(fraction=0.2)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Planted:
+    """The pitfalls :func:`spr` planted, in the order their records are written."""
+
+    shift: Shift | None
+    shortcut: Shortcut | None
+    flip_high_variety: FlipHighVariety | None
+    noise: dict[SplitName, float] | None
+    leak_record: dict[str, Any] | None
+
+    def records(
+        self,
+        rows: Mapping[SplitName, Rows],
+        effects: list[dict[SplitName, dict[str, Any]]],
+        lengths: tuple[int, int],
+    ) -> list[dict[str, Any]]:
+        """The ground truth of every planted pitfall; ``effects`` as the hooks reported."""
+        pitfalls: list[dict[str, Any]] = []
+        if self.shift is not None:
+            pitfalls.append(shift_record(self.shift, rows, lengths))
+        if self.shortcut is not None:
+            pitfalls.append(shortcut_record(self.shortcut, rows))
+        effect_of = iter(effects)
+        flip = self.flip_high_variety
+        if flip is not None:
+            effect = next(effect_of)[flip.split]
+            pitfalls.append({"kind": "flip_high_variety", **flip.as_dict(), **effect})
+        if self.noise is not None:
+            pitfalls.append(
+                {"kind": "label_noise", "rates": dict(self.noise), "splits": next(effect_of)}
+            )
+        if self.leak_record is not None:
+            pitfalls.append(self.leak_record)
+        return pitfalls
 
 
 def _plans(
