@@ -261,24 +261,41 @@ class _AtPosition(_OfOneSymbol):
         return f"{_NOUN[self.FACTOR]} at position {self.position} is {self._symbol}"
 
 
-class _SymbolPair:
+class _OfFactor:
+    """The shared body of predicates whose ``factor`` field names the factor they read."""
+
+    __slots__ = ()
+    factor: Factor
+
+    @property
+    def factors(self) -> frozenset[str]:
+        """``{factor}``."""
+        return frozenset({self.factor})
+
+
+class _OrderFree(_OfFactor):
+    """A count over one factor (:class:`Parity`, :class:`Variety`): order plays no part."""
+
+    __slots__ = ()
+
+    @property
+    def order_dependent(self) -> bool:
+        """False: a count ignores order."""
+        return False
+
+
+class _SymbolPair(_OfFactor):
     """Two symbols of one factor whose places are compared (:class:`Order`, ...)."""
 
     __slots__ = ()
     first: str
     second: str
-    factor: Factor
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         _check_factor(owner, self.factor)
         _check_symbol(owner, "first", self.first, self.factor)
         _check_symbol(owner, "second", self.second, self.factor)
-
-    @property
-    def factors(self) -> frozenset[str]:
-        """``{factor}``."""
-        return frozenset({self.factor})
 
     @property
     def order_dependent(self) -> bool:
@@ -323,7 +340,7 @@ class ColorCount(_CountOf):
 
 
 @dataclass(frozen=True, slots=True)
-class Parity:
+class Parity(_OrderFree):
     """The number of tokens whose ``factor`` equals ``value`` is even (or odd).
 
     Zero is even. Example: ``Parity("color", "r", "even")`` holds for ``▲r ■r ●g`` and for
@@ -344,16 +361,6 @@ class Parity:
             raise _fail_predicate(
                 "Parity", "parity", self.parity, "parity is 'even' or 'odd'", "parity='even'"
             )
-
-    @property
-    def factors(self) -> frozenset[str]:
-        """``{factor}``."""
-        return frozenset({self.factor})
-
-    @property
-    def order_dependent(self) -> bool:
-        """False: a count's parity ignores order."""
-        return False
 
     def holds(self, tokens: Sequence[Token]) -> bool:
         """Whether the count of ``value`` in ``tokens`` has the required parity."""
@@ -484,7 +491,7 @@ class Adjacent(_SymbolPair):
 
 
 @dataclass(frozen=True, slots=True)
-class Variety:
+class Variety(_OrderFree):
     """The number of distinct shapes (or colours) in the sequence compared with ``k``.
 
     These are the weights of SWA and CWA (DESIGN.md §3). Example:
@@ -502,16 +509,6 @@ class Variety:
         _check_factor("Variety", self.factor)
         _check_comparison("Variety", self.op)
         _check_count("Variety", "k", self.k)
-
-    @property
-    def factors(self) -> frozenset[str]:
-        """``{factor}``."""
-        return frozenset({self.factor})
-
-    @property
-    def order_dependent(self) -> bool:
-        """False: the set of symbols ignores order."""
-        return False
 
     def holds(self, tokens: Sequence[Token]) -> bool:
         """Whether the number of distinct symbols compares true with ``k``."""
