@@ -246,7 +246,7 @@ def test_a_metric_off_the_unit_scale_is_worded_in_its_own_unit() -> None:
 
 
 def test_findings_say_claimed_gain_only_when_one_was_reported() -> None:
-    from auditkit.report.view import _findings
+    from auditkit.report.prose import findings as _findings
 
     raw = {
         "seeds": [0, 1, 2],
