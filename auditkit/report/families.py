@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from auditkit.report.fmt import interval, number_as, points
+from auditkit.report.auditdoc import AuditDocument, RunRecord
+from auditkit.report.fmt import Unit, number_as
 from auditkit.report.model import IntervalPoint
 
 #: split-statistics columns: key in ``metadata.splits[...]`` -> (header, kind)
@@ -64,44 +65,49 @@ class SplitTable:
     facts: tuple[tuple[str, str], ...]  #: rule description, pitfalls, ...
 
 
-def _batch_size(run: Mapping[str, Any], default: int) -> int | None:
+def _drawn(x: float | None) -> float:
+    """A curve value for drawing; a missing one is a gap (NaN) in the line."""
+    return float("nan") if x is None else float(x)
+
+
+def _batch_size(run: RunRecord, default: int) -> int | None:
     """The run's batch size, or None when something else shapes the training.
 
     The batch-size sweep scales the learning rate with the batch size, so a run that
     overrides both still belongs to its batch size's curve.
     """
-    overrides = dict(run["spec"].get("overrides") or [])
-    if set(overrides) - {"batch_size", "lr"} or run["spec"].get("transform"):
+    overrides = dict(run.spec.overrides)
+    if set(overrides) - {"batch_size", "lr"} or run.spec.transform:
         return None
     if "lr" in overrides and "batch_size" not in overrides:
         return None
     return int(overrides.get("batch_size", default))
 
 
-def _curves(doc: Mapping[str, Any]) -> CurvesPlot | None:
-    train = doc["experiment"].get("train")
+def _curves(doc: AuditDocument) -> CurvesPlot | None:
+    train = doc.experiment.train
     if train is None:  # auditkit compare: logged runs carry no curves
         return None
-    default = train["batch_size"]
+    default = train.batch_size
     by_variant: dict[str, list[CurveLine]] = {}
     sizes: set[int] = set()
-    for run in doc["runs"]:
-        curves = run.get("curves") or []
+    for run in doc.runs:
+        curves = run.curves
         size = _batch_size(run, default)
-        if not curves or size is None or run.get("error"):
+        if not curves or size is None or run.error:
             continue
         sizes.add(size)
-        by_variant.setdefault(run["spec"]["variant"], []).append(
+        by_variant.setdefault(run.spec.variant, []).append(
             CurveLine(
                 batch_size=str(size),
-                epochs=tuple(int(p["epoch"]) for p in curves),
-                train_loss=tuple(float(p["train_loss"]) for p in curves),
-                dev_loss=tuple(float(p["dev_loss"]) for p in curves),
+                epochs=tuple(p.epoch for p in curves),
+                train_loss=tuple(_drawn(p.train_loss) for p in curves),
+                dev_loss=tuple(_drawn(p.dev_loss) for p in curves),
             )
         )
     if not by_variant:
         return None
-    names = [v["name"] for v in doc["experiment"]["variants"]]
+    names = [v.name for v in doc.experiment.variants]
     ordered = sorted(by_variant.items(), key=lambda kv: names.index(kv[0]) if kv[0] in names else 0)
     return CurvesPlot(
         variants=tuple((name, tuple(lines)) for name, lines in ordered),
@@ -109,24 +115,25 @@ def _curves(doc: Mapping[str, Any]) -> CurvesPlot | None:
     )
 
 
-def _reliance(doc: Mapping[str, Any]) -> tuple[tuple[RelianceRow, ...], tuple[IntervalPoint, ...]]:
-    raw = doc.get("reliance") or []
+def _reliance(doc: AuditDocument) -> tuple[tuple[RelianceRow, ...], tuple[IntervalPoint, ...]]:
+    raw = doc.reliance
+    # a drop of a 0-1 metric (accuracy-like: every built-in reliance probe) in points
+    pts = Unit()
     rows = tuple(
         RelianceRow(
-            variant=r["variant"],
-            factor=r["factor"],
-            drop=points(r["drop_mean"], signed=True),
-            interval=interval(r["low"], r["high"]),
+            variant=r.variant,
+            factor=r.factor,
+            drop=pts.gain(r.drop_mean),
+            interval=pts.interval(r.low, r.high),
             dev_drop=(
-                f"{points(r['dev_drop_mean'], signed=True)} "
-                f"{interval(r.get('dev_low'), r.get('dev_high'))}"
-                if r.get("dev_drop_mean") is not None
+                f"{pts.gain(r.dev_drop_mean)} {pts.interval(r.dev_low, r.dev_high)}"
+                if r.dev_drop_mean is not None
                 else ""
             ),
             dev_minus_test=(
-                f"{points(r['dev_minus_test'], signed=True)} "
-                f"{interval(r.get('dev_minus_test_low'), r.get('dev_minus_test_high'))}"
-                if r.get("dev_minus_test") is not None
+                f"{pts.gain(r.dev_minus_test)} "
+                f"{pts.interval(r.dev_minus_test_low, r.dev_minus_test_high)}"
+                if r.dev_minus_test is not None
                 else ""
             ),
         )
@@ -134,20 +141,21 @@ def _reliance(doc: Mapping[str, Any]) -> tuple[tuple[RelianceRow, ...], tuple[In
     )
     plot = tuple(
         IntervalPoint(
-            label=f"{r['variant']} · {r['factor']}",
-            mean=r["drop_mean"],
-            low=r["low"],
-            high=r["high"],
-            status=r["factor"],
+            label=f"{r.variant} · {r.factor}",
+            mean=r.drop_mean,
+            low=r.low,
+            high=r.high,
+            status=r.factor,
         )
         for r in raw
-        if None not in (r.get("drop_mean"), r.get("low"), r.get("high"))
+        if r.drop_mean is not None and r.low is not None and r.high is not None
     )
     return rows, plot
 
 
-def _splits(doc: Mapping[str, Any]) -> SplitTable | None:
-    meta = doc["experiment"]["data"].get("metadata") or {}
+def _splits(doc: AuditDocument) -> SplitTable | None:
+    # the data set's own metadata: untyped facts the data set declares about itself
+    meta = doc.experiment.data.metadata
     splits = meta.get("splits") or {}
     if not splits:
         return None
@@ -162,7 +170,7 @@ def _splits(doc: Mapping[str, Any]) -> SplitTable | None:
         )
         for name, stats in splits.items()
     )
-    facts: list[tuple[str, str]] = [("data", doc["experiment"]["data"]["name"])]
+    facts: list[tuple[str, str]] = [("data", doc.experiment.data.name)]
     rule = meta.get("rule") or {}
     if rule.get("description"):
         facts.append(("labelling rule", str(rule["description"])))

@@ -73,6 +73,10 @@ class ClaimPlot:
     conditions: tuple[IntervalPoint, ...]  #: nominal first, then each perturbation
     #: ``--seeds auto``: the estimate and repeated interval at each look (label = seeds)
     looks: tuple[IntervalPoint, ...] = ()
+    #: drawn values are the metric times this: 100 (points) for a 0-1 metric, else 1
+    factor: float = 100.0
+    #: the axis unit: "points", or the metric's own unit
+    unit_words: str = "points"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +114,8 @@ class ClaimView:
     plot: ClaimPlot
     #: ``--seeds auto``: "decided at 6 seeds: improvement shown"; "" for fixed seeds
     stopping: str = ""
+    #: the unit of the gains: "pts" for a metric on a 0-1 scale, else the metric's own
+    unit: str = "pts"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
