@@ -36,9 +36,6 @@ FORMAT: Final = 2
 #: the versions :func:`document_from_json` reads
 READABLE_FORMATS = (1, 2)
 
-#: where the published schema lives, relative to the repository root
-SCHEMA_ID = "https://auditkit.dev/audit-schema.json"
-
 _EXHIBIT = Custom(
     write=exhibit_to_json,
     read=exhibit_from_json,
@@ -560,7 +557,6 @@ def document_schema() -> dict[str, Any]:
     schema = json_schema(AuditDocument, _CUSTOM)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         "title": f"auditkit audit.json, format {FORMAT}",
         **schema,
     }
