@@ -75,30 +75,36 @@ def rule_params(params: Any) -> dict[str, Any]:
     return dict(params) if isinstance(params, Mapping) else {}
 
 
+def _gain_test(decision: ClaimDecision) -> GainTest | None:
+    """The t-test the verdict rests on, with its statistic and df; None with < 2 pairs."""
+    ev, test = decision.evidence, decision.test
+    if test is None:
+        return None
+    return GainTest(
+        mean=test.mean,
+        sd=test.sd,
+        low=test.low,
+        high=test.high,
+        confidence=test.confidence,
+        p_one_sided=test.p_value,
+        p_holm=decision.p_adjusted,
+        test="paired t-test (one-sided, variant better)"
+        if ev.resampled is None
+        else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
+        sequential=decision.sequential is not None,
+        resampled=(
+            Resampled(n_train=ev.resampled[0], n_test=ev.resampled[1]) if ev.resampled else None
+        ),
+        equivalence_interval=decision.equivalence_interval,
+        statistic=test.statistic,
+        df=test.df,
+    )
+
+
 def claim_result(decision: ClaimDecision) -> ClaimResult:
     """One claim's decision as the document records it."""
-    claim, ev, test = decision.claim, decision.evidence, decision.test
-    gain: GainTest | None = None
-    if test is not None:
-        gain = GainTest(
-            mean=test.mean,
-            sd=test.sd,
-            low=test.low,
-            high=test.high,
-            confidence=test.confidence,
-            p_one_sided=test.p_value,
-            p_holm=decision.p_adjusted,
-            test="paired t-test (one-sided, variant better)"
-            if ev.resampled is None
-            else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
-            sequential=decision.sequential is not None,
-            resampled=(
-                Resampled(n_train=ev.resampled[0], n_test=ev.resampled[1]) if ev.resampled else None
-            ),
-            equivalence_interval=decision.equivalence_interval,
-            statistic=test.statistic,
-            df=test.df,
-        )
+    claim, ev = decision.claim, decision.evidence
+    gain = _gain_test(decision)
     base, var = decision.baseline_mean_sd, decision.variant_mean_sd
     scale, unit = metric_scale(claim.metric, (*ev.baseline, *ev.variant))
     return ClaimResult(
@@ -226,24 +232,15 @@ def build_audit_document(
     auditkit_version, created_at
         Version string and ISO 8601 timestamp.
     experiment, rule_pack
-        JSON-ready descriptions of the inputs (:class:`~auditkit.report.auditdoc.Experiment`,
-        :class:`~auditkit.report.auditdoc.RulePackInfo`).
-    rules
-        Per-rule outcomes.
-    seeds
-        Seeds per arm.
-    decisions
-        One per claim.
+        JSON-ready descriptions of the inputs (``auditdoc.Experiment``, ``RulePackInfo``).
+    rules, seeds, decisions
+        Per-rule outcomes; the seeds per arm; one decision per claim.
     runs
         Every run as ``store.result_to_dict`` gives it, predictions removed.
-    run_counts
-        ``{"total", "failed", "cached"}``.
-    wall_time_s
-        Wall time of the audit.
-    provenance
-        Versions, device, git commit, command line.
-    exit_code
-        The process exit code the audit ends with.
+    run_counts, wall_time_s
+        ``{"total", "failed", "cached"}``; wall time of the audit.
+    provenance, exit_code
+        Versions, device, git commit, command line; the exit code the audit ends with.
     confusion
         Per variant, the test confusion matrix summed over its nominal runs:
         ``{"labels": [...], "matrix": [[...]], "runs": n}``.
