@@ -374,7 +374,8 @@ def agreement_matrix(
     equivalent = -thresholds.rope < eq.low and eq.high < thresholds.rope
     rows.append(
         Opinion(
-            test=f"TOST equivalence (±{100 * thresholds.rope:.2f} pts)",
+            # the ROPE in the claim's unit: points for a 0-1 metric, else the metric's own
+            test=f"TOST equivalence (±{gain_formatter(evidence)(thresholds.rope).lstrip('+')})",
             improvement=False if equivalent else None,
             value="equivalent" if equivalent else "not shown",
             kind="equivalence",

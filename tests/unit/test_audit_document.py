@@ -223,3 +223,10 @@ def test_a_typed_document_and_its_json_build_the_same_view() -> None:
     doc = load_full()
     assert build_view(doc) == build_view(document_from_json(doc))
     assert isinstance(document_from_json(doc), AuditDocument)
+
+
+def test_the_tost_row_names_the_rope_in_the_metric_unit() -> None:
+    (points,) = decide_all([_evidence("accuracy", [0.70, 0.72, 0.71], [0.74, 0.75, 0.75])], T)
+    (own,) = decide_all([_evidence("bleu", [25.1, 24.8, 25.4], [25.8, 25.2, 26.3])], T)
+    assert points.agreement[-1].test == "TOST equivalence (±0.50 pts)"
+    assert own.agreement[-1].test == "TOST equivalence (±0.005 bleu)"
