@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -360,6 +360,14 @@ class ConfusionRecord:
     #: shape (n_labels, n_labels): true label (row) by predicted label (column)
     matrix: tuple[tuple[int, ...], ...]
     runs: int | None = None
+    #: shape (n_labels, n_labels): each count as a share of its row (its true label's
+    #: rows); 0 for a label with no rows
+    shares: tuple[tuple[float, ...], ...]
+
+
+def row_shares(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
+    """Each count of a confusion matrix as a share of its row, for :class:`ConfusionRecord`."""
+    return [[c / sum(row) if sum(row) else 0.0 for c in row] for row in matrix]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -567,7 +575,8 @@ def _upgrade_format1(raw: Mapping[str, Any]) -> dict[str, Any]:
 
     Format 1 stored each agreement cell as formatted text (``"p = 0.015"``): the text is
     kept, marked :attr:`AgreementKind.TEXT`, since the numbers behind it are lost. The
-    metric's scale is derived from the scores, as the views of format 1 did.
+    metric's scale is derived from the scores, and the confusion matrices' row shares from
+    their counts, as the views of format 1 did.
     """
     doc = copy.deepcopy(dict(raw))
     doc["format"] = FORMAT
@@ -581,4 +590,6 @@ def _upgrade_format1(raw: Mapping[str, Any]) -> dict[str, Any]:
         )
         claim.setdefault("scale", scale.value)
         claim.setdefault("unit", unit)
+    for record in (doc.get("confusion") or {}).values():
+        record.setdefault("shares", row_shares(record["matrix"]))
     return doc

@@ -51,6 +51,7 @@ from auditkit.report.auditdoc import (
     Summary,
     document_to_json,
     metric_scale,
+    row_shares,
 )
 from auditkit.report.codec import from_json, to_json
 from auditkit.types import Verdict
@@ -267,10 +268,7 @@ def build_audit_document(
         adaptive=from_json(AdaptiveDesign, adaptive) if adaptive is not None else None,
         claims=tuple(claim_result(d) for d in decisions),
         runs=tuple(from_json(RunRecord, r, path="runs") for r in runs),
-        confusion={
-            k: from_json(ConfusionRecord, v, path=f"confusion.{k}")
-            for k, v in (confusion or {}).items()
-        },
+        confusion={k: _confusion(k, v) for k, v in (confusion or {}).items()},
         reliance=tuple(from_json(RelianceRecord, r, path="reliance") for r in reliance),
         summary=Summary(
             verdicts=counts,
@@ -279,6 +277,15 @@ def build_audit_document(
         ),
         provenance={str(k): str(v) for k, v in provenance.items()},
     )
+
+
+def _confusion(variant: str, raw: Mapping[str, Any]) -> ConfusionRecord:
+    """A variant's confusion matrix with its row shares, which the views print."""
+    shares = row_shares(raw["matrix"])
+    record: ConfusionRecord = from_json(
+        ConfusionRecord, {**raw, "shares": shares}, path=f"confusion.{variant}"
+    )
+    return record
 
 
 def build_document(**parts: Any) -> dict[str, Any]:

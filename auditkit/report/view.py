@@ -359,14 +359,13 @@ def _confusion(doc: AuditDocument) -> tuple[ConfusionView, ...]:
     for variant, raw in doc.confusion.items():
         labels = tuple(str(label) for label in raw.labels)
         rows = []
-        for label, counts in zip(labels, raw.matrix, strict=True):
-            total = sum(counts)
-            cells = []
-            for count in counts:
-                share = count / total if total else 0.0
-                # five shades are enough to see the diagonal; the number is printed too
-                cells.append((f"{count:,}", f"{100 * share:.1f}%", min(4, int(share * 5))))
-            rows.append((label, tuple(cells)))
+        for label, counts, shares in zip(labels, raw.matrix, raw.shares, strict=True):
+            # five shades are enough to see the diagonal; the number is printed too
+            cells = tuple(
+                (f"{count:,}", f"{100 * share:.1f}%", min(4, int(share * 5)))
+                for count, share in zip(counts, shares, strict=True)
+            )
+            rows.append((label, cells))
         out.append(
             ConfusionView(
                 variant=variant,
