@@ -27,7 +27,7 @@ from auditkit.execute.store import RunStore, result_to_dict, run_key
 from auditkit.metrics import confusion_matrix
 from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.plan import Plan, build_plan
-from auditkit.report.document import RuleRow, build_document
+from auditkit.report.document import RuleRow, build_document, rule_params
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.stats.sequential import (
@@ -447,6 +447,8 @@ def rule_rows(
                 outcome=outcome,
                 reason=reason,
                 evidence=evidence_strings,
+                params=rule_params(rule.params),
+                exhibits=finding.exhibits if finding is not None else (),
             )
         )
     return rows, reliance

@@ -576,18 +576,12 @@ def report(
     audit_json: Path, html: bool, pdf: bool, latex: bool, out: Path | None, quiet: bool
 ) -> None:
     """Re-render the views of AUDIT_JSON without retraining anything."""
+    from auditkit.report.auditdoc import load_document
     from auditkit.report.terminal import render_terminal
     from auditkit.report.view import build_view
 
-    try:
-        doc: dict[str, Any] = json.loads(audit_json.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"{audit_json} is not an audit.json file: {exc}") from None
-    if doc.get("format") != 1:
-        raise click.UsageError(
-            f"{audit_json}: format {doc.get('format')!r} is not supported by this auditkit "
-            "(it reads format 1)"
-        )
+    # format 1 and 2; a bad file is a DocumentError (exit 4) naming the file and field
+    doc = load_document(audit_json)
     target = out or audit_json.parent
     target.mkdir(parents=True, exist_ok=True)
     view = build_view(doc)

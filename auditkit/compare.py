@@ -24,7 +24,7 @@ from auditkit.audit import (
 from auditkit.checks.metrics_checks import cherry_pick_finding
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.metrics import METRICS
-from auditkit.report.document import RuleRow, build_document
+from auditkit.report.document import RuleRow, build_document, rule_params
 from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import load_rulepack
 from auditkit.stats import MAX_MAGNITUDE
@@ -498,6 +498,7 @@ def run_compare(
                 outcome=picked.outcome,
                 reason=picked.reason,
                 evidence=dict(picked.evidence),
+                params=rule_params(cherry.params),
             ),
         ],
         seeds=sorted(all_seeds),

@@ -6,6 +6,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,6 +150,14 @@ class Opinion:
     value: str
     #: why the test cannot tell, or how to read it
     note: str = ""
+    #: which numbers below hold the result (audit.json keeps them; the views format them)
+    kind: Literal["p", "interval", "share", "dominance", "equivalence", "unavailable"] = "p"
+    p: float | None = None
+    statistic: float | None = None
+    df: float | None = None
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,7 +250,10 @@ def _seeds_hint(
 
 
 def agreement_matrix(
-    evidence: ClaimEvidence, p_adjusted: float, thresholds: Thresholds
+    evidence: ClaimEvidence,
+    p_adjusted: float,
+    thresholds: Thresholds,
+    test: TTest | None = None,
 ) -> tuple[Opinion, ...]:
     """Ask every paired test whether the claim is an improvement.
 
@@ -258,6 +270,8 @@ def agreement_matrix(
         The Holm-adjusted one-sided t-test p-value.
     thresholds
         alpha, rope and confidence.
+    test
+        The t-test the verdict rests on, whose statistic and df its row keeps.
 
     Returns
     -------
@@ -274,15 +288,25 @@ def agreement_matrix(
             else "corrected resampled t-test (Holm)",
             improvement=p_adjusted < alpha,
             value=_p(p_adjusted),
+            p=p_adjusted,
+            statistic=None if test is None else test.statistic,
+            df=None if test is None else test.df,
             note="the test the verdict rests on"
             if resampled is None
             else "the test the verdict rests on: Nadeau–Bengio, for overlapping CV folds",
         )
     ]
     n_nonzero = int(np.count_nonzero(gains))
-    exact_tests: tuple[tuple[str, Callable[[], float]], ...] = (
-        ("Wilcoxon signed-rank (exact)", lambda: wilcoxon_test(gains).p_value),
-        ("sign-flip permutation", lambda: sign_flip_test(gains).p_value),
+    # (p, statistic): Wilcoxon's W+; the sign-flip test's statistic is the mean gain
+    exact_tests: tuple[tuple[str, Callable[[], tuple[float, float]]], ...] = (
+        (
+            "Wilcoxon signed-rank (exact)",
+            lambda: (lambda w: (w.p_value, w.statistic))(wilcoxon_test(gains)),
+        ),
+        (
+            "sign-flip permutation",
+            lambda: (lambda f: (f.p_value, f.mean))(sign_flip_test(gains)),
+        ),
     )
     for name, run in exact_tests:
         if not can_reach_significance(n_nonzero, alpha):
@@ -292,19 +316,26 @@ def agreement_matrix(
                     test=name,
                     improvement=None,
                     value="n/a",
+                    kind="unavailable",
                     note=f"with {n_nonzero} non-zero differences the smallest attainable p "
                     f"is {floor:.3f}, above α = {alpha}",
                 )
             )
         else:
-            p = run()
-            rows.append(Opinion(test=name, improvement=p < alpha, value=_p(p)))
+            p, statistic = run()
+            rows.append(
+                Opinion(test=name, improvement=p < alpha, value=_p(p), p=p, statistic=statistic)
+            )
     boot = bootstrap_ci(gains, confidence=thresholds.confidence, method="bca")
     rows.append(
         Opinion(
             test=f"bootstrap BCa {level} CI",
             improvement=boot.low > 0,
             value=f"[{gain_formatter(evidence)(boot.low)}, {gain_formatter(evidence)(boot.high)}]",
+            kind="interval",
+            estimate=boot.mean,
+            low=boot.low,
+            high=boot.high,
             note="an improvement when the interval excludes 0",
         )
     )
@@ -314,6 +345,10 @@ def agreement_matrix(
             test="probability of improvement",
             improvement=True if poi.low > 0.5 else (False if poi.high < 0.5 else None),
             value=f"{poi.estimate:.2f} [{poi.low:.2f}, {poi.high:.2f}]",
+            kind="share",
+            estimate=poi.estimate,
+            low=poi.low,
+            high=poi.high,
             note="share of seeds the variant wins; an improvement when the interval is above 0.5",
         )
     )
@@ -330,6 +365,8 @@ def agreement_matrix(
                 True if order.eps_min < ASO_THRESHOLD else (False if order.eps_min >= 0.5 else None)
             ),
             value=f"ε_min = {order.eps_min:.2f}",
+            kind="dominance",
+            estimate=order.eps_min,
             note=f"an improvement when ε_min < {ASO_THRESHOLD}; no dominance at 0.5 or more",
         )
     )
@@ -337,9 +374,13 @@ def agreement_matrix(
     equivalent = -thresholds.rope < eq.low and eq.high < thresholds.rope
     rows.append(
         Opinion(
-            test=f"TOST equivalence (±{100 * thresholds.rope:.2f} pts)",
+            # the ROPE in the claim's unit: points for a 0-1 metric, else the metric's own
+            test=f"TOST equivalence (±{gain_formatter(evidence)(thresholds.rope).lstrip('+')})",
             improvement=False if equivalent else None,
             value="equivalent" if equivalent else "not shown",
+            kind="equivalence",
+            low=eq.low,
+            high=eq.high,
             note="equivalence to no gain refutes an improvement",
         )
     )
@@ -445,7 +486,7 @@ def decide(
     small_note: str | None = None
     if estimable and test is not None and p_adjusted is not None:
         if test.sd > 0:
-            agreement = agreement_matrix(evidence, p_adjusted, thresholds)
+            agreement = agreement_matrix(evidence, p_adjusted, thresholds, test)
             if evidence.resampled is None:
                 # under CV the corrected variance has a floor (n_test / n_train · sd²)
                 # that more folds cannot remove, so the plain formula would mislead

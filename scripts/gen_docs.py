@@ -1,6 +1,6 @@
-"""Generate docs/errors.md and docs/cli.md from the source, or check that they are current.
+"""Generate docs/errors.md, docs/cli.md and docs/audit-schema.json from the source, or check them.
 
-    python scripts/gen_docs.py           # rewrite both pages
+    python scripts/gen_docs.py           # rewrite the generated pages
     python scripts/gen_docs.py --check   # exit 1, naming the page, when one is stale
 
 Every ``AuditkitError`` carries a ``slug``, and its message ends with a link to the
@@ -302,7 +302,16 @@ def _exit_meaning(source: str, name: str) -> str:
     raise KeyError(name)
 
 
-PAGES = {"errors.md": errors_page, "cli.md": cli_page}
+def schema_page() -> str:
+    """docs/audit-schema.json: the JSON Schema of audit.json, from the document's types."""
+    import json
+
+    from auditkit.report.auditdoc import document_schema
+
+    return json.dumps(document_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+PAGES = {"errors.md": errors_page, "cli.md": cli_page, "audit-schema.json": schema_page}
 
 
 def _words(text: str) -> list[str]:

@@ -1,16 +1,19 @@
-"""The canonical result: ``audit.json``, built from decisions; every other view reads it.
+"""Build ``audit.json`` from the decisions: the canonical result every view reads.
 
-Schema (``format`` 1), documented in docs/audit-json.md:
+The document's types, writer and reader are in :mod:`auditkit.report.auditdoc`
+(``format`` 2, documented in docs/audit-json.md, schema in docs/audit-schema.json):
 
 - ``format``, ``auditkit_version``, ``created_at``, ``exit_code``
-- ``experiment``: name, model file and its SHA-256, data (name, kind, fingerprint,
-  metadata), metrics, training config, variants, baseline
+- ``experiment``: name, source, model file and its SHA-256, data (name, kind, fingerprint,
+  metadata), design, frameworks, metrics, training config, script, variants, baseline
 - ``rule_pack``: name, path, SHA-256, settings; ``rules``: per rule its id, name, check,
-  severity, why, fix, references, ``outcome`` (pass/warn/fail/skipped/error) and reason
+  severity, why, fix, references, ``outcome`` (pass/warn/fail/skipped/error), reason,
+  evidence, the ``params`` it ran with and its ``exhibits``
 - ``seeds``: the seeds every arm was trained on
 - ``claims``: per claim the verdict and reason, per-seed scores of both arms, the gain's
-  mean, sd, interval and p-values, the test-agreement matrix, the gain under each
-  perturbed condition, seeds needed and the minimum detectable effect, and with
+  mean, sd, interval, t statistic, df and p-values, the test-agreement matrix (numbers:
+  p, statistic, estimate, bounds), the gain under each perturbed condition, seeds needed
+  and the minimum detectable effect, the metric's ``scale`` and ``unit``, and with
   ``--seeds auto`` its ``sequential`` history (looks, why it stopped)
 - ``adaptive``: the group-sequential design of ``--seeds auto``, or null
 - ``confusion``: per variant, the test confusion matrix summed over its nominal runs
@@ -22,138 +25,186 @@ Schema (``format`` 1), documented in docs/audit-json.md:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from auditkit.report.auditdoc import (
+    FORMAT,
+    AdaptiveDesign,
+    AgreementKind,
+    AgreementResult,
+    AuditDocument,
+    ClaimResult,
+    ConditionGain,
+    ConfusionRecord,
+    Experiment,
+    GainTest,
+    RelianceRecord,
+    Resampled,
+    RulePackInfo,
+    RuleRow,
+    RunCounts,
+    RunRecord,
+    SequentialLook,
+    SequentialRecord,
+    Summary,
+    document_to_json,
+    metric_scale,
+    row_shares,
+)
+from auditkit.report.codec import from_json, to_json
 from auditkit.types import Verdict
 from auditkit.verdict import ClaimDecision, ClaimStop, StopReason
 
-FORMAT = 1
+__all__ = [
+    "FORMAT",
+    "RuleRow",
+    "build_audit_document",
+    "build_document",
+    "claim_result",
+    "claim_to_dict",
+    "rule_params",
+]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RuleRow:
-    """A rule's outcome, as computed by the verdict layer."""
+def rule_params(params: Any) -> dict[str, Any]:
+    """A check's params dataclass as JSON data (what the rule pack set), {} for none."""
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        out: dict[str, Any] = to_json(dataclasses.asdict(params))
+        return out
+    return dict(params) if isinstance(params, Mapping) else {}
 
-    id: str
-    name: str
-    check: str
-    severity: str
-    why: str
-    fix: str
-    references: tuple[str, ...]
-    outcome: str
-    reason: str
-    #: short preformatted facts behind the outcome
-    evidence: Mapping[str, str] = field(default_factory=dict)
+
+def _gain_test(decision: ClaimDecision) -> GainTest | None:
+    """The t-test the verdict rests on, with its statistic and df; None with < 2 pairs."""
+    ev, test = decision.evidence, decision.test
+    if test is None:
+        return None
+    return GainTest(
+        mean=test.mean,
+        sd=test.sd,
+        low=test.low,
+        high=test.high,
+        confidence=test.confidence,
+        p_one_sided=test.p_value,
+        p_holm=decision.p_adjusted,
+        test="paired t-test (one-sided, variant better)"
+        if ev.resampled is None
+        else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
+        sequential=decision.sequential is not None,
+        resampled=(
+            Resampled(n_train=ev.resampled[0], n_test=ev.resampled[1]) if ev.resampled else None
+        ),
+        equivalence_interval=decision.equivalence_interval,
+        statistic=test.statistic,
+        df=test.df,
+    )
+
+
+def claim_result(decision: ClaimDecision) -> ClaimResult:
+    """One claim's decision as the document records it."""
+    claim, ev = decision.claim, decision.evidence
+    gain = _gain_test(decision)
+    base, var = decision.baseline_mean_sd, decision.variant_mean_sd
+    scale, unit = metric_scale(claim.metric, (*ev.baseline, *ev.variant))
+    return ClaimResult(
+        label=claim.label,
+        variant=claim.variant,
+        baseline=claim.baseline,
+        metric=claim.metric,
+        direction=claim.direction,
+        reported=claim.reported,
+        verdict=decision.verdict,
+        reason=decision.reason,
+        overstated=decision.overstated,
+        seeds=tuple(ev.seeds),
+        seeds_planned=ev.seeds_planned,
+        failed_runs=ev.failed_runs,
+        baseline_scores=tuple(ev.baseline),
+        variant_scores=tuple(ev.variant),
+        gains=tuple(float(g) for g in ev.gains),
+        baseline_mean=base[0] if base else None,
+        baseline_sd=base[1] if base else None,
+        variant_mean=var[0] if var else None,
+        variant_sd=var[1] if var else None,
+        gain=gain,
+        agreement=tuple(
+            AgreementResult(
+                test=o.test,
+                improvement=o.improvement,
+                kind=AgreementKind(o.kind),
+                note=o.note,
+                p=o.p,
+                statistic=o.statistic,
+                df=o.df,
+                estimate=o.estimate,
+                low=o.low,
+                high=o.high,
+            )
+            for o in decision.agreement
+        ),
+        conditions=tuple(
+            ConditionGain(
+                condition=c.condition,
+                rule=c.rule_id,
+                family=c.family,
+                n=c.n,
+                mean=c.mean,
+                low=c.low,
+                high=c.high,
+                status=c.status,
+                change=c.change,
+                p_interaction=c.p_interaction,
+            )
+            for c in decision.conditions
+        ),
+        fragile_under=tuple(decision.fragile_under),
+        invalid=tuple(ev.invalid),
+        seeds_needed=decision.seeds_needed,
+        min_detectable_effect=decision.min_detectable_effect,
+        small_sample_note=decision.small_sample_note,
+        sequential=_sequential(decision.sequential),
+        scale=scale,
+        unit=unit,
+    )
 
 
 def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
-    """One claim's decision as a JSON-ready dict."""
-    claim, ev, test = decision.claim, decision.evidence, decision.test
-    gain: dict[str, Any] | None = None
-    if test is not None:
-        gain = {
-            "mean": test.mean,
-            "sd": test.sd,
-            "low": test.low,
-            "high": test.high,
-            "confidence": test.confidence,
-            "p_one_sided": test.p_value,
-            "p_holm": decision.p_adjusted,
-            "test": "paired t-test (one-sided, variant better)"
-            if ev.resampled is None
-            else "Nadeau–Bengio corrected resampled t-test (one-sided, variant better)",
-            # the interval is a repeated confidence interval and p a sequential p-value
-            "sequential": decision.sequential is not None,
-            # (n_train, n_test) of one fold in a cross-validated design, else None
-            "resampled": (
-                {"n_train": ev.resampled[0], "n_test": ev.resampled[1]} if ev.resampled else None
-            ),
-            "equivalence_interval": (
-                list(decision.equivalence_interval) if decision.equivalence_interval else None
-            ),
-        }
-    base, var = decision.baseline_mean_sd, decision.variant_mean_sd
-    return {
-        "label": claim.label,
-        "variant": claim.variant,
-        "baseline": claim.baseline,
-        "metric": claim.metric,
-        "direction": claim.direction.value,
-        "reported": claim.reported,
-        "verdict": decision.verdict.value,
-        "reason": decision.reason,
-        "overstated": decision.overstated,
-        "seeds": list(ev.seeds),
-        "seeds_planned": ev.seeds_planned,
-        "failed_runs": ev.failed_runs,
-        "baseline_scores": list(ev.baseline),
-        "variant_scores": list(ev.variant),
-        "gains": [float(g) for g in ev.gains],
-        "baseline_mean": base[0] if base else None,
-        "baseline_sd": base[1] if base else None,
-        "variant_mean": var[0] if var else None,
-        "variant_sd": var[1] if var else None,
-        "gain": gain,
-        "agreement": [
-            {"test": o.test, "improvement": o.improvement, "value": o.value, "note": o.note}
-            for o in decision.agreement
-        ],
-        "conditions": [
-            {
-                "condition": c.condition,
-                "rule": c.rule_id,
-                "family": c.family,
-                "n": c.n,
-                "mean": c.mean,
-                "low": c.low,
-                "high": c.high,
-                "status": c.status,
-                "change": c.change,
-                "p_interaction": c.p_interaction,
-            }
-            for c in decision.conditions
-        ],
-        "fragile_under": list(decision.fragile_under),
-        "invalid": list(ev.invalid),
-        "seeds_needed": decision.seeds_needed,
-        "min_detectable_effect": decision.min_detectable_effect,
-        "small_sample_note": decision.small_sample_note,
-        "sequential": _sequential_to_dict(decision.sequential),
-    }
+    """One claim's decision as JSON data, as audit.json holds it."""
+    out: dict[str, Any] = to_json(claim_result(decision))
+    return out
 
 
-def _sequential_to_dict(stop: ClaimStop | None) -> dict[str, Any] | None:
+def _sequential(stop: ClaimStop | None) -> SequentialRecord | None:
     """A claim's looks and stopping reason under ``--seeds auto``, or None."""
     if stop is None or stop.last is None:
         return None
     reason = stop.reason or StopReason.NO_MORE_RUNS
-    return {
-        "seeds_used": stop.last.n,
-        "stopped": reason.name.lower(),
-        "stopped_words": reason.value,
-        "decided": reason.decided,
-        "looks": [
-            {
-                "n": look.n,
-                "mean": look.mean,
-                "sd": look.sd,
-                "low": look.low,
-                "high": look.high,
-                "eq_low": look.eq_low,
-                "eq_high": look.eq_high,
-                "p_one_sided": look.p_value,
-                "p_sequential": look.sequential_p,
-                "conditional_power": look.conditional_power,
-            }
+    return SequentialRecord(
+        seeds_used=stop.last.n,
+        stopped=reason.name.lower(),
+        stopped_words=reason.value,
+        decided=reason.decided,
+        looks=tuple(
+            SequentialLook(
+                n=look.n,
+                mean=look.mean,
+                sd=look.sd,
+                low=look.low,
+                high=look.high,
+                eq_low=look.eq_low,
+                eq_high=look.eq_high,
+                p_one_sided=look.p_value,
+                p_sequential=look.sequential_p,
+                conditional_power=look.conditional_power,
+            )
             for look in stop.looks
-        ],
-    }
+        ),
+    )
 
 
-def build_document(
+def build_audit_document(
     *,
     auditkit_version: str,
     created_at: str,
@@ -170,31 +221,27 @@ def build_document(
     confusion: Mapping[str, Mapping[str, Any]] | None = None,
     reliance: Sequence[Mapping[str, Any]] = (),
     adaptive: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Assemble ``audit.json`` from what the earlier layers produced.
+) -> AuditDocument:
+    """Assemble the typed ``audit.json`` from what the earlier layers produced.
+
+    The JSON-ready inputs (experiment, rule pack, runs, ...) are read through the
+    document's types, so a producer that writes a field the format does not have fails
+    here, in its tests, not in a reader's hands.
 
     Parameters
     ----------
     auditkit_version, created_at
         Version string and ISO 8601 timestamp.
     experiment, rule_pack
-        JSON-ready descriptions of the inputs.
-    rules
-        Per-rule outcomes.
-    seeds
-        Seeds per arm.
-    decisions
-        One per claim.
+        JSON-ready descriptions of the inputs (``auditdoc.Experiment``, ``RulePackInfo``).
+    rules, seeds, decisions
+        Per-rule outcomes; the seeds per arm; one decision per claim.
     runs
         Every run as ``store.result_to_dict`` gives it, predictions removed.
-    run_counts
-        ``{"total", "failed", "cached"}``.
-    wall_time_s
-        Wall time of the audit.
-    provenance
-        Versions, device, git commit, command line.
-    exit_code
-        The process exit code the audit ends with.
+    run_counts, wall_time_s
+        ``{"total", "failed", "cached"}``; wall time of the audit.
+    provenance, exit_code
+        Versions, device, git commit, command line; the exit code the audit ends with.
     confusion
         Per variant, the test confusion matrix summed over its nominal runs:
         ``{"labels": [...], "matrix": [[...]], "runs": n}``.
@@ -206,42 +253,44 @@ def build_document(
 
     Returns
     -------
-    dict
-        The document; ``json.dumps`` of it is ``audit.json``.
+    AuditDocument
     """
     counts = {v.value: sum(d.verdict is v for d in decisions) for v in Verdict}
-    return {
-        "format": FORMAT,
-        "auditkit_version": auditkit_version,
-        "created_at": created_at,
-        "exit_code": exit_code,
-        "experiment": dict(experiment),
-        "rule_pack": dict(rule_pack),
-        "rules": [
-            {
-                "id": r.id,
-                "name": r.name,
-                "check": r.check,
-                "severity": r.severity,
-                "why": r.why,
-                "fix": r.fix,
-                "references": list(r.references),
-                "outcome": r.outcome,
-                "reason": r.reason,
-                "evidence": dict(r.evidence),
-            }
-            for r in rules
-        ],
-        "seeds": list(seeds),
-        "adaptive": dict(adaptive) if adaptive is not None else None,
-        "claims": [claim_to_dict(d) for d in decisions],
-        "runs": list(runs),
-        "confusion": {k: dict(v) for k, v in (confusion or {}).items()},
-        "reliance": [dict(r) for r in reliance],
-        "summary": {
-            "verdicts": counts,
-            "runs": dict(run_counts),
-            "wall_time_s": wall_time_s,
-        },
-        "provenance": dict(provenance),
-    }
+    return AuditDocument(
+        format=FORMAT,
+        auditkit_version=auditkit_version,
+        created_at=created_at,
+        exit_code=exit_code,
+        experiment=from_json(Experiment, experiment, path="experiment"),
+        rule_pack=from_json(RulePackInfo, rule_pack, path="rule_pack"),
+        rules=tuple(rules),
+        seeds=tuple(seeds),
+        adaptive=from_json(AdaptiveDesign, adaptive) if adaptive is not None else None,
+        claims=tuple(claim_result(d) for d in decisions),
+        runs=tuple(from_json(RunRecord, r, path="runs") for r in runs),
+        confusion={k: _confusion(k, v) for k, v in (confusion or {}).items()},
+        reliance=tuple(from_json(RelianceRecord, r, path="reliance") for r in reliance),
+        summary=Summary(
+            verdicts=counts,
+            runs=from_json(RunCounts, dict(run_counts), path="summary.runs"),
+            wall_time_s=wall_time_s,
+        ),
+        provenance={str(k): str(v) for k, v in provenance.items()},
+    )
+
+
+def _confusion(variant: str, raw: Mapping[str, Any]) -> ConfusionRecord:
+    """A variant's confusion matrix with its row shares, which the views print."""
+    shares = row_shares(raw["matrix"])
+    record: ConfusionRecord = from_json(
+        ConfusionRecord, {**raw, "shares": shares}, path=f"confusion.{variant}"
+    )
+    return record
+
+
+def build_document(**parts: Any) -> dict[str, Any]:
+    """:func:`build_audit_document` as JSON data: ``json.dumps`` of it is ``audit.json``.
+
+    Takes the same keyword arguments.
+    """
+    return document_to_json(build_audit_document(**parts))

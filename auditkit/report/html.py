@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import (
@@ -17,15 +16,8 @@ from markupsafe import Markup
 
 from auditkit.report import plots
 from auditkit.report.latex import render_latex
+from auditkit.report.templates import templates_dir
 from auditkit.report.view import ClaimView, ReportView
-
-
-def templates_dir() -> Path:
-    """Folder of the shipped templates: ``auditkit/templates`` in a wheel, else ``templates/``."""
-    packaged = Path(str(files("auditkit"))) / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def environment(user_dir: str | Path | None = None) -> Environment:

@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from auditkit.report.templates import templates_dir
 from auditkit.report.view import ReportView
 
 #: characters LaTeX treats specially, and what prints each literally
@@ -76,8 +77,6 @@ def latex_environment() -> Environment:
     ``{#`` collide with LaTeX; escaping happens in ``finalize``, so a template cannot
     forget it (the LaTeX counterpart of HTML autoescaping).
     """
-    from auditkit.report.html import templates_dir
-
     return Environment(
         loader=FileSystemLoader(str(templates_dir())),
         block_start_string="<%",

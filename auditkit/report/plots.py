@@ -117,9 +117,9 @@ def _to_svg(fig: Any, *, prefix: str, title: str) -> Markup:
     return Markup(f"{head}><title>{escape(title)}</title>{body}".strip())
 
 
-def _rope_band(ax: Any, rope: float) -> None:
+def _rope_band(ax: Any, rope: float, k: float = 100.0) -> None:
     if rope > 0:
-        ax.axvspan(-100 * rope, 100 * rope, color="#d9d9de", alpha=0.6, lw=0, zorder=0)
+        ax.axvspan(-k * rope, k * rope, color="#d9d9de", alpha=0.6, lw=0, zorder=0)
     ax.axvline(0, color="#5f6368", lw=0.8, zorder=1)
 
 
@@ -138,21 +138,22 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
     Markup
         Inline SVG.
     """
+    k = plot.factor  # 100 for points, 1 for a metric on its own scale
     with _style():
         fig = _figure(6.6, 2.5)
         left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
-        base = [100 * v for v in plot.baseline]
-        var = [100 * v for v in plot.variant]
+        base = [k * v for v in plot.baseline]
+        var = [k * v for v in plot.variant]
         for b, v in zip(base, var, strict=True):
             left.plot([0, 1], [b, v], color="#b0b0b8", lw=0.8, zorder=1)
         left.scatter([0] * len(base), base, color="#0072B2", marker="o", s=22, zorder=2)
         left.scatter([1] * len(var), var, color="#E69F00", marker="s", s=22, zorder=2)
         left.set_xticks([0, 1], [plot.baseline_name, plot.variant_name])
         left.set_xlim(-0.4, 1.4)
-        left.set_ylabel(f"test {plot.metric} (points)")
+        left.set_ylabel(f"test {plot.metric} ({plot.unit_words})")
         left.set_title("per-seed scores", loc="left")
 
-        gains = [100 * g for g in plot.gains]
+        gains = [k * g for g in plot.gains]
         n = len(gains)
         # Deterministic spread (by seed index) so equal gains do not hide each other.
         ys = [0.18 + 0.3 * i / max(1, n - 1) for i in range(n)]
@@ -161,9 +162,9 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
         if plot.gain is not None:
             g = plot.gain
             right.errorbar(
-                [100 * g.mean],
+                [k * g.mean],
                 [-0.2],
-                xerr=[[100 * (g.mean - g.low)], [100 * (g.high - g.mean)]],
+                xerr=[[k * (g.mean - g.low)], [k * (g.high - g.mean)]],
                 fmt="o",
                 color="#000000",
                 capsize=3,
@@ -172,7 +173,7 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
             )
         if plot.reported is not None:
             right.axvline(
-                100 * plot.reported, color="#D55E00", ls="--", lw=1.2, label="reported gain"
+                k * plot.reported, color="#D55E00", ls="--", lw=1.2, label="reported gain"
             )
         # Both axes say what they hold: the strip's rows are the seeds (spread only so
         # that equal gains stay visible) and, below them, their mean with its interval.
@@ -184,8 +185,8 @@ def draw_claim(plot: ClaimPlot, *, prefix: str) -> Markup:
         right.set_ylim(-0.5, 0.7)
         right.spines["left"].set_visible(False)
         right.set_xlabel(
-            f"gain of {plot.variant_name} over {plot.baseline_name} in {plot.metric} (points)"
-            + ("; grey: equivalence region" if plot.rope > 0 else "")
+            f"gain of {plot.variant_name} over {plot.baseline_name} in {plot.metric} "
+            f"({plot.unit_words})" + ("; grey: equivalence region" if plot.rope > 0 else "")
         )
         right.set_title("per-seed gains", loc="left")
         right.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -212,17 +213,18 @@ def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
         Inline SVG.
     """
     looks = plot.looks
+    k = plot.factor  # 100 for points, 1 for a metric on its own scale
     with _style():
         fig = _figure(4.2, 2.2)
         ax = fig.subplots()
         xs = [int(look.label) for look in looks]
         if plot.rope > 0:
-            ax.axhspan(-100 * plot.rope, 100 * plot.rope, color="#d9d9de", alpha=0.6, lw=0)
+            ax.axhspan(-k * plot.rope, k * plot.rope, color="#d9d9de", alpha=0.6, lw=0)
         ax.axhline(0, color="#5f6368", lw=0.8, zorder=1)
         ax.fill_between(
             xs,
-            [100 * look.low for look in looks],
-            [100 * look.high for look in looks],
+            [k * look.low for look in looks],
+            [k * look.high for look in looks],
             color="#56B4E9",
             alpha=0.35,
             lw=0,
@@ -230,17 +232,17 @@ def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
         )
         ax.plot(
             xs,
-            [100 * look.mean for look in looks],
+            [k * look.mean for look in looks],
             color="#0072B2",
             marker="o",
             ms=4,
             label="mean gain",
         )
         if plot.reported is not None:
-            ax.axhline(100 * plot.reported, color="#D55E00", ls="--", lw=1.0, label="reported")
+            ax.axhline(k * plot.reported, color="#D55E00", ls="--", lw=1.0, label="reported")
         ax.set_xticks(xs)
         ax.set_xlabel("seeds per arm")
-        ax.set_ylabel(f"gain in {plot.metric} (points)")
+        ax.set_ylabel(f"gain in {plot.metric} ({plot.unit_words})")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _to_svg(
             fig,
@@ -250,14 +252,14 @@ def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
 
 
 def _interval_rows(
-    ax: Any, rows: Sequence[IntervalPoint], styles: dict[str, tuple[str, str]]
+    ax: Any, rows: Sequence[IntervalPoint], styles: dict[str, tuple[str, str]], k: float = 100.0
 ) -> None:
     for y, row in enumerate(rows):
         colour, marker = styles.get(row.status, ("#000000", "o"))
         ax.errorbar(
-            [100 * row.mean],
+            [k * row.mean],
             [y],
-            xerr=[[100 * (row.mean - row.low)], [100 * (row.high - row.mean)]],
+            xerr=[[k * (row.mean - row.low)], [k * (row.high - row.mean)]],
             fmt=marker,
             color=colour,
             ms=5,
@@ -286,14 +288,15 @@ def draw_forest(plot: ClaimPlot, *, prefix: str) -> Markup:
     from matplotlib.lines import Line2D
 
     rows = plot.conditions
+    k = plot.factor  # 100 for points, 1 for a metric on its own scale
     with _style():
         fig = _figure(6.6, 0.9 + 0.28 * len(rows))
         ax = fig.subplots()
-        _rope_band(ax, plot.rope)
-        _interval_rows(ax, rows, STATUS_STYLE)
+        _rope_band(ax, plot.rope, k)
+        _interval_rows(ax, rows, STATUS_STYLE, k)
         if plot.reported is not None:
-            ax.axvline(100 * plot.reported, color="#D55E00", ls="--", lw=1.0)
-        ax.set_xlabel(f"gain in {plot.metric} (points) with its interval")
+            ax.axvline(k * plot.reported, color="#D55E00", ls="--", lw=1.0)
+        ax.set_xlabel(f"gain in {plot.metric} ({plot.unit_words}) with its interval")
         present = [s for s in STATUS_STYLE if any(r.status == s for r in rows)]
         handles = [
             Line2D([], [], color=STATUS_STYLE[s][0], marker=STATUS_STYLE[s][1], ls="", label=s)

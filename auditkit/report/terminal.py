@@ -41,6 +41,11 @@ THEME = Theme(
 _WORST_FIRST = ("refuted", "fragile", "inconclusive", "supported")
 
 
+def _in_units(view: ReportView) -> str:
+    """'in points' when every claim's metric is on a 0-1 scale, else the metrics' units."""
+    return "in points" if view.gain_unit == "pts" else view.units_note
+
+
 def make_console(
     *,
     quiet: bool = False,
@@ -90,11 +95,11 @@ def verdict_table(view: ReportView) -> Table:
     view
         The formatted report.
     """
-    table = _titled(view, "scores: mean test metric of baseline → variant, in points")
+    table = _titled(view, f"scores: mean test metric of baseline → variant, {_in_units(view)}")
     table.add_column("claim", overflow="fold", ratio=1)
     # Numbers never wrap: a broken "+2.40 [+0.75," is worse than a narrow claim column.
     table.add_column("scores", justify="right", no_wrap=True)
-    table.add_column(f"Δ pts [{view.confidence} CI]", justify="right", no_wrap=True)
+    table.add_column(f"Δ {view.gain_unit} [{view.confidence} CI]", justify="right", no_wrap=True)
     table.add_column("p (Holm)", justify="right", no_wrap=True)
     table.add_column("seeds", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
@@ -255,7 +260,8 @@ def render_terminal(view: ReportView, console: Console) -> None:
         console.print(verdict_blocks(view))
         console.print(
             Text(
-                f"scores: mean of baseline → variant; Δ: gain, {view.confidence} CI; in points",
+                f"scores: mean of baseline → variant; Δ: gain, {view.confidence} CI; "
+                f"{_in_units(view)}",
                 style="dim",
             )
         )

@@ -48,7 +48,13 @@ def run_tiny_audit() -> dict[str, Any]:
     return doc
 
 
-def _agreement(improves: list[bool | None], values: list[str]) -> list[dict[str, Any]]:
+#: per agreement row: its kind, and the numbers it holds (format 2 stores numbers)
+_KINDS = ("p", "p", "p", "interval", "share", "dominance", "equivalence")
+
+
+def _agreement(
+    improves: list[bool | None], numbers: list[dict[str, float]]
+) -> list[dict[str, Any]]:
     tests = [
         ("paired t-test", "one-sided, variant better"),
         ("Wilcoxon signed-rank (exact)", "with 3 seeds the smallest possible p is 0.125"),
@@ -59,8 +65,28 @@ def _agreement(improves: list[bool | None], values: list[str]) -> list[dict[str,
         ("TOST equivalence", "equivalence within the ROPE"),
     ]
     return [
-        {"test": t, "improvement": i, "value": v, "note": n}
-        for (t, n), i, v in zip(tests, improves, values, strict=True)
+        {"test": t, "improvement": i, "kind": k, "note": n, **values}
+        for (t, n), i, k, values in zip(tests, improves, _KINDS, numbers, strict=True)
+    ]
+
+
+def _numbers(
+    p: tuple[float, float, float],
+    boot: tuple[float, float],
+    share: tuple[float, float, float],
+    eps: float,
+    tost: tuple[float, float],
+) -> list[dict[str, float]]:
+    """The numbers of the seven agreement rows: three p-values, a bootstrap interval, the
+    probability of improvement with its interval, ASO's ε_min and TOST's 90% interval."""
+    return [
+        {"p": p[0], "statistic": 3.1, "df": 2},
+        {"p": p[1]},
+        {"p": p[2]},
+        {"low": boot[0], "high": boot[1]},
+        {"estimate": share[0], "low": share[1], "high": share[2]},
+        {"estimate": eps},
+        {"low": tost[0], "high": tost[1]},
     ]
 
 
@@ -95,7 +121,15 @@ def _synthetic_claim(
         baseline_sd=0.005,
         variant_sd=0.006,
     )
-    claim["gain"] = dict(real["gain"], mean=mean, low=mean - 0.009, high=mean + 0.009)
+    sd = real["gain"]["sd"]
+    claim["gain"] = dict(
+        real["gain"],
+        mean=mean,
+        low=mean - 0.009,
+        high=mean + 0.009,
+        statistic=round(mean / (sd / 3**0.5), 4),
+        df=2,
+    )
     return claim
 
 
@@ -105,15 +139,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     real = doc["claims"][0]
     real["agreement"] = _agreement(
         [True, None, None, None, True, True, False],
-        [
-            "p = 0.037",
-            "p = 0.125",
-            "p = 0.125",
-            "[-0.40, +9.10]",
-            "P = 1.00",
-            "ε = 0.08",
-            "p = 0.61",
-        ],
+        _numbers((0.037, 0.125, 0.125), (-0.004, 0.091), (1.0, 0.44, 1.0), 0.08, (-0.01, 0.08)),
     )
     real["conditions"] = [
         _condition("batch_size=128", "AK401", "batch size", 0.031, 0.06, "inconclusive"),
@@ -141,15 +167,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     supported["gain"].update(p_one_sided=0.002, p_holm=0.004)
     supported["agreement"] = _agreement(
         [True, None, None, True, True, True, False],
-        [
-            "p = 0.002",
-            "p = 0.125",
-            "p = 0.125",
-            "[+2.10, +3.70]",
-            "P = 1.00",
-            "ε = 0.00",
-            "p = 0.99",
-        ],
+        _numbers((0.002, 0.125, 0.125), (0.021, 0.037), (1.0, 0.44, 1.0), 0.0, (0.022, 0.036)),
     )
     supported["conditions"] = [
         _condition("batch_size=128", "AK401", "batch size", 0.027, 0.008, "holds"),
@@ -169,15 +187,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     fragile["gain"].update(p_one_sided=0.011, p_holm=0.022)
     fragile["agreement"] = _agreement(
         [True, None, None, True, True, False, False],
-        [
-            "p = 0.011",
-            "p = 0.125",
-            "p = 0.125",
-            "[+0.70, +2.30]",
-            "P = 1.00",
-            "ε = 0.61",
-            "p = 0.93",
-        ],
+        _numbers((0.011, 0.125, 0.125), (0.007, 0.023), (1.0, 0.44, 1.0), 0.61, (0.008, 0.022)),
     )
     fragile["conditions"] = [
         _condition("batch_size=128", "AK401", "batch size", 0.009, 0.007, "holds"),
@@ -200,15 +210,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     )
     refuted["agreement"] = _agreement(
         [False, False, False, False, False, False, False],
-        [
-            "p = 0.78",
-            "p = 0.875",
-            "p = 0.875",
-            "[-0.40, +0.20]",
-            "P = 0.33",
-            "ε = 0.83",
-            "p = 0.004",
-        ],
+        _numbers((0.78, 0.875, 0.875), (-0.004, 0.002), (0.33, 0.06, 0.79), 0.83, (-0.003, 0.002)),
     )
     refuted["conditions"] = [
         _condition("batch_size=128", "AK401", "batch size", -0.001, 0.003, "vanished"),
@@ -305,6 +307,10 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    document = extend(run_tiny_audit())
-    OUT.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    sys.path.insert(0, str(REPO))
+    from auditkit.report.auditdoc import document_from_json, dumps_document
+
+    # through the reader and the writer: every field of the format, in its order
+    document = document_from_json(extend(run_tiny_audit()))
+    OUT.write_text(dumps_document(document), encoding="utf-8")
     print(f"wrote {OUT.relative_to(REPO)}")

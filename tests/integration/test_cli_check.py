@@ -26,7 +26,7 @@ def test_check_writes_json_and_html_and_resumes_from_the_store(
     code = main(["check", str(model), "--rules", "quick", "--seeds", "3", "--out", "first"])
     out = capsys.readouterr().out
     doc = json.loads((in_tmp / "first" / "audit.json").read_text())
-    assert doc["format"] == 1
+    assert doc["format"] == 2
     assert code == doc["exit_code"]
     assert code in (0, 1)
     (claim,) = doc["claims"]

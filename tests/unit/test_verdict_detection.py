@@ -246,17 +246,27 @@ def test_a_metric_off_the_unit_scale_is_worded_in_its_own_unit() -> None:
 
 
 def test_findings_say_claimed_gain_only_when_one_was_reported() -> None:
-    from auditkit.report.view import _findings
+    import dataclasses
 
-    raw = {
-        "seeds": [0, 1, 2],
-        "verdict": "inconclusive",
-        "gain": None,
-        "reported": None,
-        "seeds_needed": 12,
-        "conditions": [],
-    }
-    (sentence,) = _findings(raw, "95%", 0.005)
+    from auditkit.report.auditdoc import document_from_json
+    from auditkit.report.prose import findings
+    from auditkit.types import Verdict
+    from tests.gold.fixtures import load_full
+
+    claim = dataclasses.replace(
+        document_from_json(load_full()).claims[0],
+        verdict=Verdict.INCONCLUSIVE,
+        gain=None,
+        reported=None,
+        seeds_needed=12,
+        conditions=(),
+        agreement=(),
+        min_detectable_effect=None,
+        small_sample_note=None,
+        invalid=(),
+        overstated=False,
+    )
+    (sentence,) = findings(claim, "95%", 0.005)
     assert sentence == "3 seeds cannot detect the observed gain; about 12 are needed."
-    (sentence,) = _findings({**raw, "reported": 0.02}, "95%", 0.005)
+    (sentence,) = findings(dataclasses.replace(claim, reported=0.02), "95%", 0.005)
     assert sentence == "3 seeds cannot detect a 2.0-point gain; about 12 are needed."
