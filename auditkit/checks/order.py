@@ -25,6 +25,16 @@ from auditkit.checks import (
     pts,
     register,
 )
+from auditkit.exhibits import (
+    Cell,
+    Column,
+    Estimate,
+    Exhibit,
+    IntervalPlot,
+    IntervalPoint,
+    Table,
+    ValueKind,
+)
 from auditkit.metrics import accuracy_metric
 from auditkit.perturb import evaluation_split, on_dev
 from auditkit.stats import mcnemar_test
@@ -52,15 +62,10 @@ def default_metric(metrics: Sequence[str]) -> str:
 
 def _rule_facts(ctx: AssessContext) -> tuple[frozenset[str] | None, bool | None]:
     """Factors the labelling rule reads, and whether it depends on order; None if unknown."""
-    rule = ctx.data.metadata.get("rule")
-    if not isinstance(rule, dict):
+    rule = ctx.data.meta.rule
+    if rule is None:
         return None, None
-    factors = rule.get("factors")
-    order = rule.get("order_dependent")
-    return (
-        frozenset(factors) if isinstance(factors, list) else None,
-        bool(order) if isinstance(order, bool) else None,
-    )
+    return (None if rule.factors is None else frozenset(rule.factors)), rule.order_dependent
 
 
 def _check_modes(modes: Sequence[str], allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -188,6 +193,84 @@ def _reliance(
     return rows, evidence
 
 
+def _estimate(row: dict[str, Any], value: str, low: str, high: str) -> Estimate | None:
+    return Estimate(row[value], row[low], row[high]) if row.get(value) is not None else None
+
+
+def reliance_exhibits(
+    rows: Sequence[dict[str, Any]], metric: str, title: str
+) -> tuple[Exhibit, ...]:
+    """The reliance rows as an interval plot of the test drops and a table with the dev drops.
+
+    Parameters
+    ----------
+    rows
+        One per variant and probe, as :func:`_reliance` measures them (``variant``,
+        ``factor``, ``drop_mean``, ``low``, ``high``, and where dev was probed
+        ``dev_drop_mean``, ``dev_low``, ``dev_high``, ``dev_minus_test``, ...).
+    metric
+        The metric whose drop is measured.
+    title
+        The exhibits' title, e.g. ``"Shape and colour reliance"``.
+
+    Returns
+    -------
+    tuple of Exhibit
+        Empty without rows; else the plot, then the table (dev columns only where dev was
+        probed).
+    """
+    if not rows:
+        return ()
+    dev = any(r.get("dev_drop_mean") is not None for r in rows)
+    columns = [
+        Column("variant"),
+        Column("masked factor"),
+        Column(f"{metric} drop", ValueKind.GAIN),
+    ]
+    if dev:
+        columns += [Column("drop on dev", ValueKind.GAIN), Column("dev − test", ValueKind.GAIN)]
+    table_rows = []
+    for r in rows:
+        cells: list[Cell] = [r["variant"], r["factor"], _estimate(r, "drop_mean", "low", "high")]
+        if dev:
+            cells += [
+                _estimate(r, "dev_drop_mean", "dev_low", "dev_high"),
+                _estimate(r, "dev_minus_test", "dev_minus_test_low", "dev_minus_test_high"),
+            ]
+        table_rows.append(tuple(cells))
+    how = (
+        "How much the test metric drops when one factor is masked or permuted at test time: "
+        "a model that drops on a factor the labelling rule never reads has learnt a shortcut."
+    )
+    plot = IntervalPlot(
+        title=title,
+        axis=f"drop in {metric} when the factor is masked",
+        points=tuple(
+            IntervalPoint(
+                label=f"{r['variant']} · {r['factor']}",
+                estimate=r["drop_mean"],
+                low=r["low"],
+                high=r["high"],
+                group=r["factor"],
+            )
+            for r in rows
+        ),
+        caption=f"{how} Each drop with its interval, per variant and probed factor.",
+    )
+    table = Table(
+        title=title,
+        columns=tuple(columns),
+        rows=tuple(table_rows),
+        caption=(
+            "Dev is drawn like train: a cue that holds in train and dev but not in test shows "
+            "as a drop on dev while the test drop looks small."
+            if dev
+            else ""
+        ),
+    )
+    return plot, table
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenOrderParams:
     """Parameters of ``token_order``."""
@@ -273,7 +356,7 @@ class TokenOrder(CheckBase):
             # Only on an order-free rule is shuffling an invariance the gain must survive.
             if order_dependent is False:
                 conditions[index] = tuple(items)
-        reliance = tuple({k: v for k, v in r.items() if k not in _JUDGED} for r in rows.values())
+        exhibits = reliance_exhibits(list(rows.values()), metric, "Token order reliance")
         blind = [v for v, r in rows.items() if r["blind"]]
         relying = [v for v, r in rows.items() if r["relies"]]
         claimed = {c.variant for c in ctx.claims}
@@ -297,7 +380,7 @@ class TokenOrder(CheckBase):
                 + ".",
                 evidence=evidence,
                 conditions=conditions,
-                reliance=reliance,
+                exhibits=exhibits,
             )
         if order_dependent is True and blind:
             return Finding(
@@ -307,7 +390,7 @@ class TokenOrder(CheckBase):
                 "rule depends on order: these models are order-blind.",
                 evidence=evidence,
                 conditions=conditions,
-                reliance=reliance,
+                exhibits=exhibits,
             )
         if order_dependent is False and relying:
             return Finding(
@@ -316,7 +399,7 @@ class TokenOrder(CheckBase):
                 "labelling rule ignores order: they lean on positional cues.",
                 evidence=evidence,
                 conditions=conditions,
-                reliance=reliance,
+                exhibits=exhibits,
             )
         known = (
             ""
@@ -330,7 +413,7 @@ class TokenOrder(CheckBase):
             + ".",
             evidence=evidence,
             conditions=conditions,
-            reliance=reliance,
+            exhibits=exhibits,
         )
 
 
@@ -549,7 +632,7 @@ class FactorIsolation(CheckBase):
                 ),
                 evidence=evidence,
                 conditions=conditions,
-                reliance=tuple(reliance),
+                exhibits=reliance_exhibits(reliance, metric, "Shape and colour reliance"),
             )
         if rule_factors is None:
             reason = (
@@ -568,7 +651,7 @@ class FactorIsolation(CheckBase):
             reason=reason,
             evidence=evidence,
             conditions=conditions,
-            reliance=tuple(reliance),
+            exhibits=reliance_exhibits(reliance, metric, "Shape and colour reliance"),
         )
 
     @staticmethod

@@ -6,7 +6,8 @@ Schema (``format`` 1), documented in docs/audit-json.md:
 - ``experiment``: name, model file and its SHA-256, data (name, kind, fingerprint,
   metadata), metrics, training config, variants, baseline
 - ``rule_pack``: name, path, SHA-256, settings; ``rules``: per rule its id, name, check,
-  severity, why, fix, references, ``outcome`` (pass/warn/fail/skipped/error) and reason
+  severity, why, fix, references, ``outcome`` (pass/warn/fail/skipped/error), reason,
+  evidence and ``exhibits`` (the finding's tables and figures, ``exhibits.exhibit_to_json``)
 - ``seeds``: the seeds every arm was trained on
 - ``claims``: per claim the verdict and reason, per-seed scores of both arms, the gain's
   mean, sd, interval and p-values, the test-agreement matrix, the gain under each
@@ -26,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditkit.exhibits import Exhibit, exhibit_to_json
 from auditkit.types import Verdict
 from auditkit.verdict import ClaimDecision, ClaimStop, StopReason
 
@@ -47,6 +49,8 @@ class RuleRow:
     reason: str
     #: short preformatted facts behind the outcome
     evidence: Mapping[str, str] = field(default_factory=dict)
+    #: the finding's tables and figures, rendered by kind in every view
+    exhibits: tuple[Exhibit, ...] = ()
 
 
 def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
@@ -168,7 +172,6 @@ def build_document(
     provenance: Mapping[str, Any],
     exit_code: int,
     confusion: Mapping[str, Mapping[str, Any]] | None = None,
-    reliance: Sequence[Mapping[str, Any]] = (),
     adaptive: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble ``audit.json`` from what the earlier layers produced.
@@ -198,8 +201,6 @@ def build_document(
     confusion
         Per variant, the test confusion matrix summed over its nominal runs:
         ``{"labels": [...], "matrix": [[...]], "runs": n}``.
-    reliance
-        Factor reliance rows: variant, factor, drop_mean, low, high, rule.
     adaptive
         The group-sequential design of ``--seeds auto`` (description, min and max seeds,
         seeds per look, spending function, futility threshold); None for fixed seeds.
@@ -229,6 +230,7 @@ def build_document(
                 "outcome": r.outcome,
                 "reason": r.reason,
                 "evidence": dict(r.evidence),
+                "exhibits": [exhibit_to_json(e) for e in r.exhibits],
             }
             for r in rules
         ],
@@ -237,7 +239,6 @@ def build_document(
         "claims": [claim_to_dict(d) for d in decisions],
         "runs": list(runs),
         "confusion": {k: dict(v) for k, v in (confusion or {}).items()},
-        "reliance": [dict(r) for r in reliance],
         "summary": {
             "verdicts": counts,
             "runs": dict(run_counts),

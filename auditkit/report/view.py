@@ -5,7 +5,7 @@ number is formatted here, once, so that the views agree. The few floats kept her
 (``*Plot`` dataclasses) are for drawing, never for display as text.
 
 Fields that newer audits add (test agreement, perturbation conditions, power, confusion
-matrices, factor reliance, rule evidence) are read with ``.get()`` and an empty default,
+matrices, rule evidence and exhibits) are read with ``.get()`` and an empty default,
 so an older ``audit.json`` still renders: its views simply omit those sections.
 """
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from auditkit.report.exhibit_view import ExhibitSection, exhibit_sections
 
 #: verdicts in the order the summary line lists them: "2 supported, 1 fragile,
 #: 1 inconclusive in 3m12s" (the order of issue 5; pytest's line is coloured by its
@@ -34,15 +36,6 @@ _AGREEMENT = {
     # not significant is not "no improvement": the test did not show one, nothing more
     False: ("no", "✗", "not shown"),
     None: ("unknown", "?", "cannot tell"),
-}
-
-#: split-statistics columns: key in ``metadata.splits[...]`` -> (header, kind)
-_SPLIT_COLUMNS = {
-    "n": ("rows", "int"),
-    "label_rate": ("positive labels", "pct"),
-    "mean_length": ("mean length", "float"),
-    "mean_shape_variety": ("mean shape variety", "float"),
-    "mean_color_variety": ("mean colour variety", "float"),
 }
 
 
@@ -80,18 +73,6 @@ def condition_words(condition: str) -> str:
     """A condition id in words: 'batch_size=512' -> 'batch size 512'."""
     key, sep, value = condition.partition("=")
     return f"{key.replace('_', ' ')} {value}" if sep else condition.replace("_", " ")
-
-
-def _number(x: Any, kind: str) -> str:
-    if x is None:
-        return "n/a"
-    if kind == "int":
-        return f"{int(x):,}"
-    if kind == "pct":
-        return f"{100 * float(x):.1f}%"
-    if isinstance(x, float):
-        return f"{x:.2f}"
-    return str(x)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,24 +228,6 @@ class AgreementMatrix:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CurveLine:
-    """One run's training curve, for drawing."""
-
-    batch_size: str  #: the legend entry: "64"
-    epochs: tuple[int, ...]
-    train_loss: tuple[float, ...]
-    dev_loss: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CurvesPlot:
-    """Every nominal and batch-size run of every variant, for the training-curves figure."""
-
-    variants: tuple[tuple[str, tuple[CurveLine, ...]], ...]
-    batch_sizes: tuple[str, ...]  #: legend order, ascending
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ConfusionView:
     """One variant's confusion matrix, summed over its nominal test runs."""
 
@@ -273,29 +236,6 @@ class ConfusionView:
     labels: tuple[str, ...]
     #: rows: true label, then per predicted label (count, row share, shade 0-4)
     rows: tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RelianceRow:
-    """The metric drop when one factor is masked at test time (and on dev, if probed)."""
-
-    variant: str
-    factor: str
-    drop: str  #: "+12.30"
-    interval: str
-    #: the drop on dev with its interval, "+40.10 [+35.00, +45.20]"; empty when dev was not probed
-    dev_drop: str = ""
-    #: dev − test drop paired by seed, with its interval; empty when dev was not probed
-    dev_minus_test: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SplitTable:
-    """Per-split statistics of the data."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, tuple[str, ...]], ...]
-    facts: tuple[tuple[str, str], ...]  #: rule description, pitfalls, ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -366,11 +306,9 @@ class ReportView:
     provenance: tuple[tuple[str, str], ...]
     heatmap: Heatmap | None = None
     agreement: AgreementMatrix | None = None
-    curves: CurvesPlot | None = None
     confusion: tuple[ConfusionView, ...] = ()
-    reliance: tuple[RelianceRow, ...] = ()
-    reliance_plot: tuple[IntervalPoint, ...] = ()  #: label "variant · factor"
-    splits: SplitTable | None = None
+    #: each rule's tables and figures (split statistics, reliance, training curves, ...)
+    exhibits: tuple[ExhibitSection, ...] = ()
     rope: str = ""  #: "±0.50 pts"
     confidence: str = "95%"  #: the rule pack's interval level
     #: what ``model_file`` is: "Model file", or "Runs file" for ``auditkit compare``
@@ -872,51 +810,6 @@ def _agreement_matrix(claims: Sequence[Mapping[str, Any]]) -> AgreementMatrix | 
     return AgreementMatrix(claims=tuple(c["label"] for c in claims), rows=tuple(rows))
 
 
-def _batch_size(run: Mapping[str, Any], default: int) -> int | None:
-    """The run's batch size, or None when something else shapes the training.
-
-    The batch-size sweep scales the learning rate with the batch size, so a run that
-    overrides both still belongs to its batch size's curve.
-    """
-    overrides = dict(run["spec"].get("overrides") or [])
-    if set(overrides) - {"batch_size", "lr"} or run["spec"].get("transform"):
-        return None
-    if "lr" in overrides and "batch_size" not in overrides:
-        return None
-    return int(overrides.get("batch_size", default))
-
-
-def _curves(doc: Mapping[str, Any]) -> CurvesPlot | None:
-    train = doc["experiment"].get("train")
-    if train is None:  # auditkit compare: logged runs carry no curves
-        return None
-    default = train["batch_size"]
-    by_variant: dict[str, list[CurveLine]] = {}
-    sizes: set[int] = set()
-    for run in doc["runs"]:
-        curves = run.get("curves") or []
-        size = _batch_size(run, default)
-        if not curves or size is None or run.get("error"):
-            continue
-        sizes.add(size)
-        by_variant.setdefault(run["spec"]["variant"], []).append(
-            CurveLine(
-                batch_size=str(size),
-                epochs=tuple(int(p["epoch"]) for p in curves),
-                train_loss=tuple(float(p["train_loss"]) for p in curves),
-                dev_loss=tuple(float(p["dev_loss"]) for p in curves),
-            )
-        )
-    if not by_variant:
-        return None
-    names = [v["name"] for v in doc["experiment"]["variants"]]
-    ordered = sorted(by_variant.items(), key=lambda kv: names.index(kv[0]) if kv[0] in names else 0)
-    return CurvesPlot(
-        variants=tuple((name, tuple(lines)) for name, lines in ordered),
-        batch_sizes=tuple(str(s) for s in sorted(sizes)),
-    )
-
-
 def _confusion(doc: Mapping[str, Any]) -> tuple[ConfusionView, ...]:
     out = []
     for variant, raw in (doc.get("confusion") or {}).items():
@@ -940,104 +833,6 @@ def _confusion(doc: Mapping[str, Any]) -> tuple[ConfusionView, ...]:
             )
         )
     return tuple(out)
-
-
-def _reliance(doc: Mapping[str, Any]) -> tuple[tuple[RelianceRow, ...], tuple[IntervalPoint, ...]]:
-    raw = doc.get("reliance") or []
-    rows = tuple(
-        RelianceRow(
-            variant=r["variant"],
-            factor=r["factor"],
-            drop=points(r["drop_mean"], signed=True),
-            interval=_interval(r["low"], r["high"]),
-            dev_drop=(
-                f"{points(r['dev_drop_mean'], signed=True)} "
-                f"{_interval(r.get('dev_low'), r.get('dev_high'))}"
-                if r.get("dev_drop_mean") is not None
-                else ""
-            ),
-            dev_minus_test=(
-                f"{points(r['dev_minus_test'], signed=True)} "
-                f"{_interval(r.get('dev_minus_test_low'), r.get('dev_minus_test_high'))}"
-                if r.get("dev_minus_test") is not None
-                else ""
-            ),
-        )
-        for r in raw
-    )
-    plot = tuple(
-        IntervalPoint(
-            label=f"{r['variant']} · {r['factor']}",
-            mean=r["drop_mean"],
-            low=r["low"],
-            high=r["high"],
-            status=r["factor"],
-        )
-        for r in raw
-        if None not in (r.get("drop_mean"), r.get("low"), r.get("high"))
-    )
-    return rows, plot
-
-
-def _splits(doc: Mapping[str, Any]) -> SplitTable | None:
-    meta = doc["experiment"]["data"].get("metadata") or {}
-    splits = meta.get("splits") or {}
-    if not splits:
-        return None
-    keys: list[str] = []
-    for stats in splits.values():
-        keys += [k for k in stats if k not in keys]
-    columns = tuple(_SPLIT_COLUMNS.get(k, (k.replace("_", " "), "float"))[0] for k in keys)
-    rows = tuple(
-        (
-            name,
-            tuple(_number(stats.get(k), _SPLIT_COLUMNS.get(k, ("", "float"))[1]) for k in keys),
-        )
-        for name, stats in splits.items()
-    )
-    facts: list[tuple[str, str]] = [("data", doc["experiment"]["data"]["name"])]
-    rule = meta.get("rule") or {}
-    if rule.get("description"):
-        facts.append(("labelling rule", str(rule["description"])))
-    if rule.get("factors"):
-        facts.append(("factors the rule reads", ", ".join(map(str, rule["factors"]))))
-    pitfalls = meta.get("pitfalls")
-    if pitfalls is not None:
-        facts.append(("planted pitfalls", "; ".join(map(_pitfall, pitfalls)) or "none"))
-    return SplitTable(columns=columns, rows=rows, facts=tuple(facts))
-
-
-#: a pitfall field longer than this (row ids, per-row lists) is left out of the summary
-_FACT_WIDTH = 80
-
-
-def _fact(value: Any) -> str:
-    """A metadata value in words: floats to 3 significant digits, lists and dicts inline."""
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_fact(v) for v in value)
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k} {_fact(v)}" for k, v in value.items())
-    return str(value)
-
-
-def _pitfall(record: Any) -> str:
-    """One planted pitfall as 'kind (field value, ...)', without its bulky fields."""
-    if not isinstance(record, Mapping):
-        return str(record)
-    parts = []
-    for key, value in record.items():
-        if key == "kind":
-            continue
-        text = _fact(value)
-        if len(text) <= _FACT_WIDTH:
-            parts.append(f"{key.replace('_', ' ')}: {text}")
-    return (
-        f"{record.get('kind', 'pitfall')} ({'; '.join(parts)})"
-        if parts
-        else str(record.get("kind"))
-    )
 
 
 def _failures(doc: Mapping[str, Any]) -> tuple[FailureView, ...]:
@@ -1112,7 +907,6 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
     if runs["cached"]:
         runs_line += f", {runs['cached']} reused from the run store"
     rope = float(doc["rule_pack"]["settings"].get("rope", 0.0))
-    reliance, reliance_plot = _reliance(doc)
     verdicts = summary["verdicts"]
     return ReportView(
         title=f"auditkit report: {exp['name']}",
@@ -1144,11 +938,8 @@ def build_view(doc: Mapping[str, Any]) -> ReportView:
         provenance=_provenance(doc),
         heatmap=_heatmap(doc["claims"]),
         agreement=_agreement_matrix(doc["claims"]),
-        curves=_curves(doc),
         confusion=_confusion(doc),
-        reliance=reliance,
-        reliance_plot=reliance_plot,
-        splits=_splits(doc),
+        exhibits=exhibit_sections(doc["rules"]),
         rope=f"±{points(rope)} pts",
         confidence=f"{round(100 * doc['rule_pack']['settings'].get('confidence', 0.95))}%",
         failures=_failures(doc),

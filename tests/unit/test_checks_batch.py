@@ -10,13 +10,12 @@ from auditkit.checks import AssessContext, PlanContext, checks
 from auditkit.checks.batch import (
     BatchSizeSweep,
     BatchSizeSweepParams,
-    TrainingLength,
-    TrainingLengthParams,
     batch_condition,
     scaled_lr,
     summarise_curves,
     sweep_runs,
 )
+from auditkit.checks.length import TrainingLength, TrainingLengthParams
 from auditkit.datasets import spr
 from auditkit.types import Claim, EpochRecord, RunResult, RunSpec, TrainConfig
 
