@@ -23,6 +23,7 @@ from auditkit.stats import holm, paired_t_test
 from auditkit.types import (
     DATA_KINDS,
     ArraySplit,
+    DataMetadata,
     Dataset,
     Finding,
     Outcome,
@@ -399,7 +400,7 @@ class SplitShift(CheckBase):
                 f"{params.alpha:g}), every factor predicts the label alike on dev and test, "
                 "and every dev-to-test gap lies within its band and the baseline's."
             )
-        table = split_table(ctx.data)
+        table = split_table(ctx.data.name, ctx.data.meta)
         return Finding(
             outcome=outcome,
             reason=reason,
@@ -643,13 +644,15 @@ def _cell(value: Any) -> Cell:
     return _fact(value)
 
 
-def split_table(data: Dataset) -> Table | None:
+def split_table(name: str, meta: DataMetadata) -> Table | None:
     """The data's per-split statistics, with the labelling rule and the planted pitfalls.
 
     Parameters
     ----------
-    data
-        The dataset; its ``metadata["splits"]`` holds the statistics its loader measured.
+    name
+        The dataset's name.
+    meta
+        Its typed metadata; ``meta.splits`` holds the statistics its loader measured.
 
     Returns
     -------
@@ -657,7 +660,6 @@ def split_table(data: Dataset) -> Table | None:
         One row per split (shape (n_splits, 1 + n_statistics)); None when the data
         records no split statistics.
     """
-    meta = data.meta
     if not meta.splits:
         return None
     keys: list[str] = []
@@ -670,9 +672,9 @@ def split_table(data: Dataset) -> Table | None:
         default = (key.replace("_", " "), ValueKind.NUMBER if numeric else ValueKind.TEXT)
         columns.append(Column(*_SPLIT_COLUMNS.get(key, default)))
     rows = tuple(
-        (name, *(_cell(stats.get(k)) for k in keys)) for name, stats in meta.splits.items()
+        (split, *(_cell(stats.get(k)) for k in keys)) for split, stats in meta.splits.items()
     )
-    facts: list[tuple[str, str]] = [("data", data.name)]
+    facts: list[tuple[str, str]] = [("data", name)]
     if meta.rule is not None and meta.rule.description:
         facts.append(("labelling rule", meta.rule.description))
     if meta.rule is not None and meta.rule.factors:
