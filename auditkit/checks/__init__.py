@@ -273,6 +273,17 @@ def nominal_runs(claim: Claim, seeds: Sequence[int]) -> list[RunSpec]:
     ]
 
 
+def retrain_runs(
+    claim: Claim, seeds: Sequence[int], condition: str, transform: str
+) -> list[RunSpec]:
+    """Runs of both arms of ``claim`` retrained on data changed by ``transform``, one per seed."""
+    return [
+        RunSpec(variant=arm, init_seed=s, order_seed=s, condition=condition, transform=transform)
+        for arm in (claim.baseline, claim.variant)
+        for s in seeds
+    ]
+
+
 def interval(values: Sequence[float], confidence: float) -> tuple[float, float, float] | None:
     """Mean and two-sided t-interval of ``values`` (shape (n,)), None with < 2 values."""
     if len(values) < 2:

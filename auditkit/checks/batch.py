@@ -338,8 +338,6 @@ class BatchSizeSweep(CheckBase):
 
     def assess(self, ctx: AssessContext, params: BatchSizeSweepParams) -> Finding:
         """Classify each claim's gain at each batch size; describe each arm's curves."""
-        nominal = ctx.train.batch_size
-        n_train = len(ctx.data.train)
         conditions: dict[int, tuple[ConditionEvidence, ...]] = {}
         evidence: dict[str, str] = {}
         outcomes: list[Outcome] = []
@@ -349,29 +347,8 @@ class BatchSizeSweep(CheckBase):
         somewhere = False  # a broken claim whose gain holds at some other size
         estimable = 0
         for index, claim in enumerate(ctx.claims):
-            rows = []
-            statuses: dict[int, GainClass] = {}
-            for size in params.sizes:
-                gains = ctx.gains(claim, batch_condition(size, nominal))
-                rows.append(
-                    ConditionEvidence(
-                        condition=f"batch_size={size}",
-                        rule_id="",
-                        family="batch size",
-                        gains=gains,
-                    )
-                )
-                found = ctx.classify(gains)
-                statuses[size] = found
-                estimable += found.mean is not None
-                lr = scaled_lr(ctx.train.lr, nominal, size, params.lr_scaling)
-                steps = math.ceil(n_train / size)
-                note = " (the nominal runs)" if size == nominal else ""
-                evidence[f"{claim.label} at batch size {size}"] = (
-                    f"{found.status}: gain {_interval_text(found, ctx.confidence)}; "
-                    f"lr {lr:g}, {steps} step{'s' if steps != 1 else ''} per epoch{note}"
-                )
-            conditions[index] = tuple(rows)
+            conditions[index], statuses = self._sweep_claim(ctx, params, claim, evidence)
+            estimable += sum(g.mean is not None for g in statuses.values())
             bad = {s: g for s, g in statuses.items() if g.status in ("reversed", "vanished")}
             odd = {s: g for s, g in statuses.items() if g.status == "inconclusive"}
             good = [s for s, g in statuses.items() if g.status == "holds"]
@@ -439,6 +416,36 @@ class BatchSizeSweep(CheckBase):
             conditions=conditions,
             exhibits=(curves,) if curves is not None else (),
         )
+
+    @staticmethod
+    def _sweep_claim(
+        ctx: AssessContext, params: BatchSizeSweepParams, claim: Claim, evidence: dict[str, str]
+    ) -> tuple[tuple[ConditionEvidence, ...], dict[int, GainClass]]:
+        """The claim's gains at each batch size, for the verdict, and where each lies."""
+        nominal = ctx.train.batch_size
+        n_train = len(ctx.data.train)
+        rows = []
+        statuses: dict[int, GainClass] = {}
+        for size in params.sizes:
+            gains = ctx.gains(claim, batch_condition(size, nominal))
+            rows.append(
+                ConditionEvidence(
+                    condition=f"batch_size={size}",
+                    rule_id="",
+                    family="batch size",
+                    gains=gains,
+                )
+            )
+            found = ctx.classify(gains)
+            statuses[size] = found
+            lr = scaled_lr(ctx.train.lr, nominal, size, params.lr_scaling)
+            steps = math.ceil(n_train / size)
+            note = " (the nominal runs)" if size == nominal else ""
+            evidence[f"{claim.label} at batch size {size}"] = (
+                f"{found.status}: gain {_interval_text(found, ctx.confidence)}; "
+                f"lr {lr:g}, {steps} step{'s' if steps != 1 else ''} per epoch{note}"
+            )
+        return tuple(rows), statuses
 
     @staticmethod
     def _describe_arms(

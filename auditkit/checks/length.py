@@ -130,30 +130,7 @@ class TrainingLength(CheckBase):
         def enough(count: int, v: VariantCurves) -> bool:
             return count >= params.share * v.n
 
-        problems = []
-        for v in patterns.values():
-            if enough(v.diverged, v):
-                hit = [s for s in v.summaries if s.diverges(params.divergence, params.min_change)]
-                rise = median(s.rise for s in hit)
-                by = median(s.dev_loss_last - s.dev_loss_min for s in hit)
-                problems.append(
-                    f"{v.variant}'s dev loss ends {100 * rise:.0f}% (+{by:.2f} nats) above its "
-                    f"minimum while its train loss keeps falling, in {v.diverged} of {v.n} "
-                    "seeds (train/val divergence; median of those seeds)"
-                )
-            if enough(v.at_end, v):
-                over = [c.variant for c in ctx.claims if c.baseline == v.variant]
-                # A baseline stopped early scores low, so every gain over it is larger than
-                # the same model trained to convergence would give: say so.
-                inflates = (
-                    f"; an under-trained baseline inflates the gain of {', '.join(over)} over it"
-                    if over
-                    else ""
-                )
-                problems.append(
-                    f"{v.variant}'s dev loss is still falling at its last epoch ({epochs}) in "
-                    f"{v.at_end} of {v.n} seeds (under-trained){inflates}"
-                )
+        problems = [p for v in patterns.values() for p in _problems(ctx, params, v, epochs)]
         early = [v.variant for v in patterns.values() if enough(v.at_start, v) and v.at_start]
         early_note = (
             f"; {', '.join(early)} peak{'s' if len(early) == 1 else ''} at epoch 1" if early else ""
@@ -229,6 +206,40 @@ class TrainingLength(CheckBase):
                     f"epoch ({_interval_text(last, ctx.confidence)})"
                 )
         return flips
+
+
+def _problems(
+    ctx: AssessContext, params: TrainingLengthParams, v: VariantCurves, epochs: int
+) -> list[str]:
+    """One variant's train/val divergence and under-training, where enough seeds show them."""
+
+    def enough(count: int, v: VariantCurves) -> bool:
+        return count >= params.share * v.n
+
+    problems: list[str] = []
+    if enough(v.diverged, v):
+        hit = [s for s in v.summaries if s.diverges(params.divergence, params.min_change)]
+        rise = median(s.rise for s in hit)
+        by = median(s.dev_loss_last - s.dev_loss_min for s in hit)
+        problems.append(
+            f"{v.variant}'s dev loss ends {100 * rise:.0f}% (+{by:.2f} nats) above its "
+            f"minimum while its train loss keeps falling, in {v.diverged} of {v.n} "
+            "seeds (train/val divergence; median of those seeds)"
+        )
+    if enough(v.at_end, v):
+        over = [c.variant for c in ctx.claims if c.baseline == v.variant]
+        # A baseline stopped early scores low, so every gain over it is larger than
+        # the same model trained to convergence would give: say so.
+        inflates = (
+            f"; an under-trained baseline inflates the gain of {', '.join(over)} over it"
+            if over
+            else ""
+        )
+        problems.append(
+            f"{v.variant}'s dev loss is still falling at its last epoch ({epochs}) in "
+            f"{v.at_end} of {v.n} seeds (under-trained){inflates}"
+        )
+    return problems
 
 
 def _curves_text(v: VariantCurves, params: TrainingLengthParams) -> str:

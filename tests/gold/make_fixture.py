@@ -313,7 +313,7 @@ def add_exhibits(doc: dict[str, Any]) -> dict[str, Any]:
     colour), and the training curves of AK401 (from the nominal and batch-size runs).
     """
     from auditkit.checks.batch import curves_exhibit
-    from auditkit.checks.order import reliance_exhibits
+    from auditkit.checks.reliance import reliance_exhibits
     from auditkit.checks.splits import split_table
     from auditkit.execute.store import result_from_dict
     from auditkit.exhibits import exhibit_to_json

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from auditkit.checks.order import reliance_exhibits
+from auditkit.checks.reliance import reliance_exhibits
 from auditkit.exhibits import exhibit_to_json
 from auditkit.report import plots
 from auditkit.report.exhibit_view import TableView

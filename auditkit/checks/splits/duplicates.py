@@ -23,6 +23,7 @@ from auditkit.types import (
     DATA_KINDS,
     ArraySplit,
     Finding,
+    SplitName,
     TokenSplit,
 )
 
@@ -249,64 +250,16 @@ class Duplicates(CheckBase):
         test = ctx.data.test
         n = len(test)
         evidence: dict[str, str] = {}
-        leaks, near_notes = [], []
+        leaks: list[str] = []
+        near_notes: list[str] = []
         seen: set[int] = set()  # test rows that are copies or near copies of train or dev
-        tokens = isinstance(test, TokenSplit)
         near_what = (
-            f"within {params.max_hamming} token(s)" if tokens else "equal to 2 decimal places"
+            f"within {params.max_hamming} token(s)"
+            if isinstance(test, TokenSplit)
+            else "equal to 2 decimal places"
         )
         for name in ("train", "dev"):
-            reference = ctx.data.split(name)
-            if isinstance(reference, TokenSplit) and isinstance(test, TokenSplit):
-                scan = find_duplicates(reference, test, max_hamming=params.max_hamming)
-                chance_exact = chance_match_rate(reference, test, max_hamming=0)
-                chance_near = (
-                    chance_match_rate(reference, test, max_hamming=params.max_hamming)
-                    - chance_exact
-                )
-            else:
-                assert isinstance(reference, ArraySplit) and isinstance(test, ArraySplit)
-                # continuous inputs do not coincide by chance; a copy is a copy
-                scan = find_array_duplicates(reference, test)
-                chance_exact = chance_near = 0.0
-            exact_rate = len(scan.exact) / n if n else 0.0
-            near_rate = len(scan.near) / n if n else 0.0
-            seen.update(q for q, _ in scan.exact)
-            seen.update(q for q, _, _ in scan.near)
-            examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
-            evidence[f"{name} ∩ test, exact"] = (
-                f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
-                f"{_pct(chance_exact)} expected by chance"
-                + (f"; {scan.conflicting} with a different label" if scan.conflicting else "")
-                + (f"; e.g. {examples}" if examples else "")
-            )
-            evidence[f"{name} ∩ test, {near_what}"] = (
-                f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
-                f"{_pct(max(chance_near, 0.0))} expected by chance"
-            )
-            if scan.exact and exact_rate > max(
-                params.max_fraction, chance_exact + params.max_fraction, 2.0 * chance_exact
-            ):
-                leaks.append(
-                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
-                    f"{name}, against about {_pct(chance_exact)} by chance"
-                )
-            elif scan.exact and exact_rate > params.max_fraction:
-                # in a small sequence space copies happen by chance: not leakage by count
-                near_notes.append(
-                    f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
-                    f"{name}, close to the {_pct(chance_exact)} that chance gives"
-                )
-            if near_rate - max(chance_near, 0.0) > params.max_fraction:
-                how = (
-                    f"differ from a {name} row in at most {params.max_hamming} token(s)"
-                    if tokens
-                    else f"equal a {name} row to 2 decimal places"
-                )
-                near_notes.append(
-                    f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) {how}, against "
-                    f"about {_pct(max(chance_near, 0.0))} by chance"
-                )
+            self._scan(ctx, params, name, evidence, leaks, near_notes, seen)
         text = "; ".join(leaks + near_notes)
         # decide from the effect: does each claim's conclusion hold on the rows never seen?
         effects = _unseen_row_gains(ctx, seen) if text else {}
@@ -367,6 +320,78 @@ class Duplicates(CheckBase):
             f"train or dev, and near copies ({near_what}) are no more common than chance.",
             evidence=evidence,
         )
+
+    @staticmethod
+    def _scan(
+        ctx: AssessContext,
+        params: DuplicatesParams,
+        name: SplitName,
+        evidence: dict[str, str],
+        leaks: list[str],
+        near_notes: list[str],
+        seen: set[int],
+    ) -> None:
+        """Scan test against one reference split; add what it finds to the lists given.
+
+        ``leaks`` gets exact copies beyond chance, ``near_notes`` copies near chance and
+        near copies beyond it, ``seen`` the test rows that are copies or near copies.
+        """
+        test = ctx.data.test
+        n = len(test)
+        tokens = isinstance(test, TokenSplit)
+        near_what = (
+            f"within {params.max_hamming} token(s)" if tokens else "equal to 2 decimal places"
+        )
+        reference = ctx.data.split(name)
+        if isinstance(reference, TokenSplit) and isinstance(test, TokenSplit):
+            scan = find_duplicates(reference, test, max_hamming=params.max_hamming)
+            chance_exact = chance_match_rate(reference, test, max_hamming=0)
+            chance_near = (
+                chance_match_rate(reference, test, max_hamming=params.max_hamming) - chance_exact
+            )
+        else:
+            assert isinstance(reference, ArraySplit) and isinstance(test, ArraySplit)
+            # continuous inputs do not coincide by chance; a copy is a copy
+            scan = find_array_duplicates(reference, test)
+            chance_exact = chance_near = 0.0
+        exact_rate = len(scan.exact) / n if n else 0.0
+        near_rate = len(scan.near) / n if n else 0.0
+        seen.update(q for q, _ in scan.exact)
+        seen.update(q for q, _, _ in scan.near)
+        examples = ", ".join(f"{test.ids[q]}={reference.ids[r]}" for q, r in scan.exact[:3])
+        evidence[f"{name} ∩ test, exact"] = (
+            f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}); about "
+            f"{_pct(chance_exact)} expected by chance"
+            + (f"; {scan.conflicting} with a different label" if scan.conflicting else "")
+            + (f"; e.g. {examples}" if examples else "")
+        )
+        evidence[f"{name} ∩ test, {near_what}"] = (
+            f"{len(scan.near)} more test rows ({_pct(near_rate)}); about "
+            f"{_pct(max(chance_near, 0.0))} expected by chance"
+        )
+        if scan.exact and exact_rate > max(
+            params.max_fraction, chance_exact + params.max_fraction, 2.0 * chance_exact
+        ):
+            leaks.append(
+                f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                f"{name}, against about {_pct(chance_exact)} by chance"
+            )
+        elif scan.exact and exact_rate > params.max_fraction:
+            # in a small sequence space copies happen by chance: not leakage by count
+            near_notes.append(
+                f"{len(scan.exact)} of {n} test rows ({_pct(exact_rate)}) also appear in "
+                f"{name}, close to the {_pct(chance_exact)} that chance gives"
+            )
+        if near_rate - max(chance_near, 0.0) > params.max_fraction:
+            how = (
+                f"differ from a {name} row in at most {params.max_hamming} token(s)"
+                if tokens
+                else f"equal a {name} row to 2 decimal places"
+            )
+            near_notes.append(
+                f"{len(scan.near)} of {n} test rows ({_pct(near_rate)}) {how}, against "
+                f"about {_pct(max(chance_near, 0.0))} by chance"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

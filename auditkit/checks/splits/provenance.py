@@ -239,29 +239,8 @@ class DataProvenance(CheckBase):
         origin, read_file = data_origin(data)
         evidence["data read"] = origin
         # warnings that hold whatever was declared: they point at a silent fallback
-        notes: list[str] = []
-        if not read_file and _BENCHMARK_NAME.search(data.name):
-            notes.append(
-                f"the data set is named {data.name!r}, like a benchmark published as files, "
-                "but no file was read: it was built in memory"
-            )
-        if ctx.model_file is not None:
-            gone = missing_paths(ctx.model_file)
-            if gone:
-                listed = ", ".join(f"{p!r} (line {line})" for line, p in gone[:3])
-                more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
-                notes.append(f"the model file names path(s) that do not exist: {listed}{more}")
-                evidence["missing paths"] = ", ".join(p for _, p in gone)
-        if isinstance(data.train, TokenSplit) and isinstance(data.test, TokenSplit):
-            # tokens of test never seen in train hint at data from another source
-            train_tokens = {t for s in data.train.sequences for t in s.split()}
-            test_tokens = {t for s in data.test.sequences for t in s.split()}
-            evidence["vocabulary"] = (
-                f"{len(train_tokens)} distinct tokens in train; "
-                f"{len(test_tokens - train_tokens)} test tokens unseen in train"
-            )
-        else:
-            evidence["inputs"] = f"{data.kind}, each of shape {data.input_shape}"
+        notes = _fallback_notes(ctx, read_file, evidence)
+        evidence.update(_inputs(data))
         problems = list(match_declaration(data, ctx.expect_data or {}))
         if ctx.expect_data is None:
             evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
@@ -280,26 +259,8 @@ class DataProvenance(CheckBase):
                 f"evaluation scored a different number of test rows than the split's {n_test} "
                 f"({', '.join(sorted(short)[:3])})"
             )
-        below = []
-        if params.majority and len(data.train.labels) and n_test:
-            counts = np.bincount(np.asarray(data.train.labels))
-            majority = int(np.argmax(counts))
-            base = float(np.mean(np.asarray(data.test.labels) == majority))
-            evidence["majority-class baseline"] = (
-                f"{_pct(base)} test accuracy by always predicting {majority} (train's majority)"
-            )
-            found = {}
-            for variant in ctx.variants:
-                accuracies = list(_test_accuracies(ctx, variant).values())
-                est = interval(accuracies, ctx.confidence)
-                if est is not None:
-                    found[variant] = est
-            if found and all(high < base for _, _, high in found.values()):
-                below = [f"{v} {_pct(m)} (CI up to {_pct(h)})" for v, (m, _, h) in found.items()]
-                problems.append(
-                    f"every variant scores below the {_pct(base)} majority-class baseline "
-                    f"({', '.join(below)}), so the models learnt nothing from these labels"
-                )
+        if params.majority:
+            problems += _below_majority(ctx, evidence)
         if problems:
             text = "; ".join(problems + notes)
             return Finding(
@@ -334,3 +295,63 @@ class DataProvenance(CheckBase):
             reason=f"{consumed} matches the declaration ({', '.join(sorted(ctx.expect_data))}).",
             evidence=evidence,
         )
+
+
+def _fallback_notes(ctx: AssessContext, read_file: bool, evidence: dict[str, str]) -> list[str]:
+    """Signs of a silent fallback to other data: a benchmark's name, paths that do not exist."""
+    data = ctx.data
+    notes: list[str] = []
+    if not read_file and _BENCHMARK_NAME.search(data.name):
+        notes.append(
+            f"the data set is named {data.name!r}, like a benchmark published as files, "
+            "but no file was read: it was built in memory"
+        )
+    if ctx.model_file is not None:
+        gone = missing_paths(ctx.model_file)
+        if gone:
+            listed = ", ".join(f"{p!r} (line {line})" for line, p in gone[:3])
+            more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+            notes.append(f"the model file names path(s) that do not exist: {listed}{more}")
+            evidence["missing paths"] = ", ".join(p for _, p in gone)
+    return notes
+
+
+def _below_majority(ctx: AssessContext, evidence: dict[str, str]) -> list[str]:
+    """A problem when every variant scores below always predicting train's majority class."""
+    data = ctx.data
+    n_test = len(data.test)
+    if not (len(data.train.labels) and n_test):
+        return []
+    problems: list[str] = []
+    counts = np.bincount(np.asarray(data.train.labels))
+    majority = int(np.argmax(counts))
+    base = float(np.mean(np.asarray(data.test.labels) == majority))
+    evidence["majority-class baseline"] = (
+        f"{_pct(base)} test accuracy by always predicting {majority} (train's majority)"
+    )
+    found = {}
+    for variant in ctx.variants:
+        accuracies = list(_test_accuracies(ctx, variant).values())
+        est = interval(accuracies, ctx.confidence)
+        if est is not None:
+            found[variant] = est
+    if found and all(high < base for _, _, high in found.values()):
+        below = [f"{v} {_pct(m)} (CI up to {_pct(h)})" for v, (m, _, h) in found.items()]
+        problems.append(
+            f"every variant scores below the {_pct(base)} majority-class baseline "
+            f"({', '.join(below)}), so the models learnt nothing from these labels"
+        )
+    return problems
+
+
+def _inputs(data: Dataset) -> dict[str, str]:
+    """What the inputs are: for tokens, the test tokens never seen in train."""
+    if isinstance(data.train, TokenSplit) and isinstance(data.test, TokenSplit):
+        # tokens of test never seen in train hint at data from another source
+        train_tokens = {t for s in data.train.sequences for t in s.split()}
+        test_tokens = {t for s in data.test.sequences for t in s.split()}
+        return {
+            "vocabulary": f"{len(train_tokens)} distinct tokens in train; "
+            f"{len(test_tokens - train_tokens)} test tokens unseen in train"
+        }
+    return {"inputs": f"{data.kind}, each of shape {data.input_shape}"}

@@ -131,22 +131,13 @@ def compare_array_splits(
     tuple of SplitComparison
         Uncorrected p-values; the caller corrects for their number.
     """
-    rows = [_label_rate(first.labels.tolist(), second.labels.tolist())]
     a, b = _row_statistics(first, kind), _row_statistics(second, kind)
-    for key in a:
-        label = key
-        if key.startswith("feature ") and key[8:].isdigit() and names:
-            label = f"feature {names[int(key[8:])]}"
-        rows.append(
-            SplitComparison(
-                name=label,
-                first=float(np.mean(a[key])) if len(a[key]) else math.nan,
-                second=float(np.mean(b[key])) if len(b[key]) else math.nan,
-                test="Mann-Whitney U",
-                p_value=_location_test(a[key].tolist(), b[key].tolist()),
-            )
-        )
-    return tuple(rows)
+    return _compare_rows(
+        first.labels.tolist(),
+        second.labels.tolist(),
+        {_feature_label(k, names): v.tolist() for k, v in a.items()},
+        {_feature_label(k, names): v.tolist() for k, v in b.items()},
+    )
 
 
 def _compare(data: Dataset, first: SplitName, second: SplitName) -> tuple[SplitComparison, ...]:
@@ -180,24 +171,51 @@ def compare_splits(first: TokenSplit, second: TokenSplit) -> tuple[SplitComparis
     >>> [c.name for c in compare_splits(a, a)]
     ['label rate', 'length', 'shape variety', 'colour variety']
     """
-    rows = [_label_rate(first.labels, second.labels)]
-    for name, fn in (
-        ("length", lambda s: len(s.split())),
-        ("shape variety", shape_variety),
-        ("colour variety", color_variety),
-    ):
-        a = [float(fn(s)) for s in first.sequences]
-        b = [float(fn(s)) for s in second.sequences]
+    return _compare_rows(
+        first.labels, second.labels, _token_statistics(first), _token_statistics(second)
+    )
+
+
+def _token_statistics(split: TokenSplit) -> dict[str, list[float]]:
+    """Per-row statistics of a token split, each of shape (n_rows,)."""
+    return {
+        "length": [float(len(s.split())) for s in split.sequences],
+        "shape variety": [float(shape_variety(s)) for s in split.sequences],
+        "colour variety": [float(color_variety(s)) for s in split.sequences],
+    }
+
+
+def _compare_rows(
+    first_labels: Sequence[int],
+    second_labels: Sequence[int],
+    first: Mapping[str, Sequence[float]],
+    second: Mapping[str, Sequence[float]],
+) -> tuple[SplitComparison, ...]:
+    """The label rates, then each per-row statistic (Mann-Whitney U), of two splits.
+
+    Token and array splits differ only in the statistics they give each row; the
+    comparison of those statistics is this one function.
+    """
+    rows = [_label_rate(first_labels, second_labels)]
+    for name, a in first.items():
+        b = second[name]
         rows.append(
             SplitComparison(
                 name=name,
-                first=float(np.mean(a)) if a else math.nan,
-                second=float(np.mean(b)) if b else math.nan,
+                first=float(np.mean(a)) if len(a) else math.nan,
+                second=float(np.mean(b)) if len(b) else math.nan,
                 test="Mann-Whitney U",
                 p_value=_location_test(a, b),
             )
         )
     return tuple(rows)
+
+
+def _feature_label(key: str, names: Sequence[str]) -> str:
+    """``"feature 3"`` named by the data's feature names: ``"feature bmi"``."""
+    if key.startswith("feature ") and key[8:].isdigit() and names:
+        return f"feature {names[int(key[8:])]}"
+    return key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,9 +274,7 @@ def _array_factors(
     stats = [_row_statistics(sp, "features" if sp.inputs.ndim == 2 else "images") for sp in splits]
     out: list[dict[str, list[object]]] = [{} for _ in splits]
     for key, train_values in stats[0].items():
-        label = key
-        if key.startswith("feature ") and key[8:].isdigit() and names:
-            label = f"feature {names[int(key[8:])]}"
+        label = _feature_label(key, names)
         edges = np.unique(np.quantile(train_values, np.linspace(0, 1, _FEATURE_BINS + 1)[1:-1]))
         for i, st_ in enumerate(stats):
             out[i][label] = np.searchsorted(edges, st_[key], side="right").tolist()
