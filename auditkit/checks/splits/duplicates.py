@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,22 +90,14 @@ def find_duplicates(
     """
     if not _is_int(max_hamming) or not 1 <= max_hamming <= MAX_HAMMING:
         raise ValueError(f"max_hamming={max_hamming!r} must be an integer from 1 to {MAX_HAMMING}")
-    first_row: dict[str, int] = {}
     keys: dict[tuple[int, tuple[str | None, ...]], int] = {}
     split_ref = [tuple(s.split()) for s in reference.sequences]
-    for i, (sequence, tokens) in enumerate(zip(reference.sequences, split_ref, strict=True)):
-        first_row.setdefault(sequence, i)
+    for i, tokens in enumerate(split_ref):
         for key in _wildcard_keys(tokens, max_hamming):
             keys.setdefault(key, i)
-    exact, near = [], []
-    conflicting = 0
-    for q, sequence in enumerate(query.sequences):
-        hit = first_row.get(sequence)
-        if hit is not None:
-            exact.append((q, hit))
-            conflicting += reference.labels[hit] != query.labels[q]
-            continue
-        tokens = tuple(sequence.split())
+
+    def nearest(q: int) -> tuple[int, int] | None:
+        tokens = tuple(query.sequences[q].split())
         best: tuple[int, int] | None = None
         for key in _wildcard_keys(tokens, max_hamming):
             r = keys.get(key)
@@ -114,8 +106,39 @@ def find_duplicates(
             distance = sum(a != b for a, b in zip(tokens, split_ref[r], strict=True))
             if best is None or distance < best[1]:
                 best = (r, distance)
-        if best is not None:
-            near.append((q, best[0], best[1]))
+        return best
+
+    return _scan_rows(reference.sequences, reference.labels, query.sequences, query.labels, nearest)
+
+
+def _scan_rows(
+    reference_keys: Sequence[Hashable],
+    reference_labels: Sequence[int] | np.ndarray,
+    query_keys: Sequence[Hashable],
+    query_labels: Sequence[int] | np.ndarray,
+    nearest: Callable[[int], tuple[int, int] | None],
+) -> DuplicateScan:
+    """Exact copies by key, and for the other query rows the nearest reference row.
+
+    Token and array splits differ only in their keys and in what "near" means
+    (``nearest(q)`` gives the reference row and the distance, or None); the scan is this
+    one function.
+    """
+    first_row: dict[Hashable, int] = {}
+    for i, key in enumerate(reference_keys):
+        first_row.setdefault(key, i)
+    exact: list[tuple[int, int]] = []
+    near: list[tuple[int, int, int]] = []
+    conflicting = 0
+    for q, key in enumerate(query_keys):
+        hit = first_row.get(key)
+        if hit is not None:
+            exact.append((q, hit))
+            conflicting += int(reference_labels[hit] != query_labels[q])
+            continue
+        found = nearest(q)
+        if found is not None:
+            near.append((q, *found))
     return DuplicateScan(exact=tuple(exact), near=tuple(near), conflicting=conflicting)
 
 
@@ -215,26 +238,22 @@ def find_array_duplicates(
     DuplicateScan
         ``near`` entries carry distance 1 (rounded equality).
     """
-    exact_of: dict[bytes, int] = {}
-    for i, key in enumerate(_row_keys(reference.inputs, None)):
-        exact_of.setdefault(key, i)
     near_of: dict[bytes, int] = {}
     for i, key in enumerate(_row_keys(reference.inputs, decimals)):
         near_of.setdefault(key, i)
-    exact: list[tuple[int, int]] = []
-    near: list[tuple[int, int, int]] = []
-    conflicting = 0
     rounded = _row_keys(query.inputs, decimals)
-    for q, key in enumerate(_row_keys(query.inputs, None)):
-        hit = exact_of.get(key)
-        if hit is not None:
-            exact.append((q, hit))
-            conflicting += int(reference.labels[hit] != query.labels[q])
-            continue
+
+    def nearest(q: int) -> tuple[int, int] | None:
         close = near_of.get(rounded[q])
-        if close is not None:
-            near.append((q, close, 1))
-    return DuplicateScan(exact=tuple(exact), near=tuple(near), conflicting=conflicting)
+        return None if close is None else (close, 1)
+
+    return _scan_rows(
+        _row_keys(reference.inputs, None),
+        reference.labels,
+        _row_keys(query.inputs, None),
+        query.labels,
+        nearest,
+    )
 
 
 @register("duplicates", params=DuplicatesParams, kinds=DATA_KINDS, family=FAMILY)
