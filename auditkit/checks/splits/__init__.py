@@ -3,7 +3,7 @@
 Five checks of the 2xx family, one module each; what they share is in ``_common``:
 
 - :mod:`.shift` (AK201 ``split_shift``) compares dev and test, and shows the data's
-  per-split statistics as a table;
+  per-split statistics as a table (:mod:`.table`);
 - :mod:`.resplit` (AK202 ``resplit``) retrains both arms of every claim on a random
   re-split of the pooled rows and hands the claim's gain there on to the verdict;
 - :mod:`.duplicates` (AK203 ``duplicates``) finds test rows copied from train or dev, and
@@ -52,8 +52,8 @@ from auditkit.checks.splits.shift import (
     association_shift,
     compare_array_splits,
     compare_splits,
-    split_table,
 )
+from auditkit.checks.splits.table import split_table
 
 __all__ = [
     "FAMILY",
