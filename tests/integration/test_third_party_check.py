@@ -118,6 +118,7 @@ def _pdftotext(path: Path) -> str:
     return " ".join(result.stdout.split())
 
 
+@pytest.mark.slow
 def test_a_plugin_checks_table_reaches_html_pdf_and_latex(tmp_path: Path) -> None:
     site = tmp_path / "site"
     _install_plugin(site)
