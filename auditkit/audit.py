@@ -24,6 +24,7 @@ from auditkit.errors import ExitCode, UsageError
 from auditkit.execute.local import ContextSource, Finished, RunContext
 from auditkit.execute.select import make_executor
 from auditkit.execute.store import RunStore, result_to_dict, run_key
+from auditkit.exhibits import Exhibit
 from auditkit.metrics import confusion_matrix
 from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.plan import Plan, build_plan
@@ -415,18 +416,18 @@ def with_findings(
 
 def rule_rows(
     plan: Plan, findings: Mapping[str, Finding | None], decisions: Sequence[ClaimDecision]
-) -> tuple[list[RuleRow], list[dict[str, Any]]]:
-    """Each rule's row for the report, and the factor-reliance rows of its findings.
+) -> list[RuleRow]:
+    """Each rule's row for the report, with its finding's evidence and exhibits.
 
     A skipped rule keeps its reason; a rule without a finding of its own (the seed
     sweep) takes its outcome from the claims' verdicts.
     """
     rows = []
-    reliance: list[dict[str, Any]] = []
     for rule_plan in plan.rules:
         rule = rule_plan.rule
         finding = findings.get(rule.id)
         evidence_strings: dict[str, str] = {}
+        exhibits: tuple[Exhibit, ...] = ()
         if rule_plan.skipped:
             outcome, reason = "skipped", rule_plan.skipped
         elif finding is None:
@@ -434,7 +435,7 @@ def rule_rows(
         else:
             outcome, reason = finding.outcome, finding.reason
             evidence_strings = dict(finding.evidence)
-            reliance.extend({**row, "rule": rule.id} for row in finding.reliance)
+            exhibits = finding.exhibits
         rows.append(
             RuleRow(
                 id=rule.id,
@@ -448,10 +449,10 @@ def rule_rows(
                 reason=reason,
                 evidence=evidence_strings,
                 params=rule_params(rule.params),
-                exhibits=finding.exhibits if finding is not None else (),
+                exhibits=exhibits,
             )
         )
-    return rows, reliance
+    return rows
 
 
 def exit_code_for(decisions: Sequence[ClaimDecision], strict: bool) -> ExitCode:
@@ -694,7 +695,7 @@ def run_audit(
     findings = _assess(spec, plan, pack, results, n_seeds=len(seeds), frameworks=frameworks)
     evidence = with_findings(_evidence(spec, plan, results, design), plan, findings)
     decisions = decide_all(evidence, thresholds, design=design) if plan.runs else []
-    rows, reliance = rule_rows(plan, findings, decisions)
+    rows = rule_rows(plan, findings, decisions)
     exit_code = (
         ExitCode.NO_RULES_SELECTED
         if not pack.rules
@@ -790,7 +791,6 @@ def run_audit(
         },
         exit_code=int(exit_code),
         confusion=confusion,
-        reliance=reliance,
         adaptive=design_to_dict(design),
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")

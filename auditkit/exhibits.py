@@ -10,7 +10,8 @@ gets its tables and plots into every report without a change to ``auditkit.repor
 The vocabulary is small on purpose: what the built-in rule families need, nothing
 speculative.
 
-- :class:`Table`: rows of cells under typed columns (a split table, reliance rows).
+- :class:`Table`: rows of cells under typed columns (a split table, reliance rows); a cell
+  may be an :class:`Estimate` (a value with its interval).
 - :class:`IntervalPlot`: estimates with intervals, one row each (reliance drops).
 - :class:`Curves`: lines of y against x, grouped into panels (training curves by batch size).
 
@@ -52,8 +53,20 @@ class ValueKind(StrEnum):
     P_VALUE = "p"
 
 
-#: one table cell: words, a number, or None for "not available"
-Cell: TypeAlias = str | int | float | None
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """An estimate with its interval, one table cell: shown as ``+12.30 [+10.00, +14.60]``.
+
+    The three numbers are of the kind of the cell's column (usually :attr:`ValueKind.GAIN`).
+    """
+
+    value: float
+    low: float
+    high: float
+
+
+#: one table cell: words, a number, an estimate with its interval, or None for "not available"
+Cell: TypeAlias = str | int | float | Estimate | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +143,8 @@ class Curve:
     panel: str = ""
     #: a line style for a second series in the same panel, e.g. ``"dashed"`` for dev loss
     style: Literal["solid", "dashed"] = "solid"
+    #: a single run drawn thin and pale under the summary lines (e.g. one seed under the mean)
+    faint: bool = False
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
@@ -146,6 +161,8 @@ class Curves:
     curves: tuple[Curve, ...]
     #: legend order of the curve labels; empty: first seen first
     legend: tuple[str, ...] = ()
+    #: what each line style means, in legend order, e.g. ``(("solid", "train"),)``
+    styles: tuple[tuple[Literal["solid", "dashed"], str], ...] = ()
     caption: str = ""
     kind: Literal["curves"] = "curves"
 
@@ -158,6 +175,24 @@ _KINDS: Mapping[str, type[Table] | type[IntervalPlot] | type[Curves]] = {
     "interval_plot": IntervalPlot,
     "curves": Curves,
 }
+
+
+def _cell_to_json(cell: Cell) -> Any:
+    if isinstance(cell, Estimate):
+        return {"value": cell.value, "low": cell.low, "high": cell.high}
+    return cell
+
+
+def _cell_from_json(raw: Any) -> Cell:
+    if isinstance(raw, Mapping):
+        return Estimate(float(raw["value"]), float(raw["low"]), float(raw["high"]))
+    if raw is None or isinstance(raw, str | int | float):
+        return raw
+    raise ValueError(f"a table cell must be words, a number, an estimate or null, not {raw!r}")
+
+
+def _style(raw: Any) -> Literal["solid", "dashed"]:
+    return "dashed" if raw == "dashed" else "solid"
 
 
 def exhibit_to_json(exhibit: Exhibit) -> dict[str, Any]:
@@ -178,7 +213,7 @@ def exhibit_to_json(exhibit: Exhibit) -> dict[str, Any]:
             "kind": "table",
             "title": exhibit.title,
             "columns": [{"label": c.label, "kind": c.kind.value} for c in exhibit.columns],
-            "rows": [list(r) for r in exhibit.rows],
+            "rows": [[_cell_to_json(c) for c in r] for r in exhibit.rows],
             "facts": [list(f) for f in exhibit.facts],
             "caption": exhibit.caption,
         }
@@ -207,10 +242,18 @@ def exhibit_to_json(exhibit: Exhibit) -> dict[str, Any]:
         "x_label": exhibit.x_label,
         "y_label": exhibit.y_label,
         "curves": [
-            {"label": c.label, "x": list(c.x), "y": list(c.y), "panel": c.panel, "style": c.style}
+            {
+                "label": c.label,
+                "x": list(c.x),
+                "y": list(c.y),
+                "panel": c.panel,
+                "style": c.style,
+                "faint": c.faint,
+            }
             for c in exhibit.curves
         ],
         "legend": list(exhibit.legend),
+        "styles": [list(s) for s in exhibit.styles],
         "caption": exhibit.caption,
     }
 
@@ -230,7 +273,7 @@ def exhibit_from_json(raw: Mapping[str, Any]) -> Exhibit:
         return Table(
             title=str(raw["title"]),
             columns=tuple(Column(c["label"], ValueKind(c["kind"])) for c in raw["columns"]),
-            rows=tuple(tuple(r) for r in raw["rows"]),
+            rows=tuple(tuple(_cell_from_json(c) for c in r) for r in raw["rows"]),
             facts=tuple((str(a), str(b)) for a, b in raw.get("facts", ())),
             caption=str(raw.get("caption", "")),
         )
@@ -262,10 +305,12 @@ def exhibit_from_json(raw: Mapping[str, Any]) -> Exhibit:
                 x=tuple(float(v) for v in c["x"]),
                 y=tuple(float(v) for v in c["y"]),
                 panel=str(c.get("panel", "")),
-                style="dashed" if c.get("style") == "dashed" else "solid",
+                style=_style(c.get("style")),
+                faint=bool(c.get("faint", False)),
             )
             for c in raw["curves"]
         ),
         legend=tuple(str(v) for v in raw.get("legend", ())),
+        styles=tuple((_style(s), str(words)) for s, words in raw.get("styles", ())),
         caption=str(raw.get("caption", "")),
     )

@@ -6,6 +6,7 @@ import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +88,35 @@ def in_tmp(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+def reliance_rows(doc: dict[str, Any], rule_id: str) -> list[dict[str, Any]]:
+    """The reliance table of rule ``rule_id`` in audit.json, one dict per row.
+
+    Keys: ``variant``, ``factor``, ``drop_mean``, ``low``, ``high`` and, where dev was
+    probed, ``dev_drop_mean`` and ``dev_minus_test`` (None when not measured).
+    """
+    from auditkit.exhibits import Estimate, Table, exhibit_from_json
+
+    (rule,) = [r for r in doc["rules"] if r["id"] == rule_id]
+    tables = [e for e in map(exhibit_from_json, rule.get("exhibits") or ()) if isinstance(e, Table)]
+    out: list[dict[str, Any]] = []
+    for table in tables:
+        labels = [c.label for c in table.columns]
+        for cells in table.rows:
+            row = dict(zip(labels, cells, strict=True))
+            drop = cells[2]
+            assert isinstance(drop, Estimate), row
+            dev, gap = row.get("drop on dev"), row.get("dev − test")
+            out.append(
+                {
+                    "variant": row["variant"],
+                    "factor": row["masked factor"],
+                    "drop_mean": drop.value,
+                    "low": drop.low,
+                    "high": drop.high,
+                    "dev_drop_mean": dev.value if isinstance(dev, Estimate) else None,
+                    "dev_minus_test": gap.value if isinstance(gap, Estimate) else None,
+                }
+            )
+    return out

@@ -7,9 +7,10 @@ A check has two halves, one per layer of the flow:
   perturbations under which every nominal run is re-evaluated (no retraining); a name
   made by ``auditkit.perturb.on_dev`` (``"permute_color@dev"``) re-evaluates on dev.
 - ``assess(ctx, params)`` reads the finished runs and returns a ``Finding``: the rule's
-  outcome with its evidence, plus what it hands on to the claims' verdicts (the gain under
-  each perturbed condition, or why the evidence is invalid). The claims' verdicts are
-  decided in ``auditkit.verdict`` alone.
+  outcome with its evidence and exhibits (tables, interval plots, curves from
+  ``auditkit.exhibits``, which every report view renders by kind), plus what it hands on
+  to the claims' verdicts (the gain under each perturbed condition, or why the evidence is
+  invalid). The claims' verdicts are decided in ``auditkit.verdict`` alone.
 
 Built-in checks register the same way as third-party ones: a module listed under the
 ``auditkit.checks`` entry-point group is imported on first use, and registers its checks
@@ -270,6 +271,17 @@ def nominal_runs(claim: Claim, seeds: Sequence[int]) -> list[RunSpec]:
         RunSpec(variant=arm, init_seed=seed, order_seed=seed)
         for arm in (claim.baseline, claim.variant)
         for seed in seeds
+    ]
+
+
+def retrain_runs(
+    claim: Claim, seeds: Sequence[int], condition: str, transform: str
+) -> list[RunSpec]:
+    """Runs of both arms of ``claim`` retrained on data changed by ``transform``, one per seed."""
+    return [
+        RunSpec(variant=arm, init_seed=s, order_seed=s, condition=condition, transform=transform)
+        for arm in (claim.baseline, claim.variant)
+        for s in seeds
     ]
 
 

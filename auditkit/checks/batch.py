@@ -9,6 +9,7 @@ from statistics import median
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, nominal_runs, pts, register
+from auditkit.exhibits import Curve, Curves
 from auditkit.stats import GainClass
 from auditkit.types import (
     DATA_KINDS,
@@ -337,8 +338,6 @@ class BatchSizeSweep(CheckBase):
 
     def assess(self, ctx: AssessContext, params: BatchSizeSweepParams) -> Finding:
         """Classify each claim's gain at each batch size; describe each arm's curves."""
-        nominal = ctx.train.batch_size
-        n_train = len(ctx.data.train)
         conditions: dict[int, tuple[ConditionEvidence, ...]] = {}
         evidence: dict[str, str] = {}
         outcomes: list[Outcome] = []
@@ -348,29 +347,8 @@ class BatchSizeSweep(CheckBase):
         somewhere = False  # a broken claim whose gain holds at some other size
         estimable = 0
         for index, claim in enumerate(ctx.claims):
-            rows = []
-            statuses: dict[int, GainClass] = {}
-            for size in params.sizes:
-                gains = ctx.gains(claim, batch_condition(size, nominal))
-                rows.append(
-                    ConditionEvidence(
-                        condition=f"batch_size={size}",
-                        rule_id="",
-                        family="batch size",
-                        gains=gains,
-                    )
-                )
-                found = ctx.classify(gains)
-                statuses[size] = found
-                estimable += found.mean is not None
-                lr = scaled_lr(ctx.train.lr, nominal, size, params.lr_scaling)
-                steps = math.ceil(n_train / size)
-                note = " (the nominal runs)" if size == nominal else ""
-                evidence[f"{claim.label} at batch size {size}"] = (
-                    f"{found.status}: gain {_interval_text(found, ctx.confidence)}; "
-                    f"lr {lr:g}, {steps} step{'s' if steps != 1 else ''} per epoch{note}"
-                )
-            conditions[index] = tuple(rows)
+            conditions[index], statuses = self._sweep_claim(ctx, params, claim, evidence)
+            estimable += sum(g.mean is not None for g in statuses.values())
             bad = {s: g for s, g in statuses.items() if g.status in ("reversed", "vanished")}
             odd = {s: g for s, g in statuses.items() if g.status == "inconclusive"}
             good = [s for s, g in statuses.items() if g.status == "holds"]
@@ -430,12 +408,44 @@ class BatchSizeSweep(CheckBase):
                 f"the gain of every claim holds at each batch size {sizes} with "
                 f"lr_scaling={params.lr_scaling}{tail}."
             )
+        curves = _sweep_curves(ctx, params.sizes)
         return Finding(
             outcome=outcome,
             reason=reason,
             evidence=evidence,
             conditions=conditions,
+            exhibits=(curves,) if curves is not None else (),
         )
+
+    @staticmethod
+    def _sweep_claim(
+        ctx: AssessContext, params: BatchSizeSweepParams, claim: Claim, evidence: dict[str, str]
+    ) -> tuple[tuple[ConditionEvidence, ...], dict[int, GainClass]]:
+        """The claim's gains at each batch size, for the verdict, and where each lies."""
+        nominal = ctx.train.batch_size
+        n_train = len(ctx.data.train)
+        rows = []
+        statuses: dict[int, GainClass] = {}
+        for size in params.sizes:
+            gains = ctx.gains(claim, batch_condition(size, nominal))
+            rows.append(
+                ConditionEvidence(
+                    condition=f"batch_size={size}",
+                    rule_id="",
+                    family="batch size",
+                    gains=gains,
+                )
+            )
+            found = ctx.classify(gains)
+            statuses[size] = found
+            lr = scaled_lr(ctx.train.lr, nominal, size, params.lr_scaling)
+            steps = math.ceil(n_train / size)
+            note = " (the nominal runs)" if size == nominal else ""
+            evidence[f"{claim.label} at batch size {size}"] = (
+                f"{found.status}: gain {_interval_text(found, ctx.confidence)}; "
+                f"lr {lr:g}, {steps} step{'s' if steps != 1 else ''} per epoch{note}"
+            )
+        return tuple(rows), statuses
 
     @staticmethod
     def _describe_arms(
@@ -484,233 +494,85 @@ class BatchSizeSweep(CheckBase):
                 evidence[f"{arm} at batch size {size}"] = "; ".join(parts)
 
 
-# --------------------------------------------------------------------------- AK402
+# --------------------------------------------------------------------------- curves
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrainingLengthParams:
-    """Parameters of ``training_length``."""
+def curves_exhibit(
+    runs: Mapping[tuple[str, int], Sequence[Sequence[EpochRecord]]],
+) -> Curves | None:
+    """Train and dev loss per epoch, one panel per variant and one colour per batch size.
 
-    #: relative rise of the dev loss above its minimum, by the last epoch, that counts
-    #: as train/val divergence (0.2 = 20% above the lowest dev loss)
-    divergence: float = 0.2
-    #: smallest change of the dev loss (mean cross-entropy per row, in nats) that counts,
-    #: for a rise (divergence) and for a last-epoch fall (under-training); smaller moves
-    #: are epoch-to-epoch noise
-    min_change: float = 0.02
-    #: share of a variant's seeds that must show a pattern for the variant to show it
-    share: float = 0.5
+    Each run's curves are drawn faint; over them, the mean per epoch of each batch size's
+    runs, over the epochs every one of them reached.
 
-    def __post_init__(self) -> None:
-        if not _is_number(self.divergence) or self.divergence <= 0:
-            raise ValueError(
-                f"divergence={self.divergence!r} must be a number > 0: the relative rise of "
-                "the dev loss above its minimum, e.g. 0.1 for 10%"
-            )
-        if not _is_number(self.min_change) or self.min_change < 0:
-            raise ValueError(
-                f"min_change={self.min_change!r} must be a number >= 0: the smallest change "
-                "of the dev loss, in nats, that counts, e.g. 0.02"
-            )
-        if not _is_number(self.share) or not 0 < self.share <= 1:
-            raise ValueError(
-                f"share={self.share!r} must be a number in (0, 1]: the fraction of seeds that "
-                "must show a pattern, e.g. 0.5"
-            )
+    Parameters
+    ----------
+    runs
+        (variant, batch size) -> each run's curves (shape (n_runs, n_epochs)), in the
+        order the panels are drawn.
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VariantCurves:
-    """One variant's curve patterns over its seeds."""
-
-    variant: str
-    summaries: tuple[CurveSummary, ...]
-    diverged: int
-    at_end: int
-    at_start: int
-
-    @property
-    def n(self) -> int:
-        """Seeds with usable curves."""
-        return len(self.summaries)
-
-
-def variant_curves(
-    variant: str, summaries: Sequence[CurveSummary], params: TrainingLengthParams
-) -> VariantCurves:
-    """Count the seeds whose curves diverge, still improve at the end, or peak at the start."""
-    return VariantCurves(
-        variant=variant,
-        summaries=tuple(summaries),
-        diverged=sum(s.diverges(params.divergence, params.min_change) for s in summaries),
-        at_end=sum(s.still_improving(params.min_change) for s in summaries),
-        at_start=sum(s.best_at_start for s in summaries),
-    )
-
-
-@register(
-    "training_length",
-    params=TrainingLengthParams,
-    kinds=DATA_KINDS,
-    family="training length",
-    frameworks=("torch",),
-)
-class TrainingLength(CheckBase):
-    """Read the nominal runs' curves: train/val divergence and where the best epoch lies.
-
-    Nothing is retrained. Per variant, over its seeds: does the dev loss end more than
-    ``divergence`` above its minimum while the train loss keeps falling (overfitting: the
-    run is too long or the learning rate too high)? Is the selected epoch the last one,
-    with the dev loss still falling (under-trained: more epochs may change the ranking)?
-    Is it the first? The outcome is ``warn`` on divergence or under-training. The curves
-    hold only the selection metric on dev, not the claim's test metric, so the ranking
-    check compares the arms on that dev metric: ``fail`` when the variant is ahead at
-    the selected epochs but significantly behind at the last epoch, i.e. the claim rests
-    on stopping early.
+    Returns
+    -------
+    Curves or None
+        None when no run has curves.
     """
-
-    def assess(self, ctx: AssessContext, params: TrainingLengthParams) -> Finding:
-        """Summarise every variant's curves; compare each claim's arms at the last epoch."""
-        evidence: dict[str, str] = {}
-        patterns: dict[str, VariantCurves] = {}
-        arms = list(dict.fromkeys(a for c in ctx.claims for a in (c.baseline, c.variant)))
-        for variant in arms:
-            found = variant_curves(variant, list(_summaries(ctx, variant).values()), params)
-            if found.n:
-                patterns[variant] = found
-                evidence[variant] = _curves_text(found, params)
-        if not patterns:
-            return Finding(
-                outcome="error",
-                reason="no nominal run finished with finite training curves, so there is "
-                "nothing to inspect; see the failed runs.",
-                evidence=evidence,
-            )
-        epochs = max(s.epochs for v in patterns.values() for s in v.summaries)
-        if epochs < MIN_EPOCHS:
-            return Finding(
-                outcome="skipped",
-                reason=f"the runs train for {epochs} epoch{'s' if epochs != 1 else ''}, too "
-                f"few for the curves to show a minimum inside the run; train for at least "
-                f"{MIN_EPOCHS} epochs (TrainConfig(epochs=...)) to inspect them.",
-                evidence=evidence,
-            )
-        flips = self._rankings(ctx, evidence)
-
-        def enough(count: int, v: VariantCurves) -> bool:
-            return count >= params.share * v.n
-
-        problems = []
-        for v in patterns.values():
-            if enough(v.diverged, v):
-                hit = [s for s in v.summaries if s.diverges(params.divergence, params.min_change)]
-                rise = median(s.rise for s in hit)
-                by = median(s.dev_loss_last - s.dev_loss_min for s in hit)
-                problems.append(
-                    f"{v.variant}'s dev loss ends {100 * rise:.0f}% (+{by:.2f} nats) above its "
-                    f"minimum while its train loss keeps falling, in {v.diverged} of {v.n} "
-                    "seeds (train/val divergence; median of those seeds)"
-                )
-            if enough(v.at_end, v):
-                over = [c.variant for c in ctx.claims if c.baseline == v.variant]
-                # A baseline stopped early scores low, so every gain over it is larger than
-                # the same model trained to convergence would give: say so.
-                inflates = (
-                    f"; an under-trained baseline inflates the gain of {', '.join(over)} over it"
-                    if over
-                    else ""
-                )
-                problems.append(
-                    f"{v.variant}'s dev loss is still falling at its last epoch ({epochs}) in "
-                    f"{v.at_end} of {v.n} seeds (under-trained){inflates}"
-                )
-        early = [v.variant for v in patterns.values() if enough(v.at_start, v) and v.at_start]
-        early_note = (
-            f"; {', '.join(early)} peak{'s' if len(early) == 1 else ''} at epoch 1" if early else ""
-        )
-        limit = f"{100 * params.divergence:g}%"
-        outcome: Outcome
-        if flips:
-            outcome = "fail"
-            reason = (
-                "; ".join(flips)
-                + ": the ranking holds only with the epoch selected on dev, so the claim "
-                "rests on stopping early (dev "
-                f"{ctx.train.select_metric} from the curves; test metrics exist only at the "
-                "selected epoch)."
-            )
-        elif problems:
-            outcome = "warn"
-            reason = (
-                "; ".join(problems)
-                + early_note
-                + ": the training length, not only the model, may shape the comparison."
-            )
-        else:
-            outcome = "pass"
-            # The headline must agree with the evidence rows: name the seeds that show a
-            # pattern below the share that counts, instead of saying "none".
-            improving = [f"{v.variant} {v.at_end} of {v.n}" for v in patterns.values() if v.at_end]
-            still = (
-                f"fewer than {params.share:.0%} of each variant's seeds are still improving "
-                f"at the last epoch ({epochs}; {', '.join(improving)} seeds)"
-                if improving
-                else f"none is still improving at its last epoch ({epochs})"
-            )
-            reason = (
-                f"no variant's dev loss rises more than {limit} and {params.min_change:g} nats "
-                f"above its minimum while its train loss falls, in {params.share:.0%} or more "
-                f"of its seeds, and {still}{early_note}."
-            )
-        return Finding(outcome=outcome, reason=reason, evidence=evidence)
-
-    @staticmethod
-    def _rankings(ctx: AssessContext, evidence: dict[str, str]) -> list[str]:
-        """Claims whose dev-metric ranking at the last epoch reverses the selected one."""
-        flips = []
-        metric = ctx.train.select_metric
-        for claim in ctx.claims:
-            base = _summaries(ctx, claim.baseline)
-            var = _summaries(ctx, claim.variant)
-            at_best: list[float] = []
-            at_last: list[float] = []
-            for seed in ctx.seeds:
-                if seed not in base or seed not in var:
-                    continue
-                b, v = base[seed], var[seed]
-                # the loop always maximises the selection metric, whatever the claim's
-                # direction, so "ahead on dev" is a larger value
-                if b.dev_metric_best is not None and v.dev_metric_best is not None:
-                    at_best.append(v.dev_metric_best - b.dev_metric_best)
-                if b.dev_metric_last is not None and v.dev_metric_last is not None:
-                    at_last.append(v.dev_metric_last - b.dev_metric_last)
-            best = ctx.classify(at_best)
-            last = ctx.classify(at_last)
-            if best.mean is None and last.mean is None:
-                continue
-            evidence[f"{claim.label}: dev {metric} gain"] = (
-                f"at the selected epochs ({_interval_text(best, ctx.confidence)}); at the "
-                f"last epoch ({_interval_text(last, ctx.confidence)})"
-            )
-            if best.status == "holds" and last.status == "reversed":
-                flips.append(
-                    f"{claim.variant} leads {claim.baseline} on dev {metric} at the selected "
-                    f"epochs ({_interval_text(best, ctx.confidence)}) but trails it at the last "
-                    f"epoch ({_interval_text(last, ctx.confidence)})"
-                )
-        return flips
-
-
-def _curves_text(v: VariantCurves, params: TrainingLengthParams) -> str:
-    """One variant's curve patterns as a line of evidence (medians over its seeds)."""
-    items = v.summaries
-    best = sorted(s.best_epoch for s in items)
-    return (
-        f"selected epochs {', '.join(map(str, best))} of {items[0].epochs}; dev loss lowest "
-        f"at epoch {median(s.min_dev_epoch for s in items):g}, "
-        f"{100 * median(s.rise for s in items):.0f}% above it at the end; "
-        f"{v.diverged} of {v.n} seeds diverge (a rise above {100 * params.divergence:g}% and "
-        f"{params.min_change:g} nats while the train loss falls), {v.at_end} still improving "
-        f"at the last epoch, {v.at_start} best at epoch 1; generalisation gap at the selected "
-        f"epoch {median(s.gap for s in items):+.3f} nats (dev minus train loss)"
+    lines: list[Curve] = []
+    sizes: set[int] = set()
+    for (variant, size), group in runs.items():
+        group = [c for c in group if c]
+        if not group:
+            continue
+        sizes.add(size)
+        label = f"batch {size}"
+        for curve in group:
+            x = tuple(float(r.epoch) for r in curve)
+            lines += [
+                Curve(
+                    label=label,
+                    x=x,
+                    y=tuple(r.train_loss for r in curve),
+                    panel=variant,
+                    faint=True,
+                ),
+                Curve(
+                    label=label,
+                    x=x,
+                    y=tuple(r.dev_loss for r in curve),
+                    panel=variant,
+                    style="dashed",
+                    faint=True,
+                ),
+            ]
+        length = min(len(c) for c in group)
+        x = tuple(float(r.epoch) for r in group[0][:length])
+        train = tuple(_mean(c[i].train_loss for c in group) for i in range(length))
+        dev = tuple(_mean(c[i].dev_loss for c in group) for i in range(length))
+        lines.append(Curve(label=label, x=x, y=train, panel=variant))
+        lines.append(Curve(label=label, x=x, y=dev, panel=variant, style="dashed"))
+    if not lines:
+        return None
+    return Curves(
+        title="Training curves",
+        x_label="epoch",
+        y_label="loss",
+        curves=tuple(lines),
+        legend=tuple(f"batch {s}" for s in sorted(sizes)),
+        styles=(("solid", "train"), ("dashed", "validation")),
+        caption="Train (solid) and validation (dashed) loss per epoch, one colour per batch "
+        "size: thin lines are single seeds, thick lines their mean. Validation loss rising "
+        "while train loss falls is overfitting; a batch size whose validation loss stays "
+        "above the others generalises worse.",
     )
+
+
+def _sweep_curves(ctx: AssessContext, sizes: Sequence[int]) -> Curves | None:
+    """The curves of every variant's successful runs at the nominal and each swept size."""
+    nominal = ctx.train.batch_size
+    runs: dict[tuple[str, int], list[tuple[EpochRecord, ...]]] = {}
+    for variant in ctx.variants:
+        for size in sorted({*sizes, nominal}):
+            for seed in ctx.seeds:
+                run = ctx.run(variant, seed, batch_condition(size, nominal))
+                if run is not None and run.ok and run.curves:
+                    runs.setdefault((variant, size), []).append(run.curves)
+    return curves_exhibit(runs)

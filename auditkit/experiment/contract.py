@@ -325,6 +325,14 @@ class Experiment:
                 "auditkit.datasets.image_folder('path') or auditkit.datasets.features(X, y)",
                 slug="bad-data",
             )
+        try:
+            self.data.meta  # noqa: B018 - parses the metadata keys that checks rely on
+        except ValueError as exc:
+            raise ModelFileError(
+                f"{source}: the data {self.data.name!r} has bad metadata: {exc}; fix the "
+                "dataset's metadata= mapping or leave the key out",
+                slug="bad-data",
+            ) from exc
         if self.design is not None and not isinstance(self.design, CrossValidation):
             raise ModelFileError(
                 f"{source}: Experiment({self.name!r}, design={self.design!r}) must be None or "

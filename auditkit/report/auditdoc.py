@@ -371,28 +371,6 @@ def row_shares(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RelianceRecord:
-    """The metric drop when one factor is masked, per variant (test, and dev if probed)."""
-
-    variant: str
-    factor: str
-    metric: str | None = None
-    drop_mean: float | None
-    low: float | None
-    high: float | None
-    relies: bool | None = None
-    relies_dev: bool | None = None
-    blind: bool | None = None
-    dev_drop_mean: float | None = None
-    dev_low: float | None = None
-    dev_high: float | None = None
-    dev_minus_test: float | None = None
-    dev_minus_test_low: float | None = None
-    dev_minus_test_high: float | None = None
-    rule: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RunSpecRecord:
     """What one run trained: the arm, its seeds, the condition and its overrides."""
 
@@ -471,7 +449,6 @@ class AuditDocument:
     claims: tuple[ClaimResult, ...]
     runs: tuple[RunRecord, ...] = ()
     confusion: Mapping[str, ConfusionRecord] = field(default_factory=dict)
-    reliance: tuple[RelianceRecord, ...] = ()
     summary: Summary
     #: versions, device, git commit, command line, executor
     provenance: Mapping[str, str]
@@ -576,7 +553,8 @@ def _upgrade_format1(raw: Mapping[str, Any]) -> dict[str, Any]:
     Format 1 stored each agreement cell as formatted text (``"p = 0.015"``): the text is
     kept, marked :attr:`AgreementKind.TEXT`, since the numbers behind it are lost. The
     metric's scale is derived from the scores, and the confusion matrices' row shares from
-    their counts, as the views of format 1 did.
+    their counts, as the views of format 1 did. Format 1's top-level ``reliance`` rows are
+    dropped (format 2 holds them as rule exhibits).
     """
     doc = copy.deepcopy(dict(raw))
     doc["format"] = FORMAT
@@ -592,4 +570,8 @@ def _upgrade_format1(raw: Mapping[str, Any]) -> dict[str, Any]:
         claim.setdefault("unit", unit)
     for record in (doc.get("confusion") or {}).values():
         record.setdefault("shares", row_shares(record["matrix"]))
+    # format 1 kept the reliance rows at the top level; format 2 holds them as the AK301 and
+    # AK302 findings' exhibits, which only the checks build: an old file re-renders without
+    # its reliance section rather than the report computing one
+    doc.pop("reliance", None)
     return doc

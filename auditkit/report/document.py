@@ -40,7 +40,6 @@ from auditkit.report.auditdoc import (
     ConfusionRecord,
     Experiment,
     GainTest,
-    RelianceRecord,
     Resampled,
     RulePackInfo,
     RuleRow,
@@ -219,7 +218,6 @@ def build_audit_document(
     provenance: Mapping[str, Any],
     exit_code: int,
     confusion: Mapping[str, Mapping[str, Any]] | None = None,
-    reliance: Sequence[Mapping[str, Any]] = (),
     adaptive: Mapping[str, Any] | None = None,
 ) -> AuditDocument:
     """Assemble the typed ``audit.json`` from what the earlier layers produced.
@@ -245,8 +243,6 @@ def build_audit_document(
     confusion
         Per variant, the test confusion matrix summed over its nominal runs:
         ``{"labels": [...], "matrix": [[...]], "runs": n}``.
-    reliance
-        Factor reliance rows: variant, factor, drop_mean, low, high, rule.
     adaptive
         The group-sequential design of ``--seeds auto`` (description, min and max seeds,
         seeds per look, spending function, futility threshold); None for fixed seeds.
@@ -269,7 +265,6 @@ def build_audit_document(
         claims=tuple(claim_result(d) for d in decisions),
         runs=tuple(from_json(RunRecord, r, path="runs") for r in runs),
         confusion={k: _confusion(k, v) for k, v in (confusion or {}).items()},
-        reliance=tuple(from_json(RelianceRecord, r, path="reliance") for r in reliance),
         summary=Summary(
             verdicts=counts,
             runs=from_json(RunCounts, dict(run_counts), path="summary.runs"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from auditkit.report import plots
+from auditkit.report.exhibit_view import FigureView
 from auditkit.report.latex import render_latex
 from auditkit.report.templates import templates_dir
 from auditkit.report.view import ClaimView, ReportView
@@ -57,8 +59,8 @@ class HtmlPage:
 
     view: ReportView
     claims: tuple[ClaimSection, ...]
-    curves_svg: Markup | None
-    reliance_svg: Markup | None
+    #: the drawn figure of each exhibit, by its key (``FigureView.key``)
+    figures: Mapping[str, Markup]
     css: Markup  #: the shipped stylesheet: trusted, inlined as it is
     latex: str
 
@@ -95,12 +97,14 @@ def build_page(view: ReportView) -> HtmlPage:
     return HtmlPage(
         view=view,
         claims=claims,
-        curves_svg=plots.draw_curves(view.curves, prefix="curves") if view.curves else None,
-        reliance_svg=(
-            plots.draw_reliance(view.reliance_plot, prefix="reliance")
-            if view.reliance_plot
-            else None
-        ),
+        figures={
+            item.key: plots.draw_exhibit(
+                item.exhibit, prefix=item.key, scale=item.value_scale, unit=item.value_unit
+            )
+            for section in view.exhibits
+            for item in section.items
+            if isinstance(item, FigureView)
+        },
         # Escaping would turn the stylesheet's quotes into entities and break it.
         css=Markup((templates_dir() / "report.css").read_text(encoding="utf-8")),
         latex=render_latex(view),

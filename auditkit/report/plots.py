@@ -21,7 +21,9 @@ from typing import Any, cast
 
 from markupsafe import Markup, escape
 
-from auditkit.report.view import ClaimPlot, CurvesPlot, IntervalPoint
+from auditkit.exhibits import Curves, IntervalPlot
+from auditkit.report.exhibit_view import POINT_KINDS
+from auditkit.report.view import ClaimPlot, IntervalPoint
 
 #: Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = (
@@ -44,12 +46,19 @@ STATUS_STYLE = {
     "inconclusive": ("#0072B2", "s"),
 }
 
-#: masked factor -> (colour, marker)
-FACTOR_STYLE = {
-    "shape": ("#0072B2", "o"),
-    "color": ("#E69F00", "s"),
-    "order": ("#009E73", "^"),
-}
+#: the groups of an interval plot (e.g. the factors probed), in order: (colour, marker)
+GROUP_STYLE = (
+    ("#0072B2", "o"),
+    ("#E69F00", "s"),
+    ("#009E73", "^"),
+    ("#D55E00", "v"),
+    ("#CC79A7", "D"),
+    ("#56B4E9", "P"),
+    ("#000000", "X"),
+)
+
+#: a curve's style -> matplotlib's line style
+_LINE_STYLES = {"solid": "-", "dashed": "--"}
 
 _RC: dict[str, Any] = {
     # Fixed salt and no dates: the same figure gives the same bytes on every run.
@@ -252,14 +261,18 @@ def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
 
 
 def _interval_rows(
-    ax: Any, rows: Sequence[IntervalPoint], styles: dict[str, tuple[str, str]], k: float = 100.0
+    ax: Any,
+    rows: Sequence[IntervalPoint],
+    styles: dict[str, tuple[str, str]],
+    *,
+    scale: float = 100.0,
 ) -> None:
     for y, row in enumerate(rows):
         colour, marker = styles.get(row.status, ("#000000", "o"))
         ax.errorbar(
-            [k * row.mean],
+            [scale * row.mean],
             [y],
-            xerr=[[k * (row.mean - row.low)], [k * (row.high - row.mean)]],
+            xerr=[[scale * (row.mean - row.low)], [scale * (row.high - row.mean)]],
             fmt=marker,
             color=colour,
             ms=5,
@@ -293,7 +306,7 @@ def draw_forest(plot: ClaimPlot, *, prefix: str) -> Markup:
         fig = _figure(6.6, 0.9 + 0.28 * len(rows))
         ax = fig.subplots()
         _rope_band(ax, plot.rope, k)
-        _interval_rows(ax, rows, STATUS_STYLE, k)
+        _interval_rows(ax, rows, STATUS_STYLE, scale=k)
         if plot.reported is not None:
             ax.axvline(k * plot.reported, color="#D55E00", ls="--", lw=1.0)
         ax.set_xlabel(f"gain in {plot.metric} ({plot.unit_words}) with its interval")
@@ -312,16 +325,16 @@ def draw_forest(plot: ClaimPlot, *, prefix: str) -> Markup:
         )
 
 
-def draw_curves(plot: CurvesPlot, *, prefix: str) -> Markup:
-    """Train (solid) and validation (dashed) loss per epoch, one colour per batch size.
+def draw_curves(plot: Curves, *, prefix: str) -> Markup:
+    """Lines of y against x, one panel per :attr:`Curve.panel` and one colour per label.
 
-    Thin lines are single runs (seeds); the thick line is their mean per epoch, drawn
-    over the epochs every run reached.
+    Faint curves (single runs) are drawn thin and pale under the others (their mean);
+    the line style tells a second series apart (``Curves.styles`` names each style).
 
     Parameters
     ----------
     plot
-        The runs' curves.
+        The curves exhibit.
     prefix
         Page-unique prefix for the SVG's ids.
 
@@ -336,50 +349,56 @@ def draw_curves(plot: CurvesPlot, *, prefix: str) -> Markup:
 
     # Dark, well-separated colours first: blue, orange, green, vermillion, purple, sky.
     order = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
-    colours = {b: order[i % len(order)] for i, b in enumerate(plot.batch_sizes)}
-    n = len(plot.variants)
+    labels = list(plot.legend) + [c.label for c in plot.curves if c.label not in plot.legend]
+    labels = list(dict.fromkeys(labels))
+    colours = {label: order[i % len(order)] for i, label in enumerate(labels)}
+    panels = list(dict.fromkeys(c.panel for c in plot.curves))
+    n = len(panels)
     cols = min(n, 3)
     rows = -(-n // cols)
     with _style():
         fig = _figure(6.6, 2.3 * rows)
         axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
-        for ax, (variant, lines) in zip(axes, plot.variants, strict=False):
-            for size in plot.batch_sizes:
-                group = [line for line in lines if line.batch_size == size]
-                if not group:
-                    continue
-                for line in group:
-                    for ys, ls in ((line.train_loss, "-"), (line.dev_loss, "--")):
-                        ax.plot(line.epochs, ys, color=colours[size], ls=ls, lw=0.7, alpha=0.35)
-                length = min(len(line.epochs) for line in group)
-                epochs = group[0].epochs[:length]
-                for attr, ls in (("train_loss", "-"), ("dev_loss", "--")):
-                    mean = np.mean([getattr(line, attr)[:length] for line in group], axis=0)
-                    ax.plot(epochs, mean, color=colours[size], ls=ls, lw=1.8)
-            ax.set_title(variant, loc="left")
-            ax.set_xlabel("epoch")
+        for ax, panel in zip(axes, panels, strict=False):
+            for curve in (c for c in plot.curves if c.panel == panel):
+                ax.plot(
+                    curve.x,
+                    curve.y,
+                    color=colours[curve.label],
+                    ls=_LINE_STYLES[curve.style],
+                    lw=0.7 if curve.faint else 1.8,
+                    alpha=0.35 if curve.faint else 1.0,
+                )
+            if panel:
+                ax.set_title(panel, loc="left")
+            ax.set_xlabel(plot.x_label)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for ax in axes[n:]:
             ax.set_visible(False)
-        axes[0].set_ylabel("loss")
-        handles = [Line2D([], [], color=colours[b], lw=1.8, label=f"batch {b}") for b in colours]
+        axes[0].set_ylabel(plot.y_label)
+        handles = [Line2D([], [], color=colours[label], lw=1.8, label=label) for label in labels]
         handles += [
-            Line2D([], [], color="#5f6368", ls="-", label="train"),
-            Line2D([], [], color="#5f6368", ls="--", label="validation"),
+            Line2D([], [], color="#5f6368", ls=_LINE_STYLES[style], label=words)
+            for style, words in plot.styles
         ]
         fig.legend(handles=handles, loc="outside right upper")
-        return _to_svg(fig, prefix=prefix, title="Training and validation loss per epoch")
+        return _to_svg(fig, prefix=prefix, title=plot.title)
 
 
-def draw_reliance(rows: Sequence[IntervalPoint], *, prefix: str) -> Markup:
-    """Metric drop, with its interval, when one factor is masked at test time.
+def draw_interval_plot(
+    plot: IntervalPlot, *, prefix: str, scale: float = 100.0, unit: str = "points"
+) -> Markup:
+    """Estimates with their intervals, one row each, coloured by group, against a reference.
 
     Parameters
     ----------
-    rows
-        One point per variant and factor; ``status`` holds the factor.
+    plot
+        The interval-plot exhibit.
     prefix
         Page-unique prefix for the SVG's ids.
+    scale, unit
+        For estimates of a metric or a gain: the factor that draws them in the metric's
+        unit (100 for points of a 0-1 metric, else 1) and that unit's words.
 
     Returns
     -------
@@ -388,16 +407,58 @@ def draw_reliance(rows: Sequence[IntervalPoint], *, prefix: str) -> Markup:
     """
     from matplotlib.lines import Line2D
 
+    if plot.value_kind in POINT_KINDS:
+        unit = f" ({unit})"
+    else:
+        scale, unit = 1.0, ""
+    groups = list(dict.fromkeys(p.group for p in plot.points if p.group))
+    styles = {g: GROUP_STYLE[i % len(GROUP_STYLE)] for i, g in enumerate(groups)}
+    rows = [
+        IntervalPoint(
+            label=p.label,
+            mean=scale * p.estimate,
+            low=scale * p.low,
+            high=scale * p.high,
+            status=p.group,
+        )
+        for p in plot.points
+    ]
     with _style():
         fig = _figure(6.6, 0.9 + 0.28 * len(rows))
         ax = fig.subplots()
-        ax.axvline(0, color="#5f6368", lw=0.8, zorder=1)
-        _interval_rows(ax, rows, FACTOR_STYLE)
-        ax.set_xlabel("drop in the metric when the factor is masked (points)")
-        present = [f for f in FACTOR_STYLE if any(r.status == f for r in rows)]
-        handles = [
-            Line2D([], [], color=FACTOR_STYLE[f][0], marker=FACTOR_STYLE[f][1], ls="", label=f)
-            for f in present
-        ]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        return _to_svg(fig, prefix=prefix, title="Reliance on shape, colour and order")
+        if plot.reference is not None:
+            ax.axvline(scale * plot.reference, color="#5f6368", lw=0.8, zorder=1)
+        # the rows are in display units already: draw them unscaled
+        _interval_rows(ax, rows, styles, scale=1.0)
+        ax.set_xlabel(f"{plot.axis}{unit}")
+        if groups:
+            handles = [
+                Line2D([], [], color=styles[g][0], marker=styles[g][1], ls="", label=g)
+                for g in groups
+            ]
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        return _to_svg(fig, prefix=prefix, title=plot.title)
+
+
+def draw_exhibit(
+    exhibit: IntervalPlot | Curves, *, prefix: str, scale: float = 100.0, unit: str = "points"
+) -> Markup:
+    """Draw a figure exhibit with the renderer of its kind.
+
+    Parameters
+    ----------
+    exhibit
+        An interval plot or curves.
+    prefix
+        Page-unique prefix for the SVG's ids.
+    scale, unit
+        How metric values and gains are drawn (see :func:`draw_interval_plot`).
+
+    Returns
+    -------
+    Markup
+        Inline SVG.
+    """
+    if isinstance(exhibit, IntervalPlot):
+        return draw_interval_plot(exhibit, prefix=prefix, scale=scale, unit=unit)
+    return draw_curves(exhibit, prefix=prefix)

@@ -1,7 +1,7 @@
 """Build the view: the typed ``audit.json`` turned into the view model every view places.
 
 Formatting lives in :mod:`auditkit.report.fmt`, the sentences in
-:mod:`auditkit.report.prose`, the rule families' views in :mod:`auditkit.report.families`;
+:mod:`auditkit.report.prose`, the rules' exhibits in :mod:`auditkit.report.exhibit_view`;
 this module puts them together (:func:`build_view`). It reads the document through its
 types (:mod:`auditkit.report.auditdoc`), so an older ``audit.json`` (format 1) renders
 too: the sections it lacks are simply empty.
@@ -21,14 +21,7 @@ from auditkit.report.auditdoc import (
     Scale,
     document_from_json,
 )
-from auditkit.report.families import (
-    CurvesPlot,
-    RelianceRow,
-    SplitTable,
-    _curves,
-    _reliance,
-    _splits,
-)
+from auditkit.report.exhibit_view import ExhibitSection, exhibit_sections
 from auditkit.report.fmt import (
     VERDICT_ORDER,
     Unit,
@@ -62,7 +55,6 @@ __all__ = [
     "VERDICT_ORDER",
     "ClaimPlot",
     "ClaimView",
-    "CurvesPlot",
     "IntervalPoint",
     "ReportView",
     "build_view",
@@ -99,11 +91,9 @@ class ReportView:
     provenance: tuple[tuple[str, str], ...]
     heatmap: Heatmap | None = None
     agreement: AgreementMatrix | None = None
-    curves: CurvesPlot | None = None
     confusion: tuple[ConfusionView, ...] = ()
-    reliance: tuple[RelianceRow, ...] = ()
-    reliance_plot: tuple[IntervalPoint, ...] = ()  #: label "variant · factor"
-    splits: SplitTable | None = None
+    #: each rule's tables and figures (split statistics, reliance, training curves, ...)
+    exhibits: tuple[ExhibitSection, ...] = ()
     rope: str = ""  #: "±0.50 pts"
     confidence: str = "95%"  #: the rule pack's interval level
     #: what ``model_file`` is: "Model file", or "Runs file" for ``auditkit compare``
@@ -439,6 +429,19 @@ def _units(doc: AuditDocument, rope: float) -> tuple[str, str, str]:
     return "(metric units)", "in each metric's unit (points on a 0–1 scale)", f"±{rope:g}"
 
 
+def _exhibit_unit(doc: AuditDocument) -> Unit:
+    """The unit of the rules' exhibits: the claims' metric unit when they share one.
+
+    A rule measures on the audit's metric (the claims' metric, or accuracy with no claim):
+    points for a 0-1 metric; a metric's own unit when every claim has that unit.
+    """
+    units = {(c.scale, c.unit) for c in doc.claims}
+    if len(units) == 1:
+        scale, name = units.pop()
+        return Unit(scale, name)
+    return Unit()
+
+
 def _rule_view(r: RuleRow) -> RuleView:
     return RuleView(
         id=r.id,
@@ -475,7 +478,6 @@ def build_view(document: AuditDocument | Mapping[str, Any]) -> ReportView:
     if runs.cached:
         runs_line += f", {runs.cached} reused from the run store"
     settings = doc.rule_pack.settings
-    reliance, reliance_plot = _reliance(doc)
     verdicts = summary.verdicts
     gain_unit, units_note, rope = _units(doc, settings.rope)
     return ReportView(
@@ -495,11 +497,8 @@ def build_view(document: AuditDocument | Mapping[str, Any]) -> ReportView:
         provenance=_provenance(doc),
         heatmap=_heatmap(doc.claims),
         agreement=_agreement_matrix(doc.claims),
-        curves=_curves(doc),
         confusion=_confusion(doc),
-        reliance=reliance,
-        reliance_plot=reliance_plot,
-        splits=_splits(doc),
+        exhibits=exhibit_sections(doc.rules, _exhibit_unit(doc)),
         rope=rope,
         confidence=f"{round(100 * settings.confidence)}%",
         failures=_failures(doc),

@@ -516,7 +516,7 @@ def run_script_audit(
     ]
     evidence = with_findings(pair_evidence(spec.claims, plan.seeds, results), plan, findings)
     decisions = decide_all(evidence, thresholds) if spec.claims else []
-    rows, reliance = rule_rows(plan, findings, decisions)
+    rows = rule_rows(plan, findings, decisions)
     exit_code = exit_code_for(decisions, options.strict)
     runs = []
     for result in results.values():
@@ -636,7 +636,6 @@ def run_script_audit(
         },
         exit_code=int(exit_code),
         confusion=confusion_of(results.values()),
-        reliance=reliance,
     )
     write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     point_last(out_dir)

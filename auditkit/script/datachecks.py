@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import posixpath
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
@@ -199,80 +199,13 @@ class DataInfluence(CheckBase):
         assessed = 0
         at_chance: list[str] = []
         for variant in ctx.variants:
-            nominal = ctx.scores(variant, metric)
-            permuted = ctx.scores(variant, metric, condition=PERMUTE_CONDITION)
-            if permuted:
-                chance = above_chance(
-                    list(permuted.values()),
-                    chance=labels.majority,
-                    n_test=labels.n,
-                    confidence=ctx.confidence,
-                )
-                # Under "the model learnt nothing", each run's accuracy scatters around at
-                # most chance with the binomial error of the test rows: the known null
-                # spread, which two seeds could not estimate.
-                null_sd = math.sqrt(labels.majority * (1 - labels.majority) / labels.n)
-                z = float(norm.ppf(0.5 + ctx.confidence / 2))
-                limit = labels.majority + params.margin + z * null_sd / math.sqrt(chance.n)
-                evidence[f"{variant}, train labels permuted"] = (
-                    f"{metric} {_pct(chance.mean)} ({round(100 * ctx.confidence)}% CI "
-                    f"{_pct(chance.low)} to {_pct(chance.high)}, {chance.n} seeds; at most "
-                    f"{_pct(limit)} counts as chance)"
-                )
-                if nominal and float(np.mean(list(nominal.values()))) > limit:
-                    assessed += 1
-                elif nominal:
-                    at_chance.append(f"{variant} {_pct(float(np.mean(list(nominal.values()))))}")
-                if chance.mean > limit:
-                    assessed += 1
-                    failures.append(
-                        f"{variant} still scores {_pct(chance.mean)} with the training labels "
-                        f"permuted (chance {_pct(labels.majority)}): the score does not rest on "
-                        "the declared train file's labels (it learns from data of its own, or "
-                        "from labels of another file such as test)"
-                    )
-            flipped = ctx.scores(variant, metric, condition=FLIP_CONDITION)
-            seeds = [s for s in flipped if s in nominal]
-            if not seeds:
-                continue
-            found = scored_share(
-                [nominal[s] for s in seeds],
-                [flipped[s] for s in seeds],
-                share=share,
-                n_test=labels.n,
-                n_classes=labels.n_classes,
-                confidence=ctx.confidence,
-            )
-            key = f"{variant}, {_pct(share)} of test labels flipped"
-            if found is None or found.high - found.low > 1:
-                # too close to chance: the interval cannot tell "all rows" from "none"
-                evidence[key] = (
-                    f"not assessed: {metric} {_pct(float(np.mean(list(nominal.values()))))} is "
-                    "too close to chance for a flip to move it measurably"
-                )
-                continue
-            assessed += 1
-            rows = f"about {max(0, round(found.share * labels.n))} of {labels.n}"
-            evidence[key] = (
-                f"{metric} moved {_move(found.observed)} pts where "
-                f"{_move(found.expected)} pts are implied: {_pct(found.share)} of the "
-                f"scored rows are declared test rows ({round(100 * found.confidence)}% CI "
-                f"{_pct(found.low)} to {_pct(found.high)})"
-            )
-            if found.high < 0.1 * params.min_scored:
-                failures.append(
-                    f"{variant}'s {metric} does not move when {_pct(share)} of the test labels "
-                    f"are flipped ({_move(found.observed)} pts; "
-                    f"{_move(found.expected)} implied): it does not score the declared "
-                    "test file (or it reads the test labels it is scored on)"
-                )
-            elif found.high < params.min_scored:
-                failures.append(
-                    f"{variant}'s {metric} moves by {_pct(found.share)} of what flipping "
-                    f"{_pct(share)} of the test labels implies: only about {_pct(found.share)} "
-                    f"of the scored rows are declared test rows ({rows} at the test file's "
-                    "size)"
-                )
+            found, failed, low = _permuted_labels(ctx, params, variant, metric, labels, evidence)
+            assessed += found
+            failures += failed
+            at_chance += low
+            found, failed = _flipped_labels(ctx, params, variant, metric, labels, share, evidence)
+            assessed += found
+            failures += failed
         if not assessed:
             reason = (
                 f"{', '.join(sorted(set(at_chance)))} at chance ({_pct(labels.majority)}): "
@@ -301,6 +234,118 @@ class DataInfluence(CheckBase):
             "declared data.",
             evidence=evidence,
         )
+
+
+def _permuted_labels(
+    ctx: AssessContext,
+    params: DataInfluenceParams,
+    variant: str,
+    metric: str,
+    labels: TestLabels,
+    evidence: dict[str, str],
+) -> tuple[int, list[str], list[str]]:
+    """With train labels permuted the score must fall to chance.
+
+    Returns (perturbed runs whose outcome says something, failures, the variant where its
+    nominal score is at chance already).
+    """
+    nominal = ctx.scores(variant, metric)
+    permuted = ctx.scores(variant, metric, condition=PERMUTE_CONDITION)
+    assessed = 0
+    failures: list[str] = []
+    at_chance: list[str] = []
+    if permuted:
+        chance = above_chance(
+            list(permuted.values()),
+            chance=labels.majority,
+            n_test=labels.n,
+            confidence=ctx.confidence,
+        )
+        # Under "the model learnt nothing", each run's accuracy scatters around at
+        # most chance with the binomial error of the test rows: the known null
+        # spread, which two seeds could not estimate.
+        null_sd = math.sqrt(labels.majority * (1 - labels.majority) / labels.n)
+        z = float(norm.ppf(0.5 + ctx.confidence / 2))
+        limit = labels.majority + params.margin + z * null_sd / math.sqrt(chance.n)
+        evidence[f"{variant}, train labels permuted"] = (
+            f"{metric} {_pct(chance.mean)} ({round(100 * ctx.confidence)}% CI "
+            f"{_pct(chance.low)} to {_pct(chance.high)}, {chance.n} seeds; at most "
+            f"{_pct(limit)} counts as chance)"
+        )
+        if nominal and float(np.mean(list(nominal.values()))) > limit:
+            assessed += 1
+        elif nominal:
+            at_chance.append(f"{variant} {_pct(float(np.mean(list(nominal.values()))))}")
+        if chance.mean > limit:
+            assessed += 1
+            failures.append(
+                f"{variant} still scores {_pct(chance.mean)} with the training labels "
+                f"permuted (chance {_pct(labels.majority)}): the score does not rest on "
+                "the declared train file's labels (it learns from data of its own, or "
+                "from labels of another file such as test)"
+            )
+    return assessed, failures, at_chance
+
+
+def _flipped_labels(
+    ctx: AssessContext,
+    params: DataInfluenceParams,
+    variant: str,
+    metric: str,
+    labels: TestLabels,
+    share: float,
+    evidence: dict[str, str],
+) -> tuple[int, list[str]]:
+    """With test labels flipped the score must move as much as the flip implies.
+
+    Returns (perturbed runs whose outcome says something, failures).
+    """
+    nominal = ctx.scores(variant, metric)
+    assessed = 0
+    failures: list[str] = []
+    flipped = ctx.scores(variant, metric, condition=FLIP_CONDITION)
+    seeds = [s for s in flipped if s in nominal]
+    if not seeds:
+        return assessed, failures
+    found = scored_share(
+        [nominal[s] for s in seeds],
+        [flipped[s] for s in seeds],
+        share=share,
+        n_test=labels.n,
+        n_classes=labels.n_classes,
+        confidence=ctx.confidence,
+    )
+    key = f"{variant}, {_pct(share)} of test labels flipped"
+    if found is None or found.high - found.low > 1:
+        # too close to chance: the interval cannot tell "all rows" from "none"
+        evidence[key] = (
+            f"not assessed: {metric} {_pct(float(np.mean(list(nominal.values()))))} is "
+            "too close to chance for a flip to move it measurably"
+        )
+        return assessed, failures
+    assessed += 1
+    rows = f"about {max(0, round(found.share * labels.n))} of {labels.n}"
+    evidence[key] = (
+        f"{metric} moved {_move(found.observed)} pts where "
+        f"{_move(found.expected)} pts are implied: {_pct(found.share)} of the "
+        f"scored rows are declared test rows ({round(100 * found.confidence)}% CI "
+        f"{_pct(found.low)} to {_pct(found.high)})"
+    )
+    if found.high < 0.1 * params.min_scored:
+        failures.append(
+            f"{variant}'s {metric} does not move when {_pct(share)} of the test labels "
+            f"are flipped ({_move(found.observed)} pts; "
+            f"{_move(found.expected)} implied): it does not score the declared "
+            "test file (or it reads the test labels it is scored on)"
+        )
+    elif found.high < params.min_scored:
+        failures.append(
+            f"{variant}'s {metric} moves by {_pct(found.share)} of what flipping "
+            f"{_pct(share)} of the test labels implies: only about {_pct(found.share)} "
+            f"of the scored rows are declared test rows ({rows} at the test file's "
+            "size)"
+        )
+    return assessed, failures
 
 
 # --------------------------------------------------------------------------- AK207
@@ -361,20 +406,7 @@ class DataConsumption(CheckBase):
         if not traces:
             return Finding(outcome="skipped", reason="no run left a trace of the files it opened.")
         files = _files(ctx.script)
-        reads: Counter[str] = Counter()
-        writes: set[str] = set()
-        missing: set[str] = set()
-        for _, _, trace in traces:
-            for access in trace.files:
-                if access.path.startswith(".auditkit/"):
-                    continue  # the run's own folder: outputs auditkit asked for
-                if access.mode == "write":
-                    writes.add(_norm(access.path))
-                elif access.exists:
-                    reads[_norm(access.path)] += 1
-                elif _looks_like_data(access.path):
-                    missing.add(_norm(access.path))
-            missing.update(_norm(p) for p in trace.missing_probes if _looks_like_data(p))
+        reads, writes, missing = _accesses(traces)
         n = len(traces)
         evidence: dict[str, str] = {
             "runs traced": str(n),
@@ -386,45 +418,7 @@ class DataConsumption(CheckBase):
         warns: list[str] = []
         if files is not None:
             evidence["data"] = f"{files.describe()} ({files.origin})"
-            unread = [f for f in files.files if reads[f.relpath] < n]
-            never = [f for f in unread if reads[f.relpath] == 0]
-            if len(never) == len(files.files):
-                fails.append(
-                    f"no run read any of the data files ({', '.join(files.relpaths)}): the "
-                    "score comes from other data"
-                )
-            else:
-                for f in unread:
-                    times = (
-                        "no run"
-                        if reads[f.relpath] == 0
-                        else f"only {reads[f.relpath]} of {n} runs"
-                    )
-                    text = f"{times} read {f.relpath}" + (
-                        f" (the {f.split} split)" if f.split else ""
-                    )
-                    (warns if f.split == "dev" else fails).append(text)
-            data_dirs = files.data_dirs
-            changed = sorted(w for w in writes if w in files.relpaths)
-            if changed:
-                fails.append(
-                    f"the script writes into its data file{'s' if len(changed) > 1 else ''} "
-                    f"{', '.join(changed)}: a run can change what the next one reads"
-                )
-            others = sorted(w for w in writes if w not in changed and _within(w, data_dirs))
-            if others:
-                warns.append(
-                    f"the script writes into the data folder ({', '.join(others[:3])}"
-                    f"{' …' if len(others) > 3 else ''}): keep outputs out of the data, so "
-                    "no run reads what another wrote"
-                )
-            labels = TestLabels.of(files)
-            counts = {t.predictions for _, _, t in traces if t.predictions is not None}
-            if labels is not None and counts and min(counts) < labels.n:
-                fails.append(
-                    f"predictions.csv holds {min(counts)} rows where the declared test file "
-                    f"has {labels.n}: the script scores a subsample, or another split"
-                )
+            _declared_files(files, traces, reads, writes, fails, warns)
         elif outside := sorted(
             p for p in reads if p.startswith("/") and PurePosixPath(p).suffix.lower() in _TABLES
         ):
@@ -467,6 +461,72 @@ class DataConsumption(CheckBase):
             + (" (data found in the first run's reads, not declared)" if not _declared(ctx) else "")
             + " and wrote nothing into the data.",
             evidence=evidence,
+        )
+
+
+def _accesses(
+    traces: Sequence[tuple[str, int, ScriptTrace]],
+) -> tuple[Counter[str], set[str], set[str]]:
+    """What the runs did with files: reads per path, paths written, data paths tried."""
+    reads: Counter[str] = Counter()
+    writes: set[str] = set()
+    missing: set[str] = set()
+    for _, _, trace in traces:
+        for access in trace.files:
+            if access.path.startswith(".auditkit/"):
+                continue  # the run's own folder: outputs auditkit asked for
+            if access.mode == "write":
+                writes.add(_norm(access.path))
+            elif access.exists:
+                reads[_norm(access.path)] += 1
+            elif _looks_like_data(access.path):
+                missing.add(_norm(access.path))
+        missing.update(_norm(p) for p in trace.missing_probes if _looks_like_data(p))
+    return reads, writes, missing
+
+
+def _declared_files(
+    files: DataFiles,
+    traces: Sequence[tuple[str, int, ScriptTrace]],
+    reads: Counter[str],
+    writes: set[str],
+    fails: list[str],
+    warns: list[str],
+) -> None:
+    """Declared data files unread, written to, or scored on a subsample: into the lists."""
+    n = len(traces)
+    unread = [f for f in files.files if reads[f.relpath] < n]
+    never = [f for f in unread if reads[f.relpath] == 0]
+    if len(never) == len(files.files):
+        fails.append(
+            f"no run read any of the data files ({', '.join(files.relpaths)}): the "
+            "score comes from other data"
+        )
+    else:
+        for f in unread:
+            times = "no run" if reads[f.relpath] == 0 else f"only {reads[f.relpath]} of {n} runs"
+            text = f"{times} read {f.relpath}" + (f" (the {f.split} split)" if f.split else "")
+            (warns if f.split == "dev" else fails).append(text)
+    data_dirs = files.data_dirs
+    changed = sorted(w for w in writes if w in files.relpaths)
+    if changed:
+        fails.append(
+            f"the script writes into its data file{'s' if len(changed) > 1 else ''} "
+            f"{', '.join(changed)}: a run can change what the next one reads"
+        )
+    others = sorted(w for w in writes if w not in changed and _within(w, data_dirs))
+    if others:
+        warns.append(
+            f"the script writes into the data folder ({', '.join(others[:3])}"
+            f"{' …' if len(others) > 3 else ''}): keep outputs out of the data, so "
+            "no run reads what another wrote"
+        )
+    labels = TestLabels.of(files)
+    counts = {t.predictions for _, _, t in traces if t.predictions is not None}
+    if labels is not None and counts and min(counts) < labels.n:
+        fails.append(
+            f"predictions.csv holds {min(counts)} rows where the declared test file "
+            f"has {labels.n}: the script scores a subsample, or another split"
         )
 
 

@@ -27,7 +27,7 @@ OPTIONAL_CLAIM_FIELDS = (
     "fragile_under",
     "invalid",
 )
-OPTIONAL_DOC_FIELDS = ("confusion", "reliance")
+OPTIONAL_DOC_FIELDS = ("confusion",)
 
 
 def load_full() -> dict[str, Any]:
@@ -70,6 +70,7 @@ def old_format(doc: dict[str, Any]) -> dict[str, Any]:
         doc.pop(key, None)
     for rule in doc["rules"]:
         rule.pop("evidence", None)
+        rule.pop("exhibits", None)
     doc["runs"] = [r for r in doc["runs"] if r["spec"]["condition"] == "nominal"]
     del doc["experiment"]["data"]["metadata"]["splits"]
     return doc

@@ -291,6 +291,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
             evidence={},
         ),
     ]
+    doc = add_exhibits(doc)
     # Volatile fields, fixed so the fixture (and the gold files) do not change on every
     # regeneration; the gold test scrubs them anyway.
     doc["created_at"] = "2026-01-01T00:00:00+00:00"
@@ -303,6 +304,81 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     doc["provenance"]["git commit"] = "0123456789abcdef0123456789abcdef01234567"
     for run in doc["runs"]:
         run["duration_s"] = 1.0
+    return doc
+
+
+def add_exhibits(doc: dict[str, Any]) -> dict[str, Any]:
+    """Turn the made-up reliance rows, the split statistics and the curves into exhibits.
+
+    The checks' own builders make them, as in a real audit: the split table of AK201 (from
+    the data's metadata), the reliance plot and table of AK301 (order) and AK302 (shape and
+    colour), and the training curves of AK401 (from the nominal and batch-size runs).
+    """
+    from auditkit.checks.batch import curves_exhibit
+    from auditkit.checks.reliance import reliance_exhibits
+    from auditkit.checks.splits import split_table
+    from auditkit.execute.store import result_from_dict
+    from auditkit.exhibits import exhibit_to_json
+    from auditkit.types import DataMetadata
+
+    doc = copy.deepcopy(doc)
+    reliance = doc.pop("reliance", [])
+    data = doc["experiment"]["data"]
+    table = split_table(data["name"], DataMetadata.parse(data["metadata"]))
+    nominal = doc["experiment"]["train"]["batch_size"]
+    runs: dict[tuple[str, int], list[Any]] = {}
+    for raw in doc["runs"]:
+        # audit.json leaves predictions out (they stay in the run store)
+        run = result_from_dict(
+            {**raw, "test_predictions": [], "dev_predictions": [], "trace": raw.get("trace")}
+        )
+        size = dict(run.spec.overrides).get("batch_size", nominal)
+        runs.setdefault((run.spec.variant, int(size)), []).append(run.curves)
+    curves = curves_exhibit(dict(sorted(runs.items(), key=lambda kv: kv[0][1])))
+    by_rule = {r["id"]: r for r in doc["rules"]}
+    template = by_rule["AK101"]
+    if "AK201" not in by_rule and table is not None:
+        doc["rules"].insert(
+            1,
+            dict(
+                template,
+                id="AK201",
+                name="dev-test-shift",
+                check="split_shift",
+                outcome="pass",
+                reason="dev and test agree on 4 statistics (Bonferroni α = 0.05).",
+                evidence={},
+                params={},
+            ),
+        )
+    if "AK302" not in by_rule:
+        at = next(i for i, r in enumerate(doc["rules"]) if r["id"] == "AK301") + 1
+        doc["rules"].insert(
+            at,
+            dict(
+                template,
+                id="AK302",
+                name="factor-isolation",
+                check="factor_isolation",
+                outcome="pass",
+                reason="no variant relies on a factor the labelling rule ignores (the rule "
+                "reads shape).",
+                evidence={},
+                params={},
+            ),
+        )
+    exhibits = {
+        "AK201": (table,) if table is not None else (),
+        "AK301": reliance_exhibits(
+            [r for r in reliance if r["factor"] == "order"], "accuracy", "Token order reliance"
+        ),
+        "AK302": reliance_exhibits(
+            [r for r in reliance if r["factor"] != "order"], "accuracy", "Shape and colour reliance"
+        ),
+        "AK401": (curves,) if curves is not None else (),
+    }
+    for rule in doc["rules"]:
+        rule["exhibits"] = [exhibit_to_json(e) for e in exhibits.get(rule["id"], ())]
     return doc
 
 

@@ -262,7 +262,7 @@ def test_full_report_loads_cleanly_in_chromium(browser: Browser, tmp_path: Path)
     load = browser.load(_render(load_full(), tmp_path / "report.html"), SELECTORS)
     _keep(load, "full", tmp_path)
     _assert_clean(load)
-    assert load.counts["svg.figure"] == 10
+    assert load.counts["svg.figure"] == 11
     assert load.counts["section.claim"] == 4
     for text in ("Perturbations × claims", "Do the tests agree?", "Training curves"):
         assert text in load.text

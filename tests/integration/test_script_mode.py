@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from auditkit.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, reliance_rows
 
 pytestmark = pytest.mark.slow
 
@@ -387,7 +387,7 @@ def test_ak302_finds_colour_reliance_of_a_script_through_the_permuted_colour_pro
     assert {"test-time:permute_shape", "test-time:mask_color"} <= conditions
     rule = _rule(doc, "AK302")
     assert rule["outcome"] != "skipped", rule
-    rows = {r["factor"]: r for r in doc["reliance"] if r["variant"] == "colour"}
+    rows = {r["factor"]: r for r in reliance_rows(doc, "AK302") if r["variant"] == "colour"}
     permuted = rows["color (permuted)"]
     # permuting the first colours across rows leaves about half the rows right: a drop
     # near 0.45 on test and on dev; the shape probe leaves the colour reader untouched

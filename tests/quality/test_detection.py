@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import auditkit as ak
+from tests.conftest import reliance_rows
 from tests.quality.conftest import rule_row
 from tests.quality.test_order import ORDERED
 from tests.quality.test_splits import SPR_ARGS, Audit, audit, experiment, show, write_spr_bench
@@ -278,8 +279,8 @@ def _dev_and_test_drops(doc: dict[str, Any], variant: str) -> tuple[float, float
     """(dev drop, test drop, dev − test) in points for ``variant``'s permuted colour."""
     (found,) = [
         r
-        for r in doc["reliance"]
-        if r["rule"] == "AK302" and r["variant"] == variant and r["factor"] == "color (permuted)"
+        for r in reliance_rows(doc, "AK302")
+        if r["variant"] == variant and r["factor"] == "color (permuted)"
     ]
     return (
         100 * found["dev_drop_mean"],

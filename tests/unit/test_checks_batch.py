@@ -10,13 +10,13 @@ from auditkit.checks import AssessContext, PlanContext, checks
 from auditkit.checks.batch import (
     BatchSizeSweep,
     BatchSizeSweepParams,
-    TrainingLength,
-    TrainingLengthParams,
     batch_condition,
+    curves_exhibit,
     scaled_lr,
     summarise_curves,
     sweep_runs,
 )
+from auditkit.checks.length import TrainingLength, TrainingLengthParams
 from auditkit.datasets import spr
 from auditkit.types import Claim, EpochRecord, RunResult, RunSpec, TrainConfig
 
@@ -393,3 +393,19 @@ def test_length_skips_runs_too_short_to_inspect() -> None:
     found = TrainingLength().assess(ctx, TrainingLengthParams())
     assert found.outcome == "skipped"
     assert found.reason.startswith("the runs train for 2 epochs, too few")
+
+
+def test_curves_exhibit_draws_each_run_faint_under_the_mean_of_its_batch_size() -> None:
+    short = _curves([0.6, 0.4, 0.3], [0.6, 0.5, 0.5])
+    long = _curves([0.8, 0.6, 0.4, 0.2], [0.8, 0.7, 0.6, 0.6])
+    found = curves_exhibit({("gru", 512): [short, long], ("gru", 32): [long], ("bag", 32): []})
+    assert found is not None
+    assert found.legend == ("batch 32", "batch 512")  # ascending, whatever the order given
+    means = [c for c in found.curves if not c.faint and c.label == "batch 512"]
+    train, dev = means
+    # the mean over the epochs every run reached: three of them
+    assert train.x == (1.0, 2.0, 3.0) and train.y == pytest.approx((0.7, 0.5, 0.35))
+    assert dev.style == "dashed" and dev.y == pytest.approx((0.7, 0.6, 0.55))
+    assert sum(c.faint for c in found.curves) == 2 * 3  # train and dev of each of 3 runs
+    assert {c.panel for c in found.curves} == {"gru"}  # a variant without curves has no panel
+    assert curves_exhibit({("gru", 32): []}) is None

@@ -10,6 +10,7 @@ from auditkit.exhibits import (
     Column,
     Curve,
     Curves,
+    Estimate,
     IntervalPlot,
     IntervalPoint,
     Table,
@@ -30,6 +31,11 @@ from auditkit.exhibits import (
                 Column("share", ValueKind.FRACTION),
             ),
             rows=(("train", 2000, 0.5), ("test", 1000, None)),
+        ),
+        Table(
+            title="Reliance",
+            columns=(Column("variant"), Column("drop", ValueKind.GAIN)),
+            rows=(("gru", Estimate(0.12, 0.1, 0.14)), ("bag", None)),
             facts=(("labelling rule", "shape at position 0"),),
             caption="one row per split",
         ),
@@ -47,8 +53,12 @@ from auditkit.exhibits import (
             title="Training curves",
             x_label="epoch",
             y_label="loss",
-            curves=(Curve(label="64", x=(1.0, 2.0), y=(0.7, 0.5), panel="gru", style="dashed"),),
+            curves=(
+                Curve(label="64", x=(1.0, 2.0), y=(0.7, 0.5), panel="gru", style="dashed"),
+                Curve(label="64", x=(1.0, 2.0), y=(0.6, 0.4), panel="gru", faint=True),
+            ),
             legend=("64",),
+            styles=(("solid", "train"), ("dashed", "validation")),
         ),
     ],
 )
@@ -65,3 +75,10 @@ def test_a_table_row_of_the_wrong_width_is_refused() -> None:
 def test_an_unknown_exhibit_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown exhibit kind 'pie'"):
         exhibit_from_json({"kind": "pie"})
+
+
+def test_a_cell_that_is_no_value_is_refused() -> None:
+    raw = exhibit_to_json(Table(title="t", columns=(Column("a"),), rows=(("x",),)))
+    raw["rows"] = [[["x"]]]
+    with pytest.raises(ValueError, match="a table cell must be words, a number"):
+        exhibit_from_json(raw)

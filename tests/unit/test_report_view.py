@@ -7,7 +7,10 @@ import re
 
 import pytest
 
+from auditkit.checks.reliance import reliance_exhibits
+from auditkit.exhibits import exhibit_to_json
 from auditkit.report import plots
+from auditkit.report.exhibit_view import TableView
 from auditkit.report.html import render_html
 from auditkit.report.latex import latex_escape, render_latex
 from auditkit.report.terminal import THEME, make_console, render_terminal, summary_style
@@ -81,22 +84,21 @@ def test_an_old_audit_json_renders_without_the_new_sections(full: dict) -> None:
     old = old_format(full)
     view = build_view(old)
     assert view.heatmap is None and view.agreement is None
-    assert view.confusion == () and view.reliance == () and view.splits is None
+    assert view.confusion == () and view.exhibits == ()
     assert all(c.conditions == () and c.agreement == () for c in view.claims)
     # a negative result still says something: the verdict layer's reason
     assert view.claims[1].headline == old["claims"][1]["reason"]
     html = render_html(view)
-    for section in ('id="perturbations"', 'id="agreement"', 'id="confusion"', 'id="reliance"'):
+    for section in ('id="perturbations"', 'id="agreement"', 'id="confusion"', 'class="exhibits"'):
         assert section not in html
-    assert 'id="curves"' in html  # the nominal runs still have curves
     assert 'id="methods"' in html and 'id="provenance"' in html
 
 
 def test_missing_estimates_render_as_n_a(full: dict) -> None:
-    # every run of a condition failed, a claim has no estimate, a reliance row is empty
+    # every run of a condition failed, a claim has no estimate, a reliance cell is empty
     full["claims"][1]["conditions"][0].update(mean=None, low=None, high=None)
     full["claims"][3].update(gain=None, verdict="refuted")
-    full["reliance"][0].update(drop_mean=None, low=None, high=None)
+    _rule(full, "AK302")["exhibits"][1]["rows"][0][2] = None
     view = build_view(full)
     assert view.claims[1].conditions[1].gain == "n/a"
     assert [p.label for p in view.claims[1].plot.conditions] == [
@@ -105,7 +107,8 @@ def test_missing_estimates_render_as_n_a(full: dict) -> None:
         "shuffle test",
     ]
     assert view.claims[3].gain == "n/a" and view.claims[3].plot.conditions[0].label != "nominal"
-    assert view.reliance[0].drop == "n/a" and len(view.reliance_plot) == 5
+    (reliance,) = [s for s in view.exhibits if s.rule == "AK302"]
+    assert reliance.items[1].rows[0][2] == "n/a"  # type: ignore[union-attr]
     assert "n/a" in render_html(view)
 
 
@@ -116,17 +119,19 @@ def test_the_full_document_renders_every_section(full: dict) -> None:
         'id="perturbations"',
         'id="agreement"',
         'id="claim-1"',
-        'id="curves"',
         'id="confusion"',
-        'id="reliance"',
-        'id="splits"',
+        'id="exhibits-ak201"',
+        'id="exhibits-ak301"',
+        'id="exhibits-ak302"',
+        'id="exhibits-ak401"',
         'id="rules"',
         'id="methods"',
         'id="provenance"',
     ):
         assert section in html
-    # per claim: scores strip plot, forest plot, agreement table; plus curves and reliance
-    assert html.count('class="figure" role="img"') == 2 * 4 + 2
+    # per claim: scores strip plot, forest plot, agreement table; plus curves and the two
+    # reliance plots (order, shape and colour)
+    assert html.count('class="figure" role="img"') == 2 * 4 + 3
     assert "http://" not in html.replace("http://www.w3.org/", "")
     assert not re.search(r"<(script|link|img|iframe)\b", html)
     assert "<style>\n/* auditkit report" in html  # inlined, not escaped
@@ -241,21 +246,38 @@ def test_terminal_claims_stay_whole_at_80_and_120_columns(full: dict, width: int
 def test_reliance_rows_show_the_dev_drop_and_the_dev_test_difference(full: dict) -> None:
     # without dev probes (the fixture, and audits stored before them) no dev columns
     assert "drop on dev" not in render_html(build_view(full))
-    full["reliance"][1].update(
-        dev_drop_mean=0.4,
-        dev_low=0.35,
-        dev_high=0.45,
-        dev_minus_test=0.396,
-        dev_minus_test_low=0.33,
-        dev_minus_test_high=0.46,
-    )
-    view = build_view(full)
-    assert view.reliance[1].dev_drop.startswith("+40.00")
-    assert view.reliance[1].dev_minus_test.startswith("+39.60")
-    assert view.reliance[0].dev_drop == ""
-    html = render_html(view)
-    assert "drop on dev" in html and "dev − test" in html
-    assert view.reliance[1].dev_drop in html and view.reliance[1].dev_minus_test in html
+    rows = [
+        {"variant": "bag", "factor": "shape", "drop_mean": 0.21, "low": 0.17, "high": 0.25},
+        {
+            "variant": "gru",
+            "factor": "color",
+            "drop_mean": 0.004,
+            "low": -0.01,
+            "high": 0.018,
+            "dev_drop_mean": 0.4,
+            "dev_low": 0.35,
+            "dev_high": 0.45,
+            "dev_minus_test": 0.396,
+            "dev_minus_test_low": 0.33,
+            "dev_minus_test_high": 0.46,
+        },
+    ]
+    exhibits = reliance_exhibits(rows, "accuracy", "Shape and colour reliance")
+    _rule(full, "AK302")["exhibits"] = [exhibit_to_json(e) for e in exhibits]
+    (section,) = [s for s in build_view(full).exhibits if s.rule == "AK302"]
+    table = section.items[1]
+    assert isinstance(table, TableView)
+    assert table.columns[2:] == ("accuracy drop (pts)", "drop on dev (pts)", "dev − test (pts)")
+    assert table.rows[1][3] == "+40.00 [+35.00, +45.00]"
+    assert table.rows[1][4] == "+39.60 [+33.00, +46.00]"
+    assert table.rows[0][3] == "n/a"
+    html = render_html(build_view(full))
+    assert "drop on dev" in html and "dev − test" in html and table.rows[1][3] in html
+
+
+def _rule(doc: dict, rule_id: str) -> dict:
+    (found,) = [r for r in doc["rules"] if r["id"] == rule_id]
+    return found
 
 
 def test_terminal_without_claims_shows_no_empty_claims_table(full: dict) -> None:
