@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats as _st
 
 from auditkit.stats import (
     TTest,
@@ -24,6 +25,7 @@ from auditkit.stats import (
     minimum_detectable_effect,
     probability_of_improvement,
     seeds_needed,
+    selective_interaction_test,
     sign_flip_test,
     wilcoxon_test,
 )
@@ -75,7 +77,9 @@ class ConditionResult:
     #: None when it could not be tested
     change: float | None = None
     #: Holm-adjusted (over the claim's conditions) one-sided p that the condition lowers
-    #: the gain: paired by seed when the seeds are known, else Welch
+    #: the gain: paired by seed when the seeds are known, else two independent samples;
+    #: selective (conditional on the nominal gain having been supported) for a claim that
+    #: stands out, the plain interaction test otherwise
     p_interaction: float | None = None
 
 
@@ -438,8 +442,26 @@ def decide(
         if evidence.failed_runs
         else ""
     )
-    conditions = condition_results(evidence, thresholds)
     estimable = test is not None and p_adjusted is not None and n >= MIN_PAIRS
+    stands_out = (
+        test is not None
+        and p_adjusted is not None
+        and n >= MIN_PAIRS
+        and test.sd > 0
+        and p_adjusted < thresholds.alpha
+        and test.low > 0
+    )
+    # the interaction test conditions on the claim having been selected (nominally
+    # supported): see condition_results
+    conditions = condition_results(
+        evidence,
+        thresholds,
+        selection=selection_threshold(
+            test, p_adjusted if sequential is None else None, thresholds.alpha
+        )
+        if stands_out and test is not None
+        else None,
+    )
     agreement: tuple[Opinion, ...] = ()
     mde: float | None = None
     small_note: str | None = None
@@ -489,14 +511,7 @@ def decide(
             min_detectable_effect=mde,
             small_sample_note=small_note,
             sequential=sequential,
-            stands_out=(
-                test is not None
-                and p_adjusted is not None
-                and n >= MIN_PAIRS
-                and test.sd > 0
-                and p_adjusted < thresholds.alpha
-                and test.low > 0
-            ),
+            stands_out=stands_out,
         )
 
     if not estimable and evidence.undefined_runs:
@@ -648,17 +663,37 @@ def breaks_gain(c: ConditionResult, thresholds: Thresholds) -> bool:
 
 
 def condition_results(
-    evidence: ClaimEvidence, thresholds: Thresholds
+    evidence: ClaimEvidence, thresholds: Thresholds, *, selection: float | None = None
 ) -> tuple[ConditionResult, ...]:
-    """Classify each condition's gain and test it against the nominal gain, paired by seed.
+    """Classify each condition's gain and test it against the nominal gain.
 
-    The interaction p-values are Holm-adjusted over the claim's conditions, so the chance
-    that any condition wrongly makes a claim FRAGILE stays at most ``alpha``.
+    The interaction test is the selective one (``auditkit.stats.selective_interaction_test``):
+    a condition is only ever judged for a claim whose nominal gain passed the SUPPORTED
+    test, and that selection favours lucky-high nominal gains (the winner's curse), so the
+    test conditions on it. Its p-values are Holm-adjusted over the claim's conditions, so
+    the chance that any condition wrongly makes a claim FRAGILE stays at most ``alpha``
+    *among the claims that were nominally supported*.
+
+    Parameters
+    ----------
+    evidence
+        The claim's nominal and per-condition gains.
+    thresholds
+        alpha, rope and confidence.
+    selection
+        The plain t-statistic (``sqrt(n) * mean / sd`` of the nominal gains) the claim had
+        to exceed to be nominally supported (``selection_threshold``); None: the claim was
+        not selected, and the interaction test is the unselected one (shown, never used
+        for a verdict).
+
+    Returns
+    -------
+    tuple of ConditionResult, one per ``evidence.conditions``
     """
     nominal = dict(zip(evidence.seeds, evidence.gains.tolist(), strict=True))
+    threshold = -math.inf if selection is None else selection
     out: list[ConditionResult] = []
     raw_p: list[tuple[int, float]] = []
-    changes: list[float | None] = []
     for index, cond in enumerate(evidence.conditions):
         found = classify_gain(
             cond.gains,
@@ -667,28 +702,9 @@ def condition_results(
             confidence=thresholds.confidence,
             resampled=evidence.resampled,
         )
-        change: float | None = None
-        finite = [g for g in cond.gains if math.isfinite(g)]
-        if cond.seeds and len(cond.seeds) == len(cond.gains):
-            pairs = [
-                (nominal[s], g)
-                for s, g in zip(cond.seeds, cond.gains, strict=True)
-                if s in nominal and math.isfinite(g) and math.isfinite(nominal[s])
-            ]
-            if len(pairs) >= MIN_PAIRS:
-                inter = gain_interaction_test(
-                    [a for a, _ in pairs],
-                    [b for _, b in pairs],
-                    paired=True,
-                    resampled=evidence.resampled,
-                )
-                change = inter.change
-                raw_p.append((index, inter.p_value))
-        elif len(finite) >= MIN_PAIRS and len(nominal) >= MIN_PAIRS:
-            inter = gain_interaction_test(list(nominal.values()), finite, paired=False)
-            change = inter.change
-            raw_p.append((index, inter.p_value))
-        changes.append(change)
+        tested = _interaction(evidence, cond, nominal, threshold)
+        if tested is not None:
+            raw_p.append((index, tested[1]))
         out.append(
             ConditionResult(
                 condition=cond.condition,
@@ -699,7 +715,7 @@ def condition_results(
                 low=found.low,
                 high=found.high,
                 status=found.status,
-                change=change,
+                change=None if tested is None else tested[0],
             )
         )
     if raw_p:
@@ -707,6 +723,75 @@ def condition_results(
         for (index, _), p in zip(raw_p, adjusted, strict=True):
             out[index] = dataclasses.replace(out[index], p_interaction=float(p))
     return tuple(out)
+
+
+def _interaction(
+    evidence: ClaimEvidence,
+    cond: ConditionEvidence,
+    nominal: dict[int, float],
+    threshold: float,
+) -> tuple[float, float] | None:
+    """(change, raw one-sided p) of one condition against the nominal gain, or None.
+
+    Paired by seed when the condition's seeds are known, else two independent samples.
+    """
+    finite = [g for g in cond.gains if math.isfinite(g)]
+    if cond.seeds and len(cond.seeds) == len(cond.gains):
+        pairs = [
+            (nominal[s], g)
+            for s, g in zip(cond.seeds, cond.gains, strict=True)
+            if s in nominal and math.isfinite(g) and math.isfinite(nominal[s])
+        ]
+        if len(pairs) < MIN_PAIRS:
+            return None
+        a, b = [x for x, _ in pairs], [y for _, y in pairs]
+        found = selective_interaction_test(a, b, paired=True, threshold=threshold)
+        p = found.p_value
+        if evidence.resampled is not None:
+            # overlapping folds: the selective test assumes independent seeds, so the
+            # Nadeau–Bengio corrected test must agree too (the larger p of the two)
+            corrected = gain_interaction_test(a, b, paired=True, resampled=evidence.resampled)
+            p = max(p, corrected.p_value)
+        return found.change, p
+    values = [g for g in nominal.values() if math.isfinite(g)]
+    if len(finite) >= MIN_PAIRS and len(values) >= MIN_PAIRS:
+        found = selective_interaction_test(values, finite, paired=False, threshold=threshold)
+        return found.change, found.p_value
+    return None
+
+
+def selection_threshold(test: TTest, p_adjusted: float | None, alpha: float) -> float:
+    """The nominal t-statistic a claim had to exceed to be supported, in plain units.
+
+    SUPPORTED needs the interval's lower end above 0 (``mean / se`` above the interval's
+    critical value) and the Holm-adjusted p below ``alpha``; for a fixed design the latter
+    is a raw p below ``alpha · p / p_adjusted`` (exact when the claim's own Holm factor
+    sets its adjusted p, stricter otherwise, which only makes the interaction test more
+    cautious). In an adaptive design the interval is the repeated one, whose critical value
+    already includes the looks; its Holm step is not mapped (``test.p_value`` is then the
+    sequential p, not a t tail). The result is in units of ``sqrt(n) · mean / sd``, the
+    statistic ``auditkit.stats.selective_interaction_test`` selects on (a Nadeau–Bengio
+    corrected ``se`` is rescaled).
+
+    Parameters
+    ----------
+    test
+        The claim's nominal t-test (``sd > 0``).
+    p_adjusted
+        Its Holm-adjusted p-value; None in an adaptive design (no Holm step mapped).
+    alpha
+        The one-sided significance level.
+
+    Returns
+    -------
+    float
+    """
+    plain = test.se * math.sqrt(test.n) / test.sd  # 1, or the Nadeau–Bengio inflation
+    level = (test.mean - test.low) / test.se
+    if p_adjusted is not None and test.alternative == "greater" and 0 < test.p_value < p_adjusted:
+        cutoff = min(alpha * test.p_value / p_adjusted, 0.5)
+        level = max(level, float(_st.t.isf(cutoff, test.df)))
+    return level * plain
 
 
 def stopping_sentence(stop: ClaimStop) -> str:
