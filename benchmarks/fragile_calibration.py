@@ -8,7 +8,9 @@ Run: ``python benchmarks/fragile_calibration.py [n_sim]``. For 3, 5 and 10 seeds
   selecting supported claims favours lucky nominal draws);
 - the same conditional rate at other points of the null (a nominal gain of 0.5 sd, which
   selects hardest; a condition gain correlated with the nominal one; a condition with a
-  third of the spread), since a selective test must hold wherever the gain is unchanged;
+  third or twice the spread), since a selective test must hold wherever the gain is
+  unchanged; the last row, a small gain whose spread the condition halves, shows the limit
+  of the test's null ("the condition changes nothing about the gain");
 - the power (share of nominally SUPPORTED claims called FRAGILE) when the gain truly
   vanishes under the condition, for a nominal gain of 2 and 3 sd;
 
@@ -124,6 +126,8 @@ def main() -> None:
         ("correlation 0.7", {"gain": 1.0, "under": 1.0, "rho": 0.7}),
         ("condition sd 1/3", {"gain": 1.0, "under": 1.0, "sd_under": 1 / 3}),
         ("condition sd 2", {"gain": 1.0, "under": 1.0, "sd_under": 2.0}),
+        # outside the test's null (the condition halves the spread of the gains): its limit
+        ("0.5 sd, cond. sd 1/2", {"gain": 0.5, "under": 0.5, "sd_under": 0.5}),
     )
     for name, kw in cells:
         row = []
