@@ -111,7 +111,8 @@ def wald_bound(effect: float, sd: float, power: float, alpha: float, min_seeds: 
     return max(float(min_seeds), info / (effect**2 / (2.0 * sd**2)))
 
 
-def main() -> None:
+def _design() -> tuple[SequentialDesign, int]:
+    """The design the command line asks for, and the simulated audits per cell."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=20000)
     parser.add_argument("--min", type=int, default=3)
@@ -129,8 +130,13 @@ def main() -> None:
         futility=args.futility,
         spending=Spending(args.spending),
     )
+    return design, int(args.sims)
+
+
+def main() -> None:
+    design, sims = _design()
     print(f"design: {design.describe()}")
-    print(f"looks at {design.looks} seeds; {args.sims} simulated audits per cell\n")
+    print(f"looks at {design.looks} seeds; {sims} simulated audits per cell\n")
     header = (
         f"{'gain':>6} {'sd':>5} | {'E[seeds]':>8} {'power':>6} {'P(sup)':>6} {'P(ref)':>6}"
         f" | {'fixed n':>7} {'power':>6} | {'ratio':>5} {'bound':>5}"
@@ -143,7 +149,7 @@ def main() -> None:
     runs_h1 = [0.0, 0.0]  # adaptive and fixed seeds, summed over the cells with a gain
     for effect in EFFECTS:
         for sd in SDS:
-            sim = simulate(effect, sd, design, n_sims=args.sims, random_state=1)
+            sim = simulate(effect, sd, design, n_sims=sims, random_state=1)
             supported = sim.rate(StopReason.IMPROVEMENT)
             refuted = sim.rate(StopReason.EQUIVALENCE, StopReason.WORSE)
             if effect > 0:
@@ -153,14 +159,12 @@ def main() -> None:
             else:
                 power = refuted
                 n = (
-                    matched_n(power, lambda k, s=sd: fixed_equivalence(k, s, design, args.sims, 2))
+                    matched_n(power, lambda k, s=sd: fixed_equivalence(k, s, design, sims, 2))
                     if power >= 0.01
                     else None
                 )
                 fixed_pow = (
-                    fixed_equivalence(n, sd, design, args.sims, 2)
-                    if n is not None
-                    else float("nan")
+                    fixed_equivalence(n, sd, design, sims, 2) if n is not None else float("nan")
                 )
             bound = "     "
             if n is not None and effect > 0:
