@@ -284,3 +284,16 @@ def test_findings_say_claimed_gain_only_when_one_was_reported() -> None:
     assert sentence == "3 seeds cannot detect the observed gain; about 12 are needed."
     (sentence,) = _findings({**raw, "reported": 0.02}, "95%", 0.005)
     assert sentence == "3 seeds cannot detect a 2.0-point gain; about 12 are needed."
+
+
+def test_selection_threshold_is_the_test_supported_used() -> None:
+    # one claim: SUPPORTED needs the 95% interval above 0, i.e. t > t(0.975, n - 1)
+    gains = np.array([0.03, 0.05, 0.04, 0.06, 0.02])
+    test = paired_t_test(gains, alternative="greater")
+    assert selection_threshold(test, test.p_value, 0.05) == pytest.approx(stats.t.isf(0.025, 4))
+    # Holm across 4 claims made this one pass at 0.05 / 4: the stricter level counts
+    assert selection_threshold(test, 4 * test.p_value, 0.05) == pytest.approx(
+        stats.t.isf(0.0125, 4)
+    )
+    # adaptive design: the repeated interval's own critical value, no Holm step mapped
+    assert selection_threshold(test, None, 0.05) == pytest.approx(stats.t.isf(0.025, 4))
