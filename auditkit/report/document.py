@@ -54,7 +54,7 @@ from auditkit.report.auditdoc import (
 )
 from auditkit.report.codec import from_json, to_json
 from auditkit.types import Verdict
-from auditkit.verdict import ClaimDecision, ClaimStop, StopReason
+from auditkit.verdict import ClaimDecision, ClaimStop, Opinion, OpinionKind, StopReason
 
 __all__ = [
     "FORMAT",
@@ -101,6 +101,41 @@ def _gain_test(decision: ClaimDecision) -> GainTest | None:
     )
 
 
+#: the verdict layer's kinds of agreement answer, as the document names them
+_AGREEMENT_KINDS = {
+    OpinionKind.P_VALUE: AgreementKind.P_VALUE,
+    OpinionKind.INTERVAL: AgreementKind.INTERVAL,
+    OpinionKind.SHARE: AgreementKind.SHARE,
+    OpinionKind.EPS_MIN: AgreementKind.DOMINANCE,
+    OpinionKind.EQUIVALENCE: AgreementKind.EQUIVALENCE,
+    OpinionKind.UNREACHABLE: AgreementKind.UNAVAILABLE,
+}
+
+
+def _agreement(o: Opinion) -> AgreementResult:
+    """One agreement row as numbers, as the document holds it.
+
+    The p is the one the row is judged by: Holm-adjusted for the t-test the verdict rests
+    on, raw for the others.
+    """
+    kind = _AGREEMENT_KINDS[o.kind]
+    return AgreementResult(
+        test=o.test,
+        improvement=o.improvement,
+        kind=kind,
+        note=o.note,
+        # an unreachable test's p_value is the smallest attainable p, not a result
+        p=None
+        if kind is AgreementKind.UNAVAILABLE
+        else (o.p_adjusted if o.p_adjusted is not None else o.p_value),
+        statistic=o.statistic,
+        df=o.df,
+        estimate=o.estimate,
+        low=o.low,
+        high=o.high,
+    )
+
+
 def claim_result(decision: ClaimDecision) -> ClaimResult:
     """One claim's decision as the document records it."""
     claim, ev = decision.claim, decision.evidence
@@ -128,21 +163,7 @@ def claim_result(decision: ClaimDecision) -> ClaimResult:
         variant_mean=var[0] if var else None,
         variant_sd=var[1] if var else None,
         gain=gain,
-        agreement=tuple(
-            AgreementResult(
-                test=o.test,
-                improvement=o.improvement,
-                kind=AgreementKind(o.kind),
-                note=o.note,
-                p=o.p,
-                statistic=o.statistic,
-                df=o.df,
-                estimate=o.estimate,
-                low=o.low,
-                high=o.high,
-            )
-            for o in decision.agreement
-        ),
+        agreement=tuple(_agreement(o) for o in decision.agreement),
         conditions=tuple(
             ConditionGain(
                 condition=c.condition,

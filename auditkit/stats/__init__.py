@@ -53,6 +53,7 @@ from auditkit.stats.resampling import (
     bootstrap_ci,
     sign_flip_test,
 )
+from auditkit.stats.selective import SelectiveInteraction, selective_interaction_test
 from auditkit.stats.ttest import TTest, paired_t_test
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "McNemarTest",
     "PairedTable",
     "ProbabilityOfImprovement",
+    "SelectiveInteraction",
     "SignFlipTest",
     "TTest",
     "WilcoxonTest",
@@ -91,6 +93,7 @@ __all__ = [
     "paired_table",
     "probability_of_improvement",
     "seeds_needed",
+    "selective_interaction_test",
     "sign_flip_test",
     "t_test_power",
     "tost",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -43,7 +44,20 @@ RENDERERS = {
 
 @pytest.mark.parametrize("name", sorted(RENDERERS))
 def test_view_matches_its_gold_file(name: str, tmp_path: Path) -> None:
-    actual = scrub(RENDERERS[name](build_view(load_full())))  # type: ignore[operator]
+    _compare(name, name, load_full(), tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_adaptive_view_matches_its_gold_file(name: str, tmp_path: Path) -> None:
+    # a real audit with --seeds 3..7 (make_adaptive_fixture.py): the stopping line and
+    # the estimate-against-seeds figure in every view
+    doc = json.loads((GOLD / "audit_adaptive.json").read_text(encoding="utf-8"))
+    _compare(name, f"adaptive_{name}", doc, tmp_path)
+
+
+def _compare(name: str, gold_name: str, doc: dict[str, object], tmp_path: Path) -> None:
+    actual = scrub(RENDERERS[name](build_view(doc)))  # type: ignore[operator]
+    name = gold_name
     gold = GOLD / name
     if UPDATE:
         gold.write_text(actual, encoding="utf-8")

@@ -28,6 +28,7 @@ from auditkit.verdict import (
     condition_results,
     decide_all,
     seed_rule_outcome,
+    selection_threshold,
 )
 
 CLAIM = Claim(variant="v", baseline="b", metric="accuracy", reported=None)
@@ -148,62 +149,85 @@ def test_seed_rule_says_an_invalidated_gain_still_stands_out() -> None:
 # --- FRAGILE: the interaction test, calibrated ---------------------------------------------
 
 
-def _fragile_rate(
-    rng: np.random.Generator, n: int, gain: float, under: float, n_sim: int
-) -> tuple[float, float]:
-    """FRAGILE rate (new rule, old rule) among simulated claims with true nominal gain
-    ``gain`` and true gain ``under`` under one condition; per-seed sd 1 in each arm pair."""
+def _supported_claims(
+    rng: np.random.Generator, n: int, gain: float, under: float, want: int
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Simulate one-claim audits until ``want`` are nominally supported.
+
+    Per-seed nominal gains are N(gain, 1) and gains under one condition N(under, 1).
+    Returns the supported (nominal, condition) pairs and how many audits were simulated.
+    """
+    crit = stats.t.ppf(1 - decision_alpha(T.alpha, T.confidence), n - 1)
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    total = 0
+    while len(kept) < want:
+        nominal = rng.normal(gain, 1.0, (500, n))
+        cond = rng.normal(under, 1.0, (500, n))
+        t = np.sqrt(n) * nominal.mean(axis=1) / nominal.std(axis=1, ddof=1)
+        for i in np.flatnonzero(t > crit):
+            if len(kept) < want:
+                kept.append((nominal[i], cond[i]))
+        total += 500 if len(kept) < want else int(np.flatnonzero(t > crit)[-1]) + 1
+    return kept, total
+
+
+def _fragile(nominal: np.ndarray, cond: np.ndarray, *, selective: bool = True) -> bool:
+    """The verdict layer's FRAGILE decision for one supported claim and one condition."""
+    n = len(nominal)
     seeds = tuple(range(n))
-    new = old = 0
-    for _ in range(n_sim):
-        nominal = rng.normal(gain, 1.0, n)
-        cond = rng.normal(under, 1.0, n)
-        t = paired_t_test(nominal, alternative="greater")
-        if not (t.p_value < T.alpha and t.low > 0):
-            continue  # only a nominally supported claim can be FRAGILE
-        ev = ClaimEvidence(
-            claim=CLAIM,
-            seeds=seeds,
-            baseline=(0.0,) * n,
-            variant=tuple(nominal.tolist()),
-            seeds_planned=n,
-            conditions=(
-                ConditionEvidence(
-                    condition="c",
-                    rule_id="AK401",
-                    family="f",
-                    gains=tuple(cond.tolist()),
-                    seeds=seeds,
-                ),
+    ev = ClaimEvidence(
+        claim=CLAIM,
+        seeds=seeds,
+        baseline=(0.0,) * n,
+        variant=tuple(nominal.tolist()),
+        seeds_planned=n,
+        conditions=(
+            ConditionEvidence(
+                condition="c", rule_id="AK401", family="f", gains=tuple(cond.tolist()), seeds=seeds
             ),
-        )
-        (c,) = condition_results(ev, Thresholds(alpha=0.05, rope=0.005, confidence=0.95))
-        new += breaks_gain(c, T)
-        old += c.status in ("reversed", "vanished")
-    return new / n_sim, old / n_sim
+        ),
+    )
+    test = paired_t_test(nominal, alternative="greater")
+    # a one-claim audit: the Holm-adjusted p is the raw one
+    selection = selection_threshold(test, test.p_value, T.alpha) if selective else None
+    (c,) = condition_results(ev, T, selection=selection)
+    return breaks_gain(c, T)
 
 
-def test_false_fragile_rate_is_at_most_alpha() -> None:
-    # No interaction: the gain is the same under the condition. A gain of 1 sd is the
-    # hard case: the condition's own interval often reaches 0, which the old "not holds"
-    # reading could mistake for fragility; the interaction test may not.
-    rng = np.random.default_rng(2024)
-    n_sim = 1500
-    se = math.sqrt(0.05 * 0.95 / n_sim)
-    for n in (3, 5, 10):
-        rate, _ = _fragile_rate(rng, n, gain=1.0, under=1.0, n_sim=n_sim)
-        assert rate <= 0.05 + 3 * se, (n, rate)
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_false_fragile_rate_is_at_most_alpha_among_supported_claims(n: int) -> None:
+    # No interaction: the gain (1 sd) is the same under the condition. Only a nominally
+    # supported claim can be FRAGILE, and that selection favours lucky-high nominal gains
+    # (the winner's curse): the rate must hold among the supported claims, not only among
+    # all. 400 supported claims per seed count: SE 0.011, observed rates 0.02-0.04.
+    rng = np.random.default_rng(1500 + n)
+    claims, total = _supported_claims(rng, n, gain=1.0, under=1.0, want=400)
+    fragile = sum(_fragile(a, b) for a, b in claims)
+    se = math.sqrt(T.alpha * (1 - T.alpha) / len(claims))
+    assert fragile / len(claims) <= T.alpha + 3 * se, (n, fragile / len(claims))
+    assert fragile / total <= T.alpha, (n, fragile / total)
+
+
+def test_the_plain_interaction_test_fails_among_supported_claims() -> None:
+    # The planted pitfall the calibration test above catches: the same claims judged by
+    # the plain paired interaction t-test (no selection) are FRAGILE well above alpha at
+    # 3 seeds (about 0.11, where the limit is 0.083).
+    rng = np.random.default_rng(1503)
+    claims, _ = _supported_claims(rng, 3, gain=1.0, under=1.0, want=400)
+    rate = sum(_fragile(a, b, selective=False) for a, b in claims) / len(claims)
+    assert rate > T.alpha + 3 * math.sqrt(T.alpha * (1 - T.alpha) / len(claims)), rate
 
 
 def test_fragile_power_when_the_gain_vanishes() -> None:
     # The gain (3 sd per seed) truly vanishes under the condition. Among supported claims
-    # the new rule calls nearly all FRAGILE at 5 and 10 seeds; the old one (interval below
-    # 0, or inside the ROPE) rarely did.
+    # the selective rule calls most FRAGILE at 5 seeds (0.79 in the benchmark) and nearly
+    # all at 10 (0.97); the old status-only rule (interval below 0, or inside the ROPE)
+    # called almost none.
     rng = np.random.default_rng(99)
     for n, floor in ((5, 0.6), (10, 0.9)):
-        new, old = _fragile_rate(rng, n, gain=3.0, under=0.0, n_sim=300)
+        claims, _ = _supported_claims(rng, n, gain=3.0, under=0.0, want=200)
+        new = sum(_fragile(a, b) for a, b in claims) / len(claims)
         assert new >= floor, (n, new)
-        assert new > old + 0.3, (n, new, old)
 
 
 def test_interaction_matches_scipy_paired_and_welch() -> None:
@@ -270,3 +294,16 @@ def test_findings_say_claimed_gain_only_when_one_was_reported() -> None:
     assert sentence == "3 seeds cannot detect the observed gain; about 12 are needed."
     (sentence,) = findings(dataclasses.replace(claim, reported=0.02), "95%", 0.005)
     assert sentence == "3 seeds cannot detect a 2.0-point gain; about 12 are needed."
+
+
+def test_selection_threshold_is_the_test_supported_used() -> None:
+    # one claim: SUPPORTED needs the 95% interval above 0, i.e. t > t(0.975, n - 1)
+    gains = np.array([0.03, 0.05, 0.04, 0.06, 0.02])
+    test = paired_t_test(gains, alternative="greater")
+    assert selection_threshold(test, test.p_value, 0.05) == pytest.approx(stats.t.isf(0.025, 4))
+    # Holm across 4 claims made this one pass at 0.05 / 4: the stricter level counts
+    assert selection_threshold(test, 4 * test.p_value, 0.05) == pytest.approx(
+        stats.t.isf(0.0125, 4)
+    )
+    # adaptive design: the repeated interval's own critical value, no Holm step mapped
+    assert selection_threshold(test, None, 0.05) == pytest.approx(stats.t.isf(0.025, 4))
