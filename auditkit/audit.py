@@ -26,31 +26,28 @@ from auditkit.metrics import confusion_matrix
 from auditkit.perturb import cv_fold_sizes, scored_labels
 from auditkit.pipeline import (
     STATE_DIR,
+    Assessed,
     AuditOutcome,
-    AuditRecord,
-    DecideInput,
+    Described,
     Executed,
     ExecuteSettings,
+    Planned,
     ProgressFn,
     RunSession,
     Started,
     assess_rules,
-    decide,
+    conclude,
     design_to_dict,
     execution_notes,
     exit_code_for,
     failed_arms,
     library_versions,
     open_runs,
-    pack_record,
     pair_evidence,
     point_last,
     prepare_out_dir,
     rule_rows,
-    run_counts,
-    run_records,
     with_findings,
-    write_audit,
 )
 from auditkit.plan import Plan, build_plan
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
@@ -61,7 +58,7 @@ from auditkit.stats.sequential import (
     sequential_decisions,
 )
 from auditkit.types import Finding, RunResult, RunSpec
-from auditkit.verdict import ClaimEvidence, Thresholds
+from auditkit.verdict import ClaimEvidence
 
 # torch, scikit-learn and the model-file machinery load in the functions that train: an
 # audit of a script (which shares this module's options, outcome and document) never
@@ -275,12 +272,10 @@ def _baseline_size(spec: ExperimentSpec, data: EncodedData) -> int | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedAudit:
+class PlannedAudit(Planned):
     """The plan stage's output for a model file: what to run, and how to key and run it."""
 
     spec: ExperimentSpec
-    pack: RulePack
-    plan: Plan
     #: the adaptive design of ``--seeds auto``, or None for a fixed number of seeds
     design: SequentialDesign | None
     #: how cross-validation shaped the seeds, for provenance ("" without it)
@@ -290,10 +285,7 @@ class PlannedAudit:
     #: what every run needs (experiment, encoded data, device) and the facts that key it
     context: RunContext
     model_sha: str
-    versions: Mapping[str, str]
     device: torch.device
-    #: the report folder
-    out_dir: Path
     #: parameters of the baseline model, or None when its builder fails
     n_params: int | None
 
@@ -407,6 +399,7 @@ def plan_audit(options: AuditOptions, started: Started) -> PlannedAudit:
     versions = library_versions()
     context, model_sha = _run_context(options, spec, data, device, frameworks, versions)
     return PlannedAudit(
+        started=started,
         spec=spec,
         pack=pack,
         plan=plan,
@@ -448,10 +441,7 @@ def _next_looks(planned: PlannedAudit, session: RunSession, design: SequentialDe
 
 
 def execute_audit(
-    planned: PlannedAudit,
-    options: AuditOptions,
-    started: Started,
-    progress: ProgressFn | None = None,
+    planned: PlannedAudit, options: AuditOptions, progress: ProgressFn | None = None
 ) -> tuple[Plan, Executed]:
     """The execute stage of a model file: the planned runs, then the adaptive looks.
 
@@ -470,7 +460,7 @@ def execute_audit(
         seed_batch=options.seed_batch,
         run_timeout=options.run_timeout,
         budget=options.budget,
-        started=started.clock,
+        started=planned.started.clock,
         n_params=planned.n_params,
     )
     plan = planned.plan
@@ -626,42 +616,22 @@ def run_audit(
     planned = plan_audit(options, started)
     if on_plan is not None:
         on_plan(planned.plan)
-    plan, executed = execute_audit(planned, options, started, progress)
+    plan, executed = execute_audit(planned, options, progress)
     results = executed.results
-    findings = _assess(planned, plan, results)
-    pack = planned.pack
-    decided = decide(
-        DecideInput(
-            evidence=_evidence(planned.spec, plan, results, planned.design) if plan.runs else (),
-            thresholds=Thresholds(
-                alpha=pack.settings.alpha,
-                rope=pack.settings.rope,
-                confidence=pack.settings.confidence,
-            ),
-            strict=options.strict,
-            design=planned.design,
-            plan=plan,
-            findings=findings,
-            rules_selected=bool(pack.rules),
-            failed_arms=failed_arms(results.values()),
-        )
+    assessed = Assessed(
+        planned=planned,
+        plan=plan,
+        executed=executed,
+        findings=_assess(planned, plan, results),
+        evidence=_evidence(planned.spec, plan, results, planned.design) if plan.runs else (),
+        strict=options.strict,
+        design=planned.design,
+        rules_selected=bool(planned.pack.rules),
+        failed_arms=failed_arms(results.values()),
     )
-    return write_audit(
-        AuditRecord(
-            started=started,
-            out_dir=planned.out_dir,
-            versions=planned.versions,
-            experiment=_experiment_record(planned, options),
-            rule_pack=pack_record(pack, len(plan.seeds)),
-            rules=decided.rules,
-            seeds=list(plan.seeds),
-            decisions=decided.decisions,
-            runs=run_records(results.values()),
-            run_counts=run_counts(results, executed.cached),
-            provenance=_provenance(planned, options, plan, executed),
-            exit_code=decided.exit_code,
-            confusion=_confusion(planned.spec, results),
-            reliance=decided.reliance,
-            adaptive=design_to_dict(planned.design),
-        )
+    described = Described(
+        experiment=_experiment_record(planned, options),
+        provenance=_provenance(planned, options, plan, executed),
+        confusion=_confusion(planned.spec, results),
     )
+    return conclude(assessed, described)

@@ -13,6 +13,8 @@ assess        ``assess_rules`` (``pipeline.assess``)  ``Plan``, ``AssessContext`
                                                       findings by rule id
 decide        ``decide`` (``pipeline.decide``)        ``DecideInput`` -> ``Decided``
 write         ``write_audit`` (``pipeline.write``)    ``AuditRecord`` -> ``AuditOutcome``
+decide+write  ``conclude`` (``pipeline.conclude``)    ``Assessed``, ``Described`` ->
+                                                      ``AuditOutcome``
 ============  =====================================  ====================================
 
 ``check`` of a model file (``auditkit.audit.run_audit``) and of a script
@@ -21,6 +23,7 @@ logged runs and runs decide and write. See docs/architecture.md.
 """
 
 from auditkit.pipeline.assess import assess_rules
+from auditkit.pipeline.conclude import Assessed, Described, Planned, conclude
 from auditkit.pipeline.decide import (
     Decided,
     DecideInput,
@@ -31,6 +34,7 @@ from auditkit.pipeline.decide import (
     pair_evidence,
     rule_row,
     rule_rows,
+    thresholds_of,
     with_findings,
 )
 from auditkit.pipeline.execute import (
@@ -58,17 +62,21 @@ from auditkit.pipeline.write import (
 
 __all__ = [
     "STATE_DIR",
+    "Assessed",
     "AuditOutcome",
     "AuditRecord",
     "DecideInput",
     "Decided",
+    "Described",
     "ExecuteSettings",
     "Executed",
+    "Planned",
     "ProgressFn",
     "RunSession",
     "Started",
     "assess_rules",
     "claim_evidence",
+    "conclude",
     "decide",
     "design_to_dict",
     "execution_notes",
@@ -84,6 +92,7 @@ __all__ = [
     "rule_rows",
     "run_counts",
     "run_records",
+    "thresholds_of",
     "with_findings",
     "write_audit",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from auditkit.errors import ExitCode
 from auditkit.plan import Plan
 from auditkit.report.document import RuleRow
-from auditkit.rulepack import Rule
+from auditkit.rulepack import Rule, Settings
 from auditkit.stats.sequential import SequentialDesign
 from auditkit.types import Claim, ConditionEvidence, Finding, RunResult, Verdict
 from auditkit.verdict import (
@@ -97,6 +97,11 @@ def decide(given: DecideInput) -> Decided:
         reliance=tuple(reliance),
         exit_code=exit_code,
     )
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    """A rule pack's alpha, rope and confidence, as the verdicts read them."""
+    return Thresholds(alpha=settings.alpha, rope=settings.rope, confidence=settings.confidence)
 
 
 def claim_evidence(

@@ -24,24 +24,21 @@ from auditkit.errors import UsageError
 from auditkit.execute.core import RunContext
 from auditkit.pipeline import (
     STATE_DIR,
+    Assessed,
     AuditOutcome,
-    AuditRecord,
-    DecideInput,
+    Described,
     Executed,
     ExecuteSettings,
+    Planned,
     ProgressFn,
     Started,
     assess_rules,
-    decide,
+    conclude,
     execution_notes,
     library_versions,
     open_runs,
-    pack_record,
     pair_evidence,
     prepare_out_dir,
-    run_counts,
-    run_records,
-    write_audit,
 )
 from auditkit.plan import Plan
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
@@ -61,7 +58,6 @@ from auditkit.script.record import (
 from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
 from auditkit.types import Dataset, Finding, RunResult, RunSpec
-from auditkit.verdict import Thresholds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,14 +236,10 @@ def found_metrics(spec: ScriptSpec, results: Iterable[RunResult]) -> tuple[str, 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedScript:
+class PlannedScript(Planned):
     """The plan stage's output for a script audit: the first round's runs, and their keys."""
 
     spec: ScriptSpec
-    pack: RulePack
-    seeds: tuple[int, ...]
-    #: the first round's plan (the rules that need data wait for it in zero set-up)
-    plan: Plan
     #: the declared data files loaded as a dataset, when they can be parsed
     data: Dataset | None
     #: the facts that key the script's runs in the store
@@ -258,9 +250,6 @@ class PlannedScript:
     commit: str
     #: SHA-256 of the project's code (``code_digest``)
     code: str
-    versions: Mapping[str, str]
-    #: the report folder
-    out_dir: Path
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -308,9 +297,9 @@ def plan_script_audit(options: ScriptOptions, started: Started) -> PlannedScript
     data = load_data(spec)
     seeds = list(range(n_seeds))
     return PlannedScript(
+        started=started,
         spec=spec,
         pack=pack,
-        seeds=tuple(seeds),
         plan=plan_script(spec, pack, seeds, facts=facts_of(spec), data=data, metrics=spec.metrics),
         data=data,
         key_facts=key_facts,
@@ -345,7 +334,6 @@ def _context_for(planned: PlannedScript, current: ScriptSpec) -> RunContext:
 def execute_script(
     planned: PlannedScript,
     options: ScriptOptions,
-    started: Started,
     progress: ProgressFn | None = None,
     on_plan: Callable[[Plan], None] | None = None,
 ) -> ScriptRuns:
@@ -367,7 +355,7 @@ def execute_script(
         address=options.address,
         seed_batch="off",
         budget=options.budget,
-        started=started.clock,
+        started=planned.started.clock,
     )
     spec, data, plan = planned.spec, planned.data, planned.plan
     with open_runs(settings, progress=progress) as session:
@@ -380,7 +368,7 @@ def execute_script(
                 spec = found
                 data = load_data(spec)
         metrics = found_metrics(spec, session.results.values())
-        seeds = list(planned.seeds)
+        seeds = list(planned.plan.seeds)
         plan = plan_script(
             spec, planned.pack, seeds, facts=facts_of(spec), data=data, metrics=metrics
         )
@@ -463,41 +451,26 @@ def run_script_audit(
     planned = plan_script_audit(options, started)
     if on_plan is not None:
         on_plan(planned.plan)
-    ran = execute_script(planned, options, started, progress, on_plan)
+    ran = execute_script(planned, options, progress, on_plan)
     findings, seed_spread = assess_script(planned, ran)
-    pack, results = planned.pack, ran.executed.results
-    decided = decide(
-        DecideInput(
-            evidence=pair_evidence(ran.spec.claims, ran.plan.seeds, results),
-            thresholds=Thresholds(
-                alpha=pack.settings.alpha,
-                rope=pack.settings.rope,
-                confidence=pack.settings.confidence,
-            ),
-            strict=options.strict,
-            plan=ran.plan,
-            findings=findings,
-        )
-    )
+    results = ran.executed.results
     metadata = _data_metadata(ran.spec, results.values())
-    return write_audit(
-        AuditRecord(
-            started=started,
-            out_dir=planned.out_dir,
-            versions=planned.versions,
-            experiment=_experiment_record(planned, ran, metadata, seed_spread),
-            rule_pack=pack_record(pack, len(planned.seeds)),
-            rules=decided.rules,
-            seeds=list(planned.seeds),
-            decisions=decided.decisions,
-            runs=run_records(results.values(), drop=("test_predictions",)),
-            run_counts=run_counts(results, ran.executed.cached),
-            provenance=_provenance(planned, ran, options, metadata),
-            exit_code=decided.exit_code,
-            confusion=confusion_of(results.values()),
-            reliance=decided.reliance,
-        )
+    assessed = Assessed(
+        planned=planned,
+        plan=ran.plan,
+        executed=ran.executed,
+        findings=findings,
+        evidence=pair_evidence(ran.spec.claims, ran.plan.seeds, results),
+        strict=options.strict,
     )
+    described = Described(
+        experiment=_experiment_record(planned, ran, metadata, seed_spread),
+        provenance=_provenance(planned, ran, options, metadata),
+        confusion=confusion_of(results.values()),
+        # a script audit lists its runs with their (empty) dev predictions, as it always has
+        drop=("test_predictions",),
+    )
+    return conclude(assessed, described)
 
 
 def _data_metadata(spec: ScriptSpec, results: Iterable[RunResult]) -> dict[str, Any]:
