@@ -154,8 +154,7 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
         seen[key] = line
         per_metric = scores.setdefault((variant, condition), {m: {} for m in metrics})
         for metric in metrics:
-            where = f"{file}:{line}: column {metric!r}"
-            per_metric[metric][seed] = _score(where, (row.get(metric) or "").strip())
+            per_metric[metric][seed] = _score(file, line, metric, (row.get(metric) or "").strip())
     if not scores:
         raise DataError(f"{file}: holds a header but no runs", slug="runs-csv")
     variants = tuple(dict.fromkeys(v for v, _ in scores))
@@ -171,7 +170,7 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
     )
 
 
-def _score(where: str, cell: str) -> float | None:
+def _score(file: Path, line: int, metric: str, cell: str) -> float | None:
     """A metric cell's value; None for an empty, ``nan`` or infinite cell (a missing run).
 
     Raises
@@ -185,8 +184,8 @@ def _score(where: str, cell: str) -> float | None:
         value = float(cell)
     except ValueError:
         raise DataError(
-            f"{where} holds {cell!r}, which is not a number; write the metric as a number "
-            "(0.731), or leave the cell empty for a failed run",
+            f"{file}:{line}: column {metric!r} holds {cell!r}, which is not a number; write the "
+            "metric as a number (0.731), or leave the cell empty for a failed run",
             slug="runs-csv-cell",
         ) from None
     if not math.isfinite(value):
@@ -194,9 +193,9 @@ def _score(where: str, cell: str) -> float | None:
     if abs(value) > MAX_MAGNITUDE:
         # the statistics square and sum the values: beyond this they overflow
         raise DataError(
-            f"{where} holds {cell}, beyond ±{MAX_MAGNITUDE:.0e}, where sums of squares "
-            "overflow float64; rescale the metric (log it, or change its unit) so that "
-            "every value is below that",
+            f"{file}:{line}: column {metric!r} holds {cell}, beyond ±{MAX_MAGNITUDE:.0e}, "
+            "where sums of squares overflow float64; rescale the metric (log it, or change "
+            "its unit) so that every value is below that",
             slug="runs-csv-cell",
         )
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
@@ -348,6 +348,49 @@ class TrainConfig:
         }
 
 
+#: ``(key, value)`` pairs that change a ``TrainConfig`` for one condition, sorted by key
+Overrides: TypeAlias = tuple[tuple[str, Any], ...]
+
+
+class UnknownOverrideError(ValueError):
+    """A training override names a key that ``TrainConfig`` does not have."""
+
+
+def apply_overrides(train: TrainConfig, overrides: Overrides) -> TrainConfig:
+    """``train`` with a condition's overrides applied: the one place that applies them.
+
+    Parameters
+    ----------
+    train
+        The experiment's training settings.
+    overrides
+        ``(key, value)`` pairs, e.g. ``(("batch_size", 256), ("lr", 0.002))``.
+
+    Returns
+    -------
+    TrainConfig
+        A new config; ``train`` itself when there is nothing to override.
+
+    Raises
+    ------
+    UnknownOverrideError
+        A key that is not a field of ``TrainConfig``; the message names it and the
+        known keys.
+    ValueError
+        A value ``TrainConfig`` rejects (e.g. ``batch_size=0``).
+    """
+    if not overrides:
+        return train
+    known = tuple(f.name for f in fields(TrainConfig))
+    unknown = [key for key, _ in overrides if key not in known]
+    if unknown:
+        raise UnknownOverrideError(
+            f"unknown training override {', '.join(map(repr, unknown))}: TrainConfig has "
+            f"{', '.join(known)}"
+        )
+    return replace(train, **dict(overrides))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CrossValidation:
     """A (repeated) k-fold cross-validated design, for ``Experiment(design=...)``.
@@ -436,8 +479,9 @@ class RunSpec:
     #: the perturbed condition, ``"nominal"`` for the unperturbed setting
     condition: str = "nominal"
     #: overrides of the training config for this condition, sorted by key, e.g.
-    #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable
-    overrides: tuple[tuple[str, Any], ...] = ()
+    #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable. Applied by
+    #: ``apply_overrides``, which rejects a key ``TrainConfig`` does not have
+    overrides: Overrides = ()
     #: a data perturbation applied to every split before training (retrain), e.g.
     #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
     transform: str = ""

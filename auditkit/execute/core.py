@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sysconfig
 import tempfile
 import time
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from auditkit.perturb import apply_transform, cv_fold, evaluation_split
 from auditkit.train.outcome import TrainingError, TrainOutcome
-from auditkit.types import RunResult, RunSpec
+from auditkit.types import RunResult, RunSpec, apply_overrides
 
 # torch and the model-file machinery load where a model file's runs need them: a script
 # audit's runs are subprocesses, and importing torch costs seconds.
@@ -345,7 +344,7 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
 
     spec = context.model_spec
     variant = spec.variants[run.variant]
-    config = dataclasses.replace(spec.train, **dict(run.overrides))
+    config = apply_overrides(spec.train, run.overrides)
     start = time.perf_counter()
     try:
         outcome = train_and_evaluate(

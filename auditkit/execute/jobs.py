@@ -8,7 +8,6 @@ workers and stream back what ``run_job`` yields, so every executor trains identi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Hashable, Iterator, Sequence
@@ -24,7 +23,7 @@ from auditkit.execute.core import (
     run_one,
 )
 from auditkit.train.outcome import TrainingError
-from auditkit.types import RunResult, RunSpec
+from auditkit.types import RunResult, RunSpec, apply_overrides
 
 #: most seeds stacked into one model; beyond this the gain flattens and memory grows
 MAX_SEED_BATCH = 16
@@ -197,7 +196,7 @@ def _no_stacking_reason(
     run: RunSpec, context: RunContext, batching: SeedBatching, n_seeds: int
 ) -> str:
     spec = context.model_spec
-    config = dataclasses.replace(spec.train, **dict(run.overrides))
+    config = apply_overrides(spec.train, run.overrides)
     if context.frameworks.get(run.variant) == "sklearn":
         return "a scikit-learn estimator has no torch parameters to stack"
     if spec.design is not None:
@@ -266,7 +265,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
     first = runs[0]
     spec = context.model_spec
     variant = spec.variants[first.variant]
-    config = dataclasses.replace(spec.train, **dict(first.overrides))
+    config = apply_overrides(spec.train, first.overrides)
     start = time.perf_counter()
     outcomes = train_seeds_batched(
         variant.builder,
