@@ -242,7 +242,7 @@ def _adaptive_design(
 
 def _nominal_of(run: RunSpec, wanted: Mapping[RunSpec, None]) -> bool:
     """Whether ``run`` is a wanted nominal run (build_plan merged its evaluations)."""
-    if run.condition != "nominal" or run.transform or run.overrides:
+    if not run.condition.is_nominal or run.transform or run.overrides:
         return False
     return any(dataclasses.replace(run, evaluations=w.evaluations) == w for w in wanted)
 
@@ -489,8 +489,9 @@ def _assess(
         alpha=pack.settings.alpha,
         rope=pack.settings.rope,
         confidence=pack.settings.confidence,
+        # the checks look runs up by the condition's text form
         results={
-            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in results.items()
+            (s.variant, str(s.condition), s.init_seed, s.order_seed): r for s, r in results.items()
         },
         expect_data=spec.expect_data,
         design=spec.design,
@@ -510,7 +511,7 @@ def _confusion(
         nominal = [
             r
             for s, r in results.items()
-            if s.variant == variant and s.condition == "nominal" and r.ok
+            if s.variant == variant and s.condition.is_nominal and r.ok
         ]
         if nominal:
             matrix = sum(

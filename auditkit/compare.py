@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.checks.metrics_checks import cherry_pick_finding
+from auditkit.conditions import Condition
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.metrics import METRICS
 from auditkit.pipeline import (
@@ -406,7 +407,7 @@ def _logged_conditions(runs: LoggedRuns, claim: Claim) -> list[ConditionEvidence
             _, cb, cv, _ = _pair(runs, claim, condition)
             out.append(
                 ConditionEvidence(
-                    condition=condition,
+                    condition=Condition.parse(condition),
                     rule_id="logged",
                     family="logged condition",
                     gains=tuple(v - b for v, b in zip(cv, cb, strict=True)),

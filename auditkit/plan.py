@@ -106,7 +106,7 @@ def _ordered(unique: Iterable[RunSpec], evaluations: Iterable[str], baseline: st
     merged = tuple(sorted(evaluations))
     final = [
         dataclasses.replace(r, evaluations=merged)
-        if r.condition == "nominal" and not r.transform and not r.overrides
+        if r.condition.is_nominal and not r.transform and not r.overrides
         else r
         for r in unique
     ]
@@ -116,8 +116,8 @@ def _ordered(unique: Iterable[RunSpec], evaluations: Iterable[str], baseline: st
         dict.fromkeys(final),
         key=lambda r: (
             r.variant != baseline,
-            r.condition != "nominal",
-            r.condition,
+            not r.condition.is_nominal,
+            str(r.condition),
             r.init_seed,
             r.order_seed,
             r.variant,

@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
+from auditkit.conditions import NOMINAL, Condition
 from auditkit.exhibits import Exhibit
 
 SplitName = Literal["train", "dev", "test"]
@@ -476,8 +477,9 @@ class RunSpec:
     init_seed: int
     #: seed of the training data order (and of dropout)
     order_seed: int
-    #: the perturbed condition, ``"nominal"`` for the unperturbed setting
-    condition: str = "nominal"
+    #: the perturbed condition, ``NOMINAL`` for the unperturbed setting; the store keeps
+    #: its text form (``str(condition)``, e.g. ``"batch_size=256"``)
+    condition: Condition = NOMINAL
     #: overrides of the training config for this condition, sorted by key, e.g.
     #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable. Applied by
     #: ``apply_overrides``, which rejects a key ``TrainConfig`` does not have
@@ -555,8 +557,8 @@ class ConditionEvidence:
     Gains are signed like a claim's: positive means the variant is better.
     """
 
-    #: the condition, e.g. ``"batch_size=512"`` or ``"shuffle_test"``
-    condition: str
+    #: the condition, e.g. ``Condition("batch_size", "512")`` (``batch_size=512``)
+    condition: Condition
     #: the rule that made the condition, e.g. ``"AK401"``
     rule_id: str
     #: the perturbation family, e.g. ``"batch size"``

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from auditkit.conditions import Condition
 from auditkit.stats import (
     TTest,
     aso,
@@ -60,7 +61,7 @@ class Thresholds:
 class ConditionResult:
     """What a condition did to the claim's gain."""
 
-    condition: str
+    condition: Condition
     rule_id: str
     family: str
     n: int
@@ -584,7 +585,7 @@ def decide(
             return done(
                 Verdict.FRAGILE,
                 f"gain {gain} at the nominal setting, but it {'; it '.join(parts)}.",
-                fragile_under=tuple(c.condition for c in broken),
+                fragile_under=tuple(str(c.condition) for c in broken),
             )
         overstated = claim.reported is not None and claim.reported > test.high
         extra = (

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
+from auditkit.conditions import Condition
 from auditkit.errors import AuditkitError
 from auditkit.perturb import cv_fold_sizes, evaluation_split, scored_labels
 from auditkit.stats import GainClass, classify_gain, paired_t_test
@@ -180,7 +181,7 @@ class AssessContext:
         base = self.scores(claim.baseline, metric, condition, evaluation)
         var = self.scores(claim.variant, metric, condition, evaluation)
         return ConditionEvidence(
-            condition=name,
+            condition=Condition.parse(name),
             rule_id=rule_id,
             family=family,
             gains=self.gains(claim, condition, evaluation),

@@ -25,6 +25,7 @@ from auditkit.checks import (
     pts,
     register,
 )
+from auditkit.conditions import Condition
 from auditkit.metrics import accuracy_metric
 from auditkit.perturb import evaluation_split, on_dev
 from auditkit.stats import mcnemar_test
@@ -224,7 +225,7 @@ class TokenOrder(CheckBase):
                     variant=arm,
                     init_seed=s,
                     order_seed=s,
-                    condition="shuffle_train_test",
+                    condition=Condition("shuffle_train_test"),
                     transform="shuffle",
                 )
                 for arm in (claim.baseline, claim.variant)
@@ -447,7 +448,7 @@ class FactorIsolation(CheckBase):
                         variant=arm,
                         init_seed=s,
                         order_seed=s,
-                        condition=mode,
+                        condition=Condition.parse(mode),
                         transform=f"mask_{factor}",
                     )
                     for arm in (claim.baseline, claim.variant)

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import stats as st
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
+from auditkit.conditions import Condition
 from auditkit.datasets.tokens import color_variety, shape_variety
 from auditkit.metrics import accuracy_metric, compute_metrics
 from auditkit.stats import GainClass, gain_interaction_test, holm, paired_t_test
@@ -684,7 +685,7 @@ class Resplit(CheckBase):
                 variant=arm,
                 init_seed=seed,
                 order_seed=seed,
-                condition=RESPLIT_CONDITION,
+                condition=Condition.parse(RESPLIT_CONDITION),
                 transform=f"resplit:{params.split_seed + seed}",
             )
             for arm in (claim.baseline, claim.variant)

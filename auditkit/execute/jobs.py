@@ -110,7 +110,7 @@ def batch_key(run: RunSpec) -> Hashable | None:
     Only nominal training runs are stacked: another condition may transform the data
     or only re-evaluate a trained model, which ``run_one`` handles one run at a time.
     """
-    if run.condition != "nominal":
+    if not run.condition.is_nominal:
         return None
     # The stacked trainer trains on transformed data and evaluates each seed's model
     # under test-time perturbations as run_one does; runs must agree on both.

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditkit.conditions import NOMINAL
 from auditkit.errors import ExitCode
 from auditkit.plan import Plan
 from auditkit.report.document import RuleRow
@@ -185,7 +186,7 @@ def pair_evidence(
         pairs: list[tuple[int, float, float]] = []
         failed = undefined = 0
         for seed in seeds:
-            found = [by_key.get((arm, "nominal", seed)) for arm in (claim.baseline, claim.variant)]
+            found = [by_key.get((arm, NOMINAL, seed)) for arm in (claim.baseline, claim.variant)]
             pair = [r for r in found if r is not None]
             if design is not None and len(pair) < 2:
                 continue  # an adaptive claim stopped before this seed: not a failure
@@ -279,7 +280,7 @@ def failed_arms(results: Iterable[RunResult]) -> list[str]:
     tried: dict[str, bool] = {}
     for result in results:
         spec = result.spec
-        if spec.condition != "nominal" or (result.error or "").startswith("NotRun:"):
+        if not spec.condition.is_nominal or (result.error or "").startswith("NotRun:"):
             continue
         tried[spec.variant] = tried.get(spec.variant, False) or result.ok
     return [variant for variant, any_ok in tried.items() if not any_ok]

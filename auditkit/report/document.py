@@ -103,7 +103,7 @@ def claim_to_dict(decision: ClaimDecision) -> dict[str, Any]:
         ],
         "conditions": [
             {
-                "condition": c.condition,
+                "condition": str(c.condition),
                 "rule": c.rule_id,
                 "family": c.family,
                 "n": c.n,

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from auditkit.conditions import Condition
+
 #: verdicts in the order the summary line lists them: "2 supported, 1 fragile,
 #: 1 inconclusive in 3m12s" (the order of issue 5; pytest's line is coloured by its
 #: worst outcome, and so is auditkit's, see terminal.summary_style)
@@ -78,8 +80,7 @@ def duration(seconds: float) -> str:
 
 def condition_words(condition: str) -> str:
     """A condition id in words: 'batch_size=512' -> 'batch size 512'."""
-    key, sep, value = condition.partition("=")
-    return f"{key.replace('_', ' ')} {value}" if sep else condition.replace("_", " ")
+    return Condition.parse(condition).words
 
 
 def _number(x: Any, kind: str) -> str:
@@ -447,7 +448,7 @@ def _sentence(text: str) -> str:
 
 def _where(condition: str) -> str:
     """'batch_size=512' -> 'at batch size 512'; 'shuffle_test' -> 'under shuffle test'."""
-    return f"{'at' if '=' in condition else 'under'} {condition_words(condition)}"
+    return Condition.parse(condition).where
 
 
 def _findings(raw: Mapping[str, Any], confidence: str, rope: float) -> tuple[str, ...]:

@@ -224,7 +224,7 @@ def found_metrics(spec: ScriptSpec, results: Iterable[RunResult]) -> tuple[str, 
     common: list[str] | None = None
     values: dict[tuple[str, str], set[float]] = {}  # (variant, metric) -> values seen
     for result in results:
-        if result.ok and result.spec.condition == "nominal":
+        if result.ok and result.spec.condition.is_nominal:
             names = list(result.test_metrics)
             common = names if common is None else [n for n in common if n in names]
             for name, value in result.test_metrics.items():
@@ -359,7 +359,7 @@ def execute_script(
     )
     spec, data, plan = planned.spec, planned.data, planned.plan
     with open_runs(settings, progress=progress) as session:
-        nominal = [r for r in plan.runs if r.condition == "nominal"]
+        nominal = [r for r in plan.runs if r.condition.is_nominal]
         session.run(nominal, _context_for(planned, spec), total=len(plan.runs))
         _stop_if_all_failed(spec, session.results, session.undone)
         if not spec.data_files:
@@ -405,8 +405,9 @@ def assess_script(
         alpha=pack.settings.alpha,
         rope=pack.settings.rope,
         confidence=pack.settings.confidence,
+        # the checks look runs up by the condition's text form
         results={
-            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in assessed.items()
+            (s.variant, str(s.condition), s.init_seed, s.order_seed): r for s, r in assessed.items()
         },
         script=facts_of(spec),
     )

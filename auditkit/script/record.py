@@ -116,7 +116,7 @@ def confusion_of(results: Iterable[RunResult]) -> dict[str, dict[str, Any]]:
     """
     rows: dict[str, list[list[tuple[str, str]]]] = {}
     for result in results:
-        if not result.ok or result.trace is None or result.spec.condition != "nominal":
+        if not result.ok or result.trace is None or not result.spec.condition.is_nominal:
             continue
         path = Path(result.trace.run_dir) / "out" / "predictions.csv"
         try:
@@ -146,7 +146,7 @@ def files_summary(results: Iterable[RunResult]) -> dict[str, list[str]]:
     written: dict[str, str] = {}
     missing: dict[str, None] = {}
     for result in results:
-        if result.trace is None or result.spec.condition != "nominal":
+        if result.trace is None or not result.spec.condition.is_nominal:
             continue
         for f in result.trace.files:
             size = f"{f.size:,} bytes" if f.size is not None else "gone after the run"

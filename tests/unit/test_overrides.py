@@ -11,6 +11,7 @@ import pytest
 
 import auditkit.checks as registry
 from auditkit.checks import CheckBase, PlanContext, checks, register
+from auditkit.conditions import Condition
 from auditkit.errors import RulePackError
 from auditkit.experiment import load_experiment
 from auditkit.plan import build_plan
@@ -66,7 +67,7 @@ class _PlantedOverride(CheckBase):
                 variant=arm,
                 init_seed=seed,
                 order_seed=seed,
-                condition="optimiser=sgd",
+                condition=Condition.setting("optimiser", "sgd"),
                 overrides=(("optimiser", "sgd"),),
             )
             for arm in (claim.baseline, claim.variant)

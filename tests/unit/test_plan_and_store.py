@@ -167,7 +167,7 @@ def test_dev_predictions_are_stored_and_old_runs_without_them_still_load(
 def test_factor_isolation_plans_dev_twins_of_its_probes(write_model: Callable[[str], Path]) -> None:
     spec = load_experiment(write_model(TINY_MODEL))
     plan = build_plan(spec, load_rulepack("default"), [0, 1])
-    nominal = [r for r in plan.runs if r.condition == "nominal"]
+    nominal = [r for r in plan.runs if r.condition.is_nominal]
     # every nominal run probes permuted colour on test and on dev; order probes stay on test
     for run in nominal:
         assert {"permute_color", "permute_color@dev", "shuffle"} <= set(run.evaluations)

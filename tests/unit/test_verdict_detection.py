@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
 
+from auditkit.conditions import Condition
 from auditkit.stats import (
     decision_alpha,
     gain_interaction_test,
@@ -169,7 +170,7 @@ def _fragile_rate(
             seeds_planned=n,
             conditions=(
                 ConditionEvidence(
-                    condition="c",
+                    condition=Condition("c"),
                     rule_id="AK401",
                     family="f",
                     gains=tuple(cond.tolist()),
