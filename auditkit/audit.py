@@ -28,6 +28,7 @@ from auditkit.pipeline import (
     STATE_DIR,
     Assessed,
     AuditOutcome,
+    CheckOptions,
     Described,
     Executed,
     ExecuteSettings,
@@ -95,34 +96,19 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AuditOptions:
-    """What the user asked for on the command line."""
+class AuditOptions(CheckOptions):
+    """What the user asked for on the command line, for a model file."""
 
     model_file: str
-    rules: str = "default"
-    seeds: int | None = None
     #: ``--seeds auto`` or ``--seeds MIN..MAX``: (MIN, MAX) seeds per arm of the adaptive
     #: design; None for a fixed number of seeds
     adaptive: tuple[int, int] | None = None
-    out: str | None = None
+    #: ``--device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``
     device: str = "auto"
+    #: ``--experiment``: which experiment of a model file that declares several
     experiment: str | None = None
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    cache: bool = True
-    strict: bool = False
-    #: ``--executor``: ``local`` or ``ray``
-    executor: str = "local"
-    #: ``--jobs``: worker processes; 0 runs in this process; None: one per core
-    jobs: int | None = None
-    #: ``--address`` of a Ray cluster
-    address: str | None = None
     #: ``--seed-batch``: ``auto``, ``off`` or seeds per stacked group
     seed_batch: str = "auto"
-    #: ``--run-timeout`` in seconds
-    run_timeout: float | None = None
-    #: ``--budget`` in seconds of wall time for the whole audit
-    budget: float | None = None
     #: the command line, for provenance
     command: str = ""
 

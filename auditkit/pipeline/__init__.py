@@ -23,7 +23,7 @@ logged runs and runs decide and write. See docs/architecture.md.
 """
 
 from auditkit.pipeline.assess import assess_rules
-from auditkit.pipeline.conclude import Assessed, Described, Planned, conclude
+from auditkit.pipeline.conclude import Assessed, CheckOptions, Described, Planned, conclude
 from auditkit.pipeline.decide import (
     Decided,
     DecideInput,
@@ -65,6 +65,7 @@ __all__ = [
     "Assessed",
     "AuditOutcome",
     "AuditRecord",
+    "CheckOptions",
     "DecideInput",
     "Decided",
     "Described",

@@ -31,6 +31,36 @@ from auditkit.verdict import ClaimEvidence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOptions:
+    """The command-line choices every ``check`` audit shares, model file or script."""
+
+    #: ``--rules``: a shipped pack's name or a pack file
+    rules: str = "default"
+    #: ``--seeds``: seeds per arm; None for the pack's
+    seeds: int | None = None
+    #: ``--out``: the report folder; None for ``.auditkit/runs/<timestamp>/``
+    out: str | None = None
+    #: ``--only`` and ``--skip``: rule ids or names
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    #: False for ``--no-cache``
+    cache: bool = True
+    #: ``--strict``: an inconclusive claim fails the audit too
+    strict: bool = False
+    #: ``--executor``: ``local`` or ``ray``
+    executor: str = "local"
+    #: ``--jobs``: worker processes; 0 runs in this process; None: the audit's default
+    #: (one per core for a model file, one run after another for a script)
+    jobs: int | None = None
+    #: ``--address`` of a Ray cluster
+    address: str | None = None
+    #: ``--run-timeout``: seconds one run may take
+    run_timeout: float | None = None
+    #: ``--budget`` in seconds of wall time for the whole audit
+    budget: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Planned:
     """What the plan stage of every ``check`` audit gives, whatever it audits."""
 

@@ -26,6 +26,7 @@ from auditkit.pipeline import (
     STATE_DIR,
     Assessed,
     AuditOutcome,
+    CheckOptions,
     Described,
     Executed,
     ExecuteSettings,
@@ -61,27 +62,16 @@ from auditkit.types import Dataset, Finding, RunResult, RunSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ScriptOptions:
-    """What the user asked for on the command line, for a script audit."""
+class ScriptOptions(CheckOptions):
+    """What the user asked for on the command line, for a script audit.
+
+    ``run_timeout`` stops the script after that many seconds.
+    """
 
     #: the command (zero set-up), or empty with ``audit_file``
     command: tuple[str, ...] = ()
     #: a declared audit (YAML)
     audit_file: str | None = None
-    rules: str = "default"
-    seeds: int | None = None
-    out: str | None = None
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    cache: bool = True
-    strict: bool = False
-    executor: str = "local"
-    #: worker processes; None or 0: one run after another in this process
-    jobs: int | None = None
-    address: str | None = None
-    #: seconds one run may take (the script is stopped after it)
-    run_timeout: float | None = None
-    budget: float | None = None
     #: ``--metrics PATH``: a metrics file to read first
     metrics_file: str = ""
     #: ``--reseed``: offset the script's own constant seed calls by the run's seed
