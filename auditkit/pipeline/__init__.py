@@ -6,7 +6,8 @@ Every kind of audit chains the same stages, each a function with typed input and
 stage         function (module)                      input -> output
 ============  =====================================  ====================================
 plan          ``auditkit.audit.plan_audit``,          options -> ``PlannedAudit`` /
-              ``auditkit.script.plan.plan_script``    ``Plan``
+              ``auditkit.script.audit.               ``PlannedScript`` (a ``Planned``)
+              plan_script_audit``
 execute       ``open_runs`` + ``RunSession.run``      ``ExecuteSettings``, runs ->
               (``pipeline.execute``)                  ``Executed``
 assess        ``assess_rules`` (``pipeline.assess``)  ``Plan``, ``AssessContext`` ->
