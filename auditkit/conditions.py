@@ -22,11 +22,20 @@ True
 'under shuffle train test'
 >>> NOMINAL.is_nominal
 True
+
+A trained model is also re-evaluated, without retraining, under each
+:class:`Evaluation` its run lists: a test-time perturbation of the test split, or of the
+dev split (text form ``"permute_color@dev"``).
+
+>>> e = Evaluation.parse("permute_color@dev")
+>>> e.perturbation, e.split, str(e)
+('permute_color', 'dev', 'permute_color@dev')
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +104,42 @@ class Condition:
 
 #: the experiment as declared: no perturbation
 NOMINAL = Condition("nominal")
+
+
+#: the text form's mark of an evaluation on the dev split (``"permute_color@dev"``)
+DEV_SUFFIX = "@dev"
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A test-time perturbation a trained model is evaluated under, on test or on dev.
+
+    Parameters
+    ----------
+    perturbation
+        The perturbation's name, e.g. ``"shuffle"`` or ``"permute_color"``.
+    split
+        The split perturbed and scored: ``"test"``, or ``"dev"`` for a probe that must not
+        read test.
+    """
+
+    perturbation: str
+    split: Literal["test", "dev"] = "test"
+
+    def __post_init__(self) -> None:
+        if not self.perturbation or self.perturbation.endswith(DEV_SUFFIX):
+            raise ValueError(
+                f"Evaluation(perturbation={self.perturbation!r}): must be a perturbation's "
+                f"name, without {DEV_SUFFIX!r}"
+            )
+
+    def __str__(self) -> str:
+        """The stable text form: the name, with ``@dev`` for the dev split."""
+        return self.perturbation + (DEV_SUFFIX if self.split == "dev" else "")
+
+    @classmethod
+    def parse(cls, text: str) -> Evaluation:
+        """The evaluation whose text form is ``text`` (the inverse of ``str``)."""
+        if text.endswith(DEV_SUFFIX):
+            return cls(text.removesuffix(DEV_SUFFIX), "dev")
+        return cls(text)

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks
+from auditkit.conditions import Evaluation
 from auditkit.errors import RulePackError
 from auditkit.experiment import ExperimentSpec
-from auditkit.perturb import evaluation_split, test_time
+from auditkit.perturb import test_time
 from auditkit.rulepack import Rule, RulePack
 from auditkit.types import Claim, RunSpec, TrainConfig, apply_overrides
 
@@ -99,11 +100,13 @@ def _check_overrides(rule: Rule, runs: Sequence[RunSpec], train: TrainConfig) ->
             ) from None
 
 
-def _ordered(unique: Iterable[RunSpec], evaluations: Iterable[str], baseline: str) -> list[RunSpec]:
+def _ordered(
+    unique: Iterable[RunSpec], evaluations: Iterable[Evaluation], baseline: str
+) -> list[RunSpec]:
     """The runs in plan order, each nominal run carrying every test-time evaluation."""
     # Test-time perturbations re-evaluate the nominal models instead of retraining: every
     # nominal run carries the union of what the rules ask for.
-    merged = tuple(sorted(evaluations))
+    merged = tuple(sorted(evaluations, key=str))
     final = [
         dataclasses.replace(r, evaluations=merged)
         if r.condition.is_nominal and not r.transform and not r.overrides
@@ -165,7 +168,7 @@ def build_plan(
         design=spec.design,
     )
     unique: dict[RunSpec, None] = {}
-    evaluations: set[str] = set()
+    evaluations: set[Evaluation] = set()
     rule_plans: list[RulePlan] = []
     for rule in pack.rules:
         registered = registry[rule.check]
@@ -184,11 +187,8 @@ def build_plan(
         # a probe that does not exist for this kind of data (token permutations on
         # images) is left out; the check then reads no drop for it
         available = test_time(spec.data.kind)
-        evaluations.update(
-            e
-            for e in registered.impl.evaluations(rule.params)
-            if evaluation_split(e)[0] in available
-        )
+        asked = [Evaluation.parse(e) for e in registered.impl.evaluations(rule.params)]
+        evaluations.update(e for e in asked if e.perturbation in available)
         rule_plans.append(RulePlan(rule=rule, runs=per_claim))
     order = _ordered(unique, evaluations, spec.baseline)
     return Plan(claims=spec.claims, seeds=tuple(seeds), runs=tuple(order), rules=tuple(rule_plans))

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from auditkit.conditions import NOMINAL, Condition
+from auditkit.conditions import NOMINAL, Condition, Evaluation
 from auditkit.exhibits import Exhibit
 
 SplitName = Literal["train", "dev", "test"]
@@ -487,10 +487,10 @@ class RunSpec:
     #: a data perturbation applied to every split before training (retrain), e.g.
     #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
     transform: str = ""
-    #: test-time perturbations under which the selected model is also evaluated on test
-    #: (no retraining), sorted, e.g. ``("mask_color", "shuffle")``; a name ending in
-    #: ``"@dev"`` (``"permute_color@dev"``) applies the perturbation to dev instead
-    evaluations: tuple[str, ...] = ()
+    #: test-time perturbations under which the selected model is also evaluated (no
+    #: retraining), sorted by text form, e.g. ``Evaluation("shuffle")`` on test and
+    #: ``Evaluation("permute_color", "dev")`` (``"permute_color@dev"``) on dev
+    evaluations: tuple[Evaluation, ...] = ()
 
     @property
     def run_id(self) -> str:

@@ -274,7 +274,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
         seeds=[SeedPair(r.init_seed, r.order_seed) for r in runs],
         metrics=spec.metrics,
         device=context.model_device,
-        evaluations=first.evaluations,
+        evaluations=tuple(map(str, first.evaluations)),
     )
     # The group trained as one: each run is charged an equal share of its wall time.
     share = (time.perf_counter() - start) / len(runs)

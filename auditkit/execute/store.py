@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditkit.conditions import Condition
+from auditkit.conditions import Condition, Evaluation
 from auditkit.types import (
     EpochRecord,
     FileAccess,
@@ -63,7 +63,7 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
         "condition": str(spec.condition),
         "overrides": [list(pair) for pair in spec.overrides],
         "transform": spec.transform,
-        "evaluations": list(spec.evaluations),
+        "evaluations": [str(e) for e in spec.evaluations],
     }
 
 
@@ -76,7 +76,7 @@ def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
         condition=Condition.parse(raw["condition"]),
         overrides=tuple((str(k), v) for k, v in raw["overrides"]),
         transform=str(raw.get("transform", "")),
-        evaluations=tuple(raw.get("evaluations", ())),
+        evaluations=tuple(Evaluation.parse(e) for e in raw.get("evaluations", ())),
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditkit.conditions import NOMINAL, Condition
+from auditkit.conditions import NOMINAL, Condition, Evaluation
 from auditkit.execute.store import RunStore, spec_from_dict, spec_to_dict
 from auditkit.experiment import load_experiment
 from auditkit.plan import build_plan
@@ -71,9 +71,11 @@ def test_runs_keep_their_condition_through_the_store_and_pickle(tmp_path: Path) 
         order_seed=1,
         condition=Condition.setting("batch_size", 256),
         overrides=(("batch_size", 256),),
+        evaluations=(Evaluation("shuffle"), Evaluation("permute_color", "dev")),
     )
     # the store's text form is the one written before conditions were typed
     assert spec_to_dict(run)["condition"] == "batch_size=256"
+    assert spec_to_dict(run)["evaluations"] == ["shuffle", "permute_color@dev"]
     assert spec_from_dict(spec_to_dict(run)) == run
     assert pickle.loads(pickle.dumps(run)) == run  # workers receive runs pickled
     result = RunResult(
@@ -100,3 +102,16 @@ def test_every_planned_condition_reads_back(write_model: Callable[[str], Path]) 
     assert NOMINAL in conditions and len(conditions) > 3  # the default pack perturbs
     for condition in conditions:
         assert Condition.parse(str(condition)) == condition
+
+
+@pytest.mark.parametrize("text", ["shuffle", "mask_color", "permute_color@dev"])
+def test_an_evaluation_reads_back_exactly(text: str) -> None:
+    evaluation = Evaluation.parse(text)
+    assert str(evaluation) == text
+    assert evaluation.split == ("dev" if text.endswith("@dev") else "test")
+
+
+@pytest.mark.parametrize("name", ["", "shuffle@dev"])
+def test_an_evaluation_names_a_perturbation(name: str) -> None:
+    with pytest.raises(ValueError, match="Evaluation"):
+        Evaluation(name)
