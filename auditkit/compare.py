@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
-import json
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditkit.audit import (
-    AuditOutcome,
-    design_to_dict,
-    exit_code_for,
-    library_versions,
-    point_last,
-    prepare_out_dir,
-)
 from auditkit.checks.metrics_checks import cherry_pick_finding
+from auditkit.conditions import Condition
 from auditkit.errors import DataError, UsageError, did_you_mean
 from auditkit.metrics import METRICS
-from auditkit.report.document import RuleRow, build_document, rule_params
-from auditkit.report.outputs import write_atomic
+from auditkit.pipeline import (
+    AuditOutcome,
+    AuditRecord,
+    Decided,
+    DecideInput,
+    Started,
+    claim_evidence,
+    decide,
+    design_to_dict,
+    library_versions,
+    prepare_out_dir,
+    rule_row,
+    write_audit,
+)
+from auditkit.report.document import RuleRow
 from auditkit.rulepack import load_rulepack
 from auditkit.stats import MAX_MAGNITUDE
 from auditkit.stats.sequential import SequentialDesign
 from auditkit.types import Claim, ConditionEvidence
-from auditkit.verdict import (
-    ClaimEvidence,
-    Thresholds,
-    decide_all,
-    seed_rule_outcome,
-)
+from auditkit.verdict import ClaimEvidence, Thresholds, seed_rule_outcome
 
 REQUIRED = ("variant", "seed")
 NOMINAL = ("", "nominal")
@@ -62,6 +60,35 @@ class LoggedRuns:
     #: where the runs came from (tracking URI, experiment, run ids), shown as provenance;
     #: a CSV's path and hash when empty
     provenance: dict[str, str] = field(default_factory=dict)
+
+
+def _metric_columns(file: Path, reader: csv.DictReader[str]) -> tuple[str, ...]:
+    """Strip the header's names in ``reader`` and return its metric columns.
+
+    Raises
+    ------
+    DataError
+        A required column missing, or no metric column.
+    """
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise DataError(
+            f"{file}:1: missing column(s) {', '.join(missing)}; found "
+            f"{', '.join(header) or 'none'}. "
+            "The header must name variant, seed, an optional condition, and one column per "
+            "metric, e.g. variant,seed,accuracy,hwa",
+            slug="runs-csv-columns",
+        )
+    metrics = tuple(h for h in header if h not in (*REQUIRED, "condition"))
+    if not metrics:
+        raise DataError(
+            f"{file}:1: no metric columns besides {', '.join(header)}; add one column per "
+            "metric, e.g. accuracy",
+            slug="runs-csv-columns",
+        )
+    return metrics
 
 
 def load_runs_csv(path: str | Path) -> LoggedRuns:
@@ -99,24 +126,7 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
             f"{file}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8", slug="runs-csv"
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise DataError(
-            f"{file}:1: missing column(s) {', '.join(missing)}; found "
-            f"{', '.join(header) or 'none'}. "
-            "The header must name variant, seed, an optional condition, and one column per "
-            "metric, e.g. variant,seed,accuracy,hwa",
-            slug="runs-csv-columns",
-        )
-    metrics = tuple(h for h in header if h not in (*REQUIRED, "condition"))
-    if not metrics:
-        raise DataError(
-            f"{file}:1: no metric columns besides {', '.join(header)}; add one column per "
-            "metric, e.g. accuracy",
-            slug="runs-csv-columns",
-        )
+    metrics = _metric_columns(file, reader)
     scores: dict[tuple[str, str], dict[str, dict[int, float | None]]] = {}
     seen: dict[tuple[str, int, str], int] = {}
     for row in reader:
@@ -145,32 +155,7 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
         seen[key] = line
         per_metric = scores.setdefault((variant, condition), {m: {} for m in metrics})
         for metric in metrics:
-            cell = (row.get(metric) or "").strip()
-            value: float | None
-            if cell == "" or cell.lower() == "nan":
-                value = None
-            else:
-                try:
-                    value = float(cell)
-                except ValueError:
-                    raise DataError(
-                        f"{file}:{line}: column {metric!r} holds {cell!r}, which is not a "
-                        "number; write the metric as a number (0.731), or leave the cell "
-                        "empty for a failed run",
-                        slug="runs-csv-cell",
-                    ) from None
-                if not math.isfinite(value):
-                    value = None
-                elif abs(value) > MAX_MAGNITUDE:
-                    # the statistics square and sum the values: beyond this they overflow
-                    raise DataError(
-                        f"{file}:{line}: column {metric!r} holds {cell}, beyond "
-                        f"±{MAX_MAGNITUDE:.0e}, where sums of squares overflow float64; "
-                        "rescale the metric (log it, or change its unit) so that every "
-                        "value is below that",
-                        slug="runs-csv-cell",
-                    )
-            per_metric[metric][seed] = value
+            per_metric[metric][seed] = _score(file, line, metric, (row.get(metric) or "").strip())
     if not scores:
         raise DataError(f"{file}: holds a header but no runs", slug="runs-csv")
     variants = tuple(dict.fromkeys(v for v, _ in scores))
@@ -184,6 +169,37 @@ def load_runs_csv(path: str | Path) -> LoggedRuns:
         n_rows=len(seen),
         scores=scores,
     )
+
+
+def _score(file: Path, line: int, metric: str, cell: str) -> float | None:
+    """A metric cell's value; None for an empty, ``nan`` or infinite cell (a missing run).
+
+    Raises
+    ------
+    DataError
+        A cell that is not a number, or beyond ``MAX_MAGNITUDE``.
+    """
+    if cell == "" or cell.lower() == "nan":
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        raise DataError(
+            f"{file}:{line}: column {metric!r} holds {cell!r}, which is not a number; write the "
+            "metric as a number (0.731), or leave the cell empty for a failed run",
+            slug="runs-csv-cell",
+        ) from None
+    if not math.isfinite(value):
+        return None
+    if abs(value) > MAX_MAGNITUDE:
+        # the statistics square and sum the values: beyond this they overflow
+        raise DataError(
+            f"{file}:{line}: column {metric!r} holds {cell}, beyond ±{MAX_MAGNITUDE:.0e}, "
+            "where sums of squares overflow float64; rescale the metric (log it, or change "
+            "its unit) so that every value is below that",
+            slug="runs-csv-cell",
+        )
+    return value
 
 
 def _pair(
@@ -262,6 +278,209 @@ def parse_reported(values: Sequence[str]) -> Reported:
     return common[0] if common else per_claim
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """The claims ``compare`` decides: validated against the logged runs."""
+
+    baseline: str
+    variants: tuple[str, ...]
+    metrics: tuple[str, ...]
+    #: ``--reported``: one gain, or one per (variant, metric); None when none is stated
+    reported: Reported
+    #: the replayed adaptive design of ``--seeds auto``, or None
+    design: SequentialDesign | None
+
+    def reported_for(self, variant: str, metric: str) -> float | None:
+        """The reported gain of the claim of ``variant`` on ``metric``, or None."""
+        if isinstance(self.reported, Mapping):
+            return self.reported.get((variant, metric))
+        return self.reported
+
+
+def _check_names(
+    runs: LoggedRuns, baseline: str, metrics: Sequence[str], claims: Sequence[str]
+) -> None:
+    """Raise a UsageError for a baseline, metric or claimed variant the runs do not hold."""
+    if baseline not in runs.variants:
+        raise UsageError(
+            f"--baseline {baseline!r} is not a variant of {runs.path}."
+            f"{did_you_mean(baseline, list(runs.variants))} Its variants: "
+            f"{', '.join(runs.variants)}.",
+            slug="compare-unknown-variant",
+        )
+    for metric in metrics:
+        if metric not in runs.metrics:
+            raise UsageError(
+                f"--metric {metric!r} is not a column of {runs.path}."
+                f"{did_you_mean(metric, list(runs.metrics))} Its metric columns: "
+                f"{', '.join(runs.metrics)}.",
+                slug="compare-unknown-metric",
+            )
+    for variant in claims:
+        if variant not in runs.variants or variant == baseline:
+            raise UsageError(
+                f"--claim {variant!r} is not a variant other than the baseline in {runs.path}."
+                f"{did_you_mean(variant, list(runs.variants))} Its variants: "
+                f"{', '.join(v for v in runs.variants if v != baseline)}.",
+                slug="compare-unknown-variant",
+            )
+
+
+def _check_reported(choice: Comparison) -> None:
+    """Raise a UsageError for a ``--reported`` gain of no compared claim, or out of range."""
+    per_claim = choice.reported if isinstance(choice.reported, Mapping) else {}
+    for variant, metric in per_claim:
+        if variant not in choice.variants or metric not in choice.metrics:
+            raise UsageError(
+                f"--reported {variant}:{metric}=...: no claim of {variant!r} on {metric!r} is "
+                f"compared; the claims are {', '.join(choice.variants)} on "
+                f"{', '.join(choice.metrics)}.",
+                slug="compare-reported",
+            )
+    for variant in choice.variants:
+        for metric in choice.metrics:
+            # A gain outside the metric's range is a percentage written as a fraction.
+            gain = choice.reported_for(variant, metric)
+            problem = (
+                METRICS[metric].gain_problem(gain)
+                if gain is not None and metric in METRICS
+                else None
+            )
+            if problem is not None:
+                raise UsageError(f"--reported {gain:g}: {problem}.", slug="claim-reported-range")
+
+
+def choose_claims(
+    runs: LoggedRuns,
+    baseline: str,
+    metrics: Sequence[str],
+    claims: Sequence[str],
+    reported: Reported,
+    thresholds: Thresholds,
+    adaptive: tuple[int, int] | None,
+) -> Comparison:
+    """The plan of ``compare``: which claims to decide, validated against the runs.
+
+    Raises
+    ------
+    UsageError
+        A name the runs do not hold, a reported gain of no claim or out of its metric's
+        range, or a seed range the adaptive design cannot use.
+    """
+    _check_names(runs, baseline, metrics, claims)
+    variants = tuple(claims) or tuple(v for v in runs.variants if v != baseline)
+    if not variants:
+        raise UsageError(
+            f"{runs.path} holds only the baseline {baseline!r}; add the runs of a variant",
+            slug="compare-no-claims",
+        )
+    design = None
+    if adaptive is not None:
+        try:
+            design = SequentialDesign(
+                min_seeds=adaptive[0],
+                max_seeds=adaptive[1],
+                alpha=thresholds.alpha,
+                confidence=thresholds.confidence,
+                rope=thresholds.rope,
+            )
+        except ValueError as exc:
+            raise UsageError(
+                f"--seeds {adaptive[0]}..{adaptive[1]}: {exc}", slug="bad-seeds"
+            ) from None
+    choice = Comparison(
+        baseline=baseline,
+        variants=variants,
+        metrics=tuple(metrics) or runs.metrics,
+        reported=dict(reported) if isinstance(reported, Mapping) else reported,
+        design=design,
+    )
+    _check_reported(choice)
+    return choice
+
+
+def _logged_conditions(runs: LoggedRuns, claim: Claim) -> list[ConditionEvidence]:
+    """The claim's gains under each logged condition that both arms were run in."""
+    out = []
+    for condition in runs.conditions:
+        if (claim.baseline, condition) in runs.scores and (claim.variant, condition) in runs.scores:
+            _, cb, cv, _ = _pair(runs, claim, condition)
+            out.append(
+                ConditionEvidence(
+                    condition=Condition.parse(condition),
+                    rule_id="logged",
+                    family="logged condition",
+                    gains=tuple(v - b for v, b in zip(cv, cb, strict=True)),
+                )
+            )
+    return out
+
+
+def logged_evidence(runs: LoggedRuns, choice: Comparison) -> tuple[list[ClaimEvidence], set[int]]:
+    """Each claim's paired evidence from the logged runs, and every seed of the baseline.
+
+    Returns
+    -------
+    tuple of (list of ClaimEvidence, set of int)
+        One evidence per (variant, metric), variants first; the seeds the baseline was
+        logged on.
+    """
+    evidence: list[ClaimEvidence] = []
+    all_seeds: set[int] = set()
+    for variant in choice.variants:
+        for metric in choice.metrics:
+            claim = Claim(
+                variant=variant,
+                baseline=choice.baseline,
+                metric=metric,
+                reported=choice.reported_for(variant, metric),
+            )
+            seeds, base, var, missing = _pair(runs, claim, "nominal")
+            pairs = list(zip(seeds, base, var, strict=True))
+            logged = list(runs.scores.get((choice.baseline, "nominal"), {}).get(metric, {}))
+            if choice.design is not None:
+                # a sequential design reads the seeds in the order they were run
+                pairs.sort(key=lambda pair: logged.index(pair[0]))
+            all_seeds.update(logged)
+            evidence.append(
+                claim_evidence(
+                    claim,
+                    pairs,
+                    planned=len(logged) if choice.design is None else choice.design.max_seeds,
+                    failed=missing,
+                    conditions=_logged_conditions(runs, claim),
+                )
+            )
+    return evidence, all_seeds
+
+
+def _rules(decided: Decided, evidence: Sequence[ClaimEvidence]) -> list[RuleRow]:
+    """The rows of the two rules ``compare`` can judge: seed variance and cherry-picking."""
+    outcome, reason = seed_rule_outcome(decided.decisions)
+    # Logged runs are where a lucky seed hides best: the reported number may be the
+    # single best run. AK503 reads the per-seed gains as it does in a model-file audit.
+    cherry = load_rulepack("default").find("AK503")
+    assert cherry is not None  # shipped with the default pack
+    picked = cherry_pick_finding(
+        [(e.claim, [v - b for v, b in zip(e.variant, e.baseline, strict=True)]) for e in evidence],
+        float(cherry.params.quantile),
+    )
+    return [
+        RuleRow(
+            id="AK101",
+            name="seed-variance",
+            check="logged_runs",
+            severity="high",
+            why="A gain must stand out from seed-to-seed noise to be claimed.",
+            fix="Log baseline and variant on the same seeds, at least 5.",
+            references=(),
+            outcome=outcome,
+            reason=reason,
+        ),
+        rule_row(cherry, picked.outcome, picked.reason, picked.evidence),
+    ]
+
+
 def run_compare(
     runs_csv: str | LoggedRuns,
     *,
@@ -308,212 +527,71 @@ def run_compare(
     -------
     AuditOutcome
     """
-    started = time.perf_counter()
-    now = dt.datetime.now(dt.UTC)
+    started = Started.clock_in()
     runs = runs_csv if isinstance(runs_csv, LoggedRuns) else load_runs_csv(runs_csv)
     th = thresholds or Thresholds()
-    if baseline not in runs.variants:
-        raise UsageError(
-            f"--baseline {baseline!r} is not a variant of {runs.path}."
-            f"{did_you_mean(baseline, list(runs.variants))} Its variants: "
-            f"{', '.join(runs.variants)}.",
-            slug="compare-unknown-variant",
-        )
-    for metric in metrics:
-        if metric not in runs.metrics:
-            raise UsageError(
-                f"--metric {metric!r} is not a column of {runs.path}."
-                f"{did_you_mean(metric, list(runs.metrics))} Its metric columns: "
-                f"{', '.join(runs.metrics)}.",
-                slug="compare-unknown-metric",
-            )
-    for variant in claims:
-        if variant not in runs.variants or variant == baseline:
-            raise UsageError(
-                f"--claim {variant!r} is not a variant other than the baseline in {runs.path}."
-                f"{did_you_mean(variant, list(runs.variants))} Its variants: "
-                f"{', '.join(v for v in runs.variants if v != baseline)}.",
-                slug="compare-unknown-variant",
-            )
-    chosen_variants = list(claims) or [v for v in runs.variants if v != baseline]
-    if not chosen_variants:
-        raise UsageError(
-            f"{runs.path} holds only the baseline {baseline!r}; add the runs of a variant",
-            slug="compare-no-claims",
-        )
-    chosen_metrics = list(metrics) or list(runs.metrics)
-    design = None
-    if adaptive is not None:
-        try:
-            design = SequentialDesign(
-                min_seeds=adaptive[0],
-                max_seeds=adaptive[1],
-                alpha=th.alpha,
-                confidence=th.confidence,
-                rope=th.rope,
-            )
-        except ValueError as exc:
-            raise UsageError(
-                f"--seeds {adaptive[0]}..{adaptive[1]}: {exc}", slug="bad-seeds"
-            ) from None
-    per_claim = dict(reported) if isinstance(reported, Mapping) else {}
-    for variant, metric in per_claim:
-        if variant not in chosen_variants or metric not in chosen_metrics:
-            raise UsageError(
-                f"--reported {variant}:{metric}=...: no claim of {variant!r} on {metric!r} is "
-                f"compared; the claims are {', '.join(chosen_variants)} on "
-                f"{', '.join(chosen_metrics)}.",
-                slug="compare-reported",
-            )
-
-    def reported_for(variant: str, metric: str) -> float | None:
-        if isinstance(reported, Mapping):
-            return per_claim.get((variant, metric))
-        return reported
-
-    for variant in chosen_variants:
-        for metric in chosen_metrics:
-            # A gain outside the metric's range is a percentage written as a fraction.
-            gain = reported_for(variant, metric)
-            problem = (
-                METRICS[metric].gain_problem(gain)
-                if gain is not None and metric in METRICS
-                else None
-            )
-            if problem is not None:
-                raise UsageError(f"--reported {gain:g}: {problem}.", slug="claim-reported-range")
-    out_dir = prepare_out_dir(out, now)
-
-    evidence: list[ClaimEvidence] = []
-    all_seeds: set[int] = set()
-    for variant in chosen_variants:
-        for metric in chosen_metrics:
-            claim = Claim(
-                variant=variant,
-                baseline=baseline,
-                metric=metric,
-                reported=reported_for(variant, metric),
-            )
-            seeds, base, var, missing = _pair(runs, claim, "nominal")
-            if design is not None:
-                # a sequential design reads the seeds in the order they were run
-                logged = list(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
-                order = sorted(range(len(seeds)), key=lambda i: logged.index(seeds[i]))
-                seeds, base, var = (
-                    [seeds[i] for i in order],
-                    [base[i] for i in order],
-                    [var[i] for i in order],
-                )
-            planned = len(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
-            if design is not None:
-                planned = design.max_seeds
-            all_seeds.update(runs.scores.get((baseline, "nominal"), {}).get(metric, {}))
-            conditions = []
-            for condition in runs.conditions:
-                if (baseline, condition) in runs.scores and (variant, condition) in runs.scores:
-                    _, cb, cv, _ = _pair(runs, claim, condition)
-                    conditions.append(
-                        ConditionEvidence(
-                            condition=condition,
-                            rule_id="logged",
-                            family="logged condition",
-                            gains=tuple(v - b for v, b in zip(cv, cb, strict=True)),
-                        )
-                    )
-            evidence.append(
-                ClaimEvidence(
-                    claim=claim,
-                    seeds=tuple(seeds),
-                    baseline=tuple(base),
-                    variant=tuple(var),
-                    seeds_planned=planned,
-                    failed_runs=missing,
-                    conditions=tuple(conditions),
-                )
-            )
-    decisions = decide_all(evidence, th, design=design)
-    exit_code = exit_code_for(decisions, strict)
-    versions = library_versions()
-    outcome, reason = seed_rule_outcome(decisions)
-    # Logged runs are where a lucky seed hides best: the reported number may be the
-    # single best run. AK503 reads the per-seed gains as it does in a model-file audit.
-    cherry = load_rulepack("default").find("AK503")
-    assert cherry is not None  # shipped with the default pack
-    picked = cherry_pick_finding(
-        [(e.claim, [v - b for v, b in zip(e.variant, e.baseline, strict=True)]) for e in evidence],
-        float(cherry.params.quantile),
+    choice = choose_claims(runs, baseline, metrics, claims, reported, th, adaptive)
+    out_dir = prepare_out_dir(out, started.now)
+    evidence, all_seeds = logged_evidence(runs, choice)
+    decided = decide(
+        DecideInput(evidence=evidence, thresholds=th, strict=strict, design=choice.design)
     )
-    document = build_document(
-        auditkit_version=versions["auditkit"],
-        created_at=now.isoformat(timespec="seconds"),
-        experiment={
-            "name": runs.name or Path(runs.path).stem,
-            "source": "compare",
-            "model_file": runs.path,
-            "model_sha256": runs.sha256,
-            "data": {
-                "name": f"runs logged in {Path(runs.path).name}",
-                "kind": "runs",
-                "fingerprint": runs.sha256,
-                "metadata": {},
-            },
-            "metrics": list(runs.metrics),
-            "train": None,
-            "variants": [
-                {"name": v, "baseline": v == baseline, "origin": runs.path} for v in runs.variants
-            ],
-            "baseline": baseline,
+    return write_audit(
+        AuditRecord(
+            started=started,
+            out_dir=out_dir,
+            versions=library_versions(),
+            experiment=_experiment_record(runs, baseline),
+            rule_pack=_pack_record(th, len(all_seeds)),
+            rules=_rules(decided, evidence),
+            seeds=sorted(all_seeds),
+            decisions=decided.decisions,
+            runs=[],
+            run_counts={"total": runs.n_rows, "failed": 0, "cached": 0},
+            provenance={**_runs_provenance(runs), "command": command},
+            exit_code=decided.exit_code,
+            adaptive=design_to_dict(choice.design),
+        )
+    )
+
+
+def _runs_provenance(runs: LoggedRuns) -> dict[str, str]:
+    """Where the runs came from: the source's facts, or the CSV's path and hash."""
+    return dict(runs.provenance) or {"runs file": f"{runs.path} (sha256 {runs.sha256[:12]})"}
+
+
+def _pack_record(thresholds: Thresholds, n_seeds: int) -> dict[str, object]:
+    """``compare``'s thresholds as audit.json records a rule pack."""
+    return {
+        "name": "compare",
+        "path": "",
+        "sha256": hashlib.sha256(repr(thresholds).encode()).hexdigest(),
+        "settings": {
+            "seeds": n_seeds,
+            "alpha": thresholds.alpha,
+            "rope": thresholds.rope,
+            "confidence": thresholds.confidence,
         },
-        rule_pack={
-            "name": "compare",
-            "path": "",
-            "sha256": hashlib.sha256(repr(th).encode()).hexdigest(),
-            "settings": {
-                "seeds": len(all_seeds),
-                "alpha": th.alpha,
-                "rope": th.rope,
-                "confidence": th.confidence,
-            },
+    }
+
+
+def _experiment_record(runs: LoggedRuns, baseline: str) -> dict[str, object]:
+    """The logged runs as audit.json describes an experiment."""
+    return {
+        "name": runs.name or Path(runs.path).stem,
+        "source": "compare",
+        "model_file": runs.path,
+        "model_sha256": runs.sha256,
+        "data": {
+            "name": f"runs logged in {Path(runs.path).name}",
+            "kind": "runs",
+            "fingerprint": runs.sha256,
+            "metadata": {},
         },
-        rules=[
-            RuleRow(
-                id="AK101",
-                name="seed-variance",
-                check="logged_runs",
-                severity="high",
-                why="A gain must stand out from seed-to-seed noise to be claimed.",
-                fix="Log baseline and variant on the same seeds, at least 5.",
-                references=(),
-                outcome=outcome,
-                reason=reason,
-            ),
-            RuleRow(
-                id=cherry.id,
-                name=cherry.name,
-                check=cherry.check,
-                severity=cherry.severity,
-                why=cherry.why,
-                fix=cherry.fix,
-                references=cherry.references,
-                outcome=picked.outcome,
-                reason=picked.reason,
-                evidence=dict(picked.evidence),
-                params=rule_params(cherry.params),
-            ),
+        "metrics": list(runs.metrics),
+        "train": None,
+        "variants": [
+            {"name": v, "baseline": v == baseline, "origin": runs.path} for v in runs.variants
         ],
-        seeds=sorted(all_seeds),
-        decisions=decisions,
-        runs=[],
-        run_counts={"total": runs.n_rows, "failed": 0, "cached": 0},
-        wall_time_s=time.perf_counter() - started,
-        provenance={
-            **{f"{k} version": v for k, v in versions.items()},
-            **(runs.provenance or {"runs file": f"{runs.path} (sha256 {runs.sha256[:12]})"}),
-            "command": command,
-        },
-        exit_code=int(exit_code),
-        adaptive=design_to_dict(design),
-    )
-    write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    point_last(out_dir)
-    return AuditOutcome(document=document, out_dir=out_dir, exit_code=exit_code)
+        "baseline": baseline,
+    }

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks
+from auditkit.conditions import Evaluation
+from auditkit.errors import RulePackError
 from auditkit.experiment import ExperimentSpec
-from auditkit.perturb import evaluation_split, test_time
+from auditkit.perturb import test_time
 from auditkit.rulepack import Rule, RulePack
-from auditkit.types import Claim, RunSpec
+from auditkit.types import Claim, RunSpec, TrainConfig, apply_overrides
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +64,71 @@ def _framework_skip(
     )
 
 
+def _kind_skip(kinds: frozenset[str], rule: Rule, spec: ExperimentSpec) -> str | None:
+    """Why the rule's check cannot read this experiment's kind of data, or None."""
+    if spec.data.kind in kinds:
+        return None
+    if kinds == {SCRIPT_KIND}:
+        return (
+            f"check {rule.check!r} reads script runs (auditkit check -- CMD), and this "
+            "audit trains a model file"
+        )
+    return (
+        f"check {rule.check!r} supports {', '.join(sorted(kinds))} "
+        f"data, and this experiment's data is {spec.data.kind}"
+    )
+
+
+def _check_overrides(rule: Rule, runs: Sequence[RunSpec], train: TrainConfig) -> None:
+    """Raise before any training when a rule plans a run whose overrides cannot apply.
+
+    Raises
+    ------
+    RulePackError
+        An override key ``TrainConfig`` does not have, or a value it rejects.
+    """
+    for run in runs:
+        try:
+            apply_overrides(train, run.overrides)
+        except ValueError as exc:
+            where = f"{rule.origin}: " if rule.origin else ""
+            raise RulePackError(
+                f"{where}rule {rule.id} {rule.name} (check {rule.check!r}) plans a run with the "
+                f"training overrides {dict(run.overrides)}: {exc}. Fix the rule's params, or "
+                "the check's plan() if it is your own",
+                slug="bad-override",
+            ) from None
+
+
+def _ordered(
+    unique: Iterable[RunSpec], evaluations: Iterable[Evaluation], baseline: str
+) -> list[RunSpec]:
+    """The runs in plan order, each nominal run carrying every test-time evaluation."""
+    # Test-time perturbations re-evaluate the nominal models instead of retraining: every
+    # nominal run carries the union of what the rules ask for.
+    merged = tuple(sorted(evaluations, key=str))
+    final = [
+        dataclasses.replace(r, evaluations=merged)
+        if r.condition.is_nominal and not r.transform and not r.overrides
+        else r
+        for r in unique
+    ]
+    # Baseline runs first: they are shared by every claim, so an interrupted audit has
+    # the most reusable work done.
+    order = sorted(
+        dict.fromkeys(final),
+        key=lambda r: (
+            r.variant != baseline,
+            not r.condition.is_nominal,
+            str(r.condition),
+            r.init_seed,
+            r.order_seed,
+            r.variant,
+        ),
+    )
+    return order
+
+
 def build_plan(
     spec: ExperimentSpec,
     pack: RulePack,
@@ -101,58 +168,27 @@ def build_plan(
         design=spec.design,
     )
     unique: dict[RunSpec, None] = {}
-    evaluations: set[str] = set()
+    evaluations: set[Evaluation] = set()
     rule_plans: list[RulePlan] = []
     for rule in pack.rules:
         registered = registry[rule.check]
-        if spec.data.kind not in registered.kinds:
-            why = (
-                f"check {rule.check!r} reads script runs (auditkit check -- CMD), and this "
-                "audit trains a model file"
-                if registered.kinds == {SCRIPT_KIND}
-                else f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} "
-                f"data, and this experiment's data is {spec.data.kind}"
-            )
+        why = _kind_skip(registered.kinds, rule, spec) or _framework_skip(
+            registered.frameworks, rule, spec, frameworks or {}
+        )
+        if why is not None:
             rule_plans.append(RulePlan(rule=rule, runs={}, skipped=why))
-            continue
-        unfit = _framework_skip(registered.frameworks, rule, spec, frameworks or {})
-        if unfit is not None:
-            rule_plans.append(RulePlan(rule=rule, runs={}, skipped=unfit))
             continue
         per_claim: dict[int, tuple[RunSpec, ...]] = {}
         for index, claim in enumerate(spec.claims):
             runs = tuple(registered.impl.plan(claim, rule.params, context))
+            _check_overrides(rule, runs, spec.train)
             per_claim[index] = runs
             unique.update(dict.fromkeys(runs))
         # a probe that does not exist for this kind of data (token permutations on
         # images) is left out; the check then reads no drop for it
         available = test_time(spec.data.kind)
-        evaluations.update(
-            e
-            for e in registered.impl.evaluations(rule.params)
-            if evaluation_split(e)[0] in available
-        )
+        asked = [Evaluation.parse(e) for e in registered.impl.evaluations(rule.params)]
+        evaluations.update(e for e in asked if e.perturbation in available)
         rule_plans.append(RulePlan(rule=rule, runs=per_claim))
-    # Test-time perturbations re-evaluate the nominal models instead of retraining: every
-    # nominal run carries the union of what the rules ask for.
-    merged = tuple(sorted(evaluations))
-    final = [
-        dataclasses.replace(r, evaluations=merged)
-        if r.condition == "nominal" and not r.transform and not r.overrides
-        else r
-        for r in unique
-    ]
-    # Baseline runs first: they are shared by every claim, so an interrupted audit has
-    # the most reusable work done.
-    order = sorted(
-        dict.fromkeys(final),
-        key=lambda r: (
-            r.variant != spec.baseline,
-            r.condition != "nominal",
-            r.condition,
-            r.init_seed,
-            r.order_seed,
-            r.variant,
-        ),
-    )
+    order = _ordered(unique, evaluations, spec.baseline)
     return Plan(claims=spec.claims, seeds=tuple(seeds), runs=tuple(order), rules=tuple(rule_plans))

@@ -6,13 +6,14 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
+from auditkit.conditions import NOMINAL, Condition, Evaluation
 from auditkit.exhibits import Exhibit
 
 SplitName = Literal["train", "dev", "test"]
@@ -513,6 +514,49 @@ class TrainConfig:
         }
 
 
+#: ``(key, value)`` pairs that change a ``TrainConfig`` for one condition, sorted by key
+Overrides: TypeAlias = tuple[tuple[str, Any], ...]
+
+
+class UnknownOverrideError(ValueError):
+    """A training override names a key that ``TrainConfig`` does not have."""
+
+
+def apply_overrides(train: TrainConfig, overrides: Overrides) -> TrainConfig:
+    """``train`` with a condition's overrides applied: the one place that applies them.
+
+    Parameters
+    ----------
+    train
+        The experiment's training settings.
+    overrides
+        ``(key, value)`` pairs, e.g. ``(("batch_size", 256), ("lr", 0.002))``.
+
+    Returns
+    -------
+    TrainConfig
+        A new config; ``train`` itself when there is nothing to override.
+
+    Raises
+    ------
+    UnknownOverrideError
+        A key that is not a field of ``TrainConfig``; the message names it and the
+        known keys.
+    ValueError
+        A value ``TrainConfig`` rejects (e.g. ``batch_size=0``).
+    """
+    if not overrides:
+        return train
+    known = tuple(f.name for f in fields(TrainConfig))
+    unknown = [key for key, _ in overrides if key not in known]
+    if unknown:
+        raise UnknownOverrideError(
+            f"unknown training override {', '.join(map(repr, unknown))}: TrainConfig has "
+            f"{', '.join(known)}"
+        )
+    return replace(train, **dict(overrides))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CrossValidation:
     """A (repeated) k-fold cross-validated design, for ``Experiment(design=...)``.
@@ -598,18 +642,20 @@ class RunSpec:
     init_seed: int
     #: seed of the training data order (and of dropout)
     order_seed: int
-    #: the perturbed condition, ``"nominal"`` for the unperturbed setting
-    condition: str = "nominal"
+    #: the perturbed condition, ``NOMINAL`` for the unperturbed setting; the store keeps
+    #: its text form (``str(condition)``, e.g. ``"batch_size=256"``)
+    condition: Condition = NOMINAL
     #: overrides of the training config for this condition, sorted by key, e.g.
-    #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable
-    overrides: tuple[tuple[str, Any], ...] = ()
+    #: ``(("batch_size", 256),)``; a tuple so that run specs are hashable. Applied by
+    #: ``apply_overrides``, which rejects a key ``TrainConfig`` does not have
+    overrides: Overrides = ()
     #: a data perturbation applied to every split before training (retrain), e.g.
     #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
     transform: str = ""
-    #: test-time perturbations under which the selected model is also evaluated on test
-    #: (no retraining), sorted, e.g. ``("mask_color", "shuffle")``; a name ending in
-    #: ``"@dev"`` (``"permute_color@dev"``) applies the perturbation to dev instead
-    evaluations: tuple[str, ...] = ()
+    #: test-time perturbations under which the selected model is also evaluated (no
+    #: retraining), sorted by text form, e.g. ``Evaluation("shuffle")`` on test and
+    #: ``Evaluation("permute_color", "dev")`` (``"permute_color@dev"``) on dev
+    evaluations: tuple[Evaluation, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -676,8 +722,8 @@ class ConditionEvidence:
     Gains are signed like a claim's: positive means the variant is better.
     """
 
-    #: the condition, e.g. ``"batch_size=512"`` or ``"shuffle_test"``
-    condition: str
+    #: the condition, e.g. ``Condition("batch_size", "512")`` (``batch_size=512``)
+    condition: Condition
     #: the rule that made the condition, e.g. ``"AK401"``
     rule_id: str
     #: the perturbation family, e.g. ``"batch size"``

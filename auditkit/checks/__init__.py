@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
+from auditkit.conditions import Condition
 from auditkit.errors import AuditkitError
 from auditkit.perturb import cv_fold_sizes, evaluation_split, scored_labels
 from auditkit.stats import GainClass, classify_gain, paired_t_test
@@ -181,7 +182,7 @@ class AssessContext:
         base = self.scores(claim.baseline, metric, condition, evaluation)
         var = self.scores(claim.variant, metric, condition, evaluation)
         return ConditionEvidence(
-            condition=name,
+            condition=Condition.parse(name),
             rule_id=rule_id,
             family=family,
             gains=self.gains(claim, condition, evaluation),
@@ -279,7 +280,13 @@ def retrain_runs(
 ) -> list[RunSpec]:
     """Runs of both arms of ``claim`` retrained on data changed by ``transform``, one per seed."""
     return [
-        RunSpec(variant=arm, init_seed=s, order_seed=s, condition=condition, transform=transform)
+        RunSpec(
+            variant=arm,
+            init_seed=s,
+            order_seed=s,
+            condition=Condition.parse(condition),
+            transform=transform,
+        )
         for arm in (claim.baseline, claim.variant)
         for s in seeds
     ]

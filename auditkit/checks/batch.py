@@ -9,6 +9,7 @@ from statistics import median
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, nominal_runs, pts, register
+from auditkit.conditions import Condition
 from auditkit.exhibits import Curve, Curves
 from auditkit.stats import GainClass
 from auditkit.types import (
@@ -108,7 +109,7 @@ def sweep_runs(
                 variant=arm,
                 init_seed=seed,
                 order_seed=seed,
-                condition=batch_condition(size, train.batch_size),
+                condition=Condition.parse(batch_condition(size, train.batch_size)),
                 overrides=(("batch_size", size), ("lr", lr)),
             )
             for arm in (claim.baseline, claim.variant)
@@ -430,7 +431,7 @@ class BatchSizeSweep(CheckBase):
             gains = ctx.gains(claim, batch_condition(size, nominal))
             rows.append(
                 ConditionEvidence(
-                    condition=f"batch_size={size}",
+                    condition=Condition.setting("batch_size", size),
                     rule_id="",
                     family="batch size",
                     gains=gains,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditkit.checks import AssessContext, CheckBase, PlanContext, interval, pts, register
+from auditkit.conditions import Condition
 from auditkit.types import DATA_KINDS, Claim, ConditionEvidence, Finding, RunSpec
 
 
@@ -53,12 +54,18 @@ class SeedSources(CheckBase):
             for seed in ctx.seeds:
                 runs.append(
                     RunSpec(
-                        variant=arm, init_seed=seed, order_seed=params.fixed, condition="init-only"
+                        variant=arm,
+                        init_seed=seed,
+                        order_seed=params.fixed,
+                        condition=Condition("init-only"),
                     )
                 )
                 runs.append(
                     RunSpec(
-                        variant=arm, init_seed=params.fixed, order_seed=seed, condition="order-only"
+                        variant=arm,
+                        init_seed=params.fixed,
+                        order_seed=seed,
+                        condition=Condition("order-only"),
                     )
                 )
         return runs
@@ -88,7 +95,10 @@ class SeedSources(CheckBase):
                     gains.append(sign * (float(v) - float(b)))
                 rows.append(
                     ConditionEvidence(
-                        condition=label, rule_id="", family="seed", gains=tuple(gains)
+                        condition=Condition.parse(label),
+                        rule_id="",
+                        family="seed",
+                        gains=tuple(gains),
                     )
                 )
                 found = interval(gains, ctx.confidence)
@@ -146,7 +156,7 @@ class SeedOverride(CheckBase):
         so the two rules share them.
         """
         probes = [
-            RunSpec(variant=arm, init_seed=seed, order_seed=0, condition="init-only")
+            RunSpec(variant=arm, init_seed=seed, order_seed=0, condition=Condition("init-only"))
             for arm in (claim.baseline, claim.variant)
             for seed in params.probe_seeds
         ]

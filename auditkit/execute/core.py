@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sysconfig
 import tempfile
 import time
@@ -12,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from auditkit.perturb import apply_transform, cv_fold, evaluation_split
+from auditkit.perturb import apply_transform, cv_fold
 from auditkit.train.outcome import TrainingError, TrainOutcome
-from auditkit.types import RunResult, RunSpec
+from auditkit.types import RunResult, RunSpec, apply_overrides
 
 # torch and the model-file machinery load where a model file's runs need them: a script
 # audit's runs are subprocesses, and importing torch costs seconds.
@@ -286,9 +285,7 @@ def completed_result(
         perturbed_predictions=outcome.perturbed_predictions,
         # dev predictions are read only beside dev probes; other runs need not store them
         dev_predictions=(
-            outcome.dev_predictions
-            if any(evaluation_split(e)[1] == "dev" for e in run.evaluations)
-            else ()
+            outcome.dev_predictions if any(e.split == "dev" for e in run.evaluations) else ()
         ),
     )
 
@@ -345,7 +342,7 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
 
     spec = context.model_spec
     variant = spec.variants[run.variant]
-    config = dataclasses.replace(spec.train, **dict(run.overrides))
+    config = apply_overrides(spec.train, run.overrides)
     start = time.perf_counter()
     try:
         outcome = train_and_evaluate(
@@ -356,7 +353,8 @@ def run_one(run: RunSpec, context: RunContext) -> RunResult:
             order_seed=run.order_seed,
             metrics=spec.metrics,
             device=context.model_device,
-            evaluations=run.evaluations,
+            # training keys the perturbed metrics by the evaluations' text form
+            evaluations=tuple(map(str, run.evaluations)),
         )
     except Exception as exc:  # user code: record, never stop the audit
         error = describe_failure(exc, variant=run.variant, origin=variant.origin)

@@ -8,7 +8,6 @@ workers and stream back what ``run_job`` yields, so every executor trains identi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Hashable, Iterator, Sequence
@@ -24,7 +23,7 @@ from auditkit.execute.core import (
     run_one,
 )
 from auditkit.train.outcome import TrainingError
-from auditkit.types import RunResult, RunSpec
+from auditkit.types import RunResult, RunSpec, apply_overrides
 
 #: most seeds stacked into one model; beyond this the gain flattens and memory grows
 MAX_SEED_BATCH = 16
@@ -111,7 +110,7 @@ def batch_key(run: RunSpec) -> Hashable | None:
     Only nominal training runs are stacked: another condition may transform the data
     or only re-evaluate a trained model, which ``run_one`` handles one run at a time.
     """
-    if run.condition != "nominal":
+    if not run.condition.is_nominal:
         return None
     # The stacked trainer trains on transformed data and evaluates each seed's model
     # under test-time perturbations as run_one does; runs must agree on both.
@@ -197,7 +196,7 @@ def _no_stacking_reason(
     run: RunSpec, context: RunContext, batching: SeedBatching, n_seeds: int
 ) -> str:
     spec = context.model_spec
-    config = dataclasses.replace(spec.train, **dict(run.overrides))
+    config = apply_overrides(spec.train, run.overrides)
     if context.frameworks.get(run.variant) == "sklearn":
         return "a scikit-learn estimator has no torch parameters to stack"
     if spec.design is not None:
@@ -266,7 +265,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
     first = runs[0]
     spec = context.model_spec
     variant = spec.variants[first.variant]
-    config = dataclasses.replace(spec.train, **dict(first.overrides))
+    config = apply_overrides(spec.train, first.overrides)
     start = time.perf_counter()
     outcomes = train_seeds_batched(
         variant.builder,
@@ -275,7 +274,7 @@ def _run_stacked(runs: Sequence[RunSpec], context: RunContext) -> list[RunResult
         seeds=[SeedPair(r.init_seed, r.order_seed) for r in runs],
         metrics=spec.metrics,
         device=context.model_device,
-        evaluations=first.evaluations,
+        evaluations=tuple(map(str, first.evaluations)),
     )
     # The group trained as one: each run is charged an equal share of its wall time.
     share = (time.perf_counter() - start) / len(runs)

@@ -216,6 +216,10 @@ class RayExecutor(BaseExecutor):
             slots = int(resources.get("CPU", 1) // self.threads)
         return max(1, min(slots, n_runs))
 
+    # One generator of about 100 lines on purpose: the actors starting, idle and busy, the
+    # queue and the deadlines are the state of one scheduling loop, and its ``finally``
+    # must kill every actor whichever way the loop ends (budget spent, a job lost, the
+    # caller stopping early); helpers would hand all of that state back and forth.
     def _execute(self, jobs: list[Job], context: RunContext) -> Iterator[tuple[RunResult, RunInfo]]:
         ray = self.ray
         source = context.source

@@ -44,6 +44,41 @@ def parse_duration(text: str, *, flag: str) -> float:
     return total
 
 
+def _check_options(
+    name: str, jobs: int | None, address: str | None, run_timeout: float | None
+) -> None:
+    """Raise a UsageError for an executor option that cannot apply.
+
+    Raises
+    ------
+    UsageError
+        Unknown executor, a negative ``--jobs``, ``--address`` without ``--executor ray``,
+        a run timeout that is not positive.
+    """
+    if name not in EXECUTORS:
+        raise UsageError(
+            f"--executor {name!r} is not an executor; use one of {', '.join(EXECUTORS)}",
+            slug="bad-executor",
+        )
+    if jobs is not None and jobs < 0:
+        raise UsageError(
+            f"--jobs {jobs} is negative; give the number of worker processes, or 0 to run "
+            "in this process",
+            slug="bad-jobs",
+        )
+    if address is not None and name != "ray":
+        raise UsageError(
+            f"--address {address!r} names a Ray cluster, but --executor is {name!r}; add "
+            "--executor ray",
+            slug="address-without-ray",
+        )
+    if run_timeout is not None and run_timeout <= 0:
+        raise UsageError(
+            f"--run-timeout {run_timeout} must be a positive number of seconds",
+            slug="bad-duration",
+        )
+
+
 def make_executor(
     name: str,
     *,
@@ -96,28 +131,7 @@ def make_executor(
     MissingExtraError
         ``--executor ray`` without Ray installed.
     """
-    if name not in EXECUTORS:
-        raise UsageError(
-            f"--executor {name!r} is not an executor; use one of {', '.join(EXECUTORS)}",
-            slug="bad-executor",
-        )
-    if jobs is not None and jobs < 0:
-        raise UsageError(
-            f"--jobs {jobs} is negative; give the number of worker processes, or 0 to run "
-            "in this process",
-            slug="bad-jobs",
-        )
-    if address is not None and name != "ray":
-        raise UsageError(
-            f"--address {address!r} names a Ray cluster, but --executor is {name!r}; add "
-            "--executor ray",
-            slug="address-without-ray",
-        )
-    if run_timeout is not None and run_timeout <= 0:
-        raise UsageError(
-            f"--run-timeout {run_timeout} must be a positive number of seconds",
-            slug="bad-duration",
-        )
+    _check_options(name, jobs, address, run_timeout)
     try:
         batching = SeedBatching.parse(seed_batch)
     except ValueError as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditkit.conditions import Condition, Evaluation
 from auditkit.types import (
     EpochRecord,
     FileAccess,
@@ -59,10 +60,10 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
         "variant": spec.variant,
         "init_seed": spec.init_seed,
         "order_seed": spec.order_seed,
-        "condition": spec.condition,
+        "condition": str(spec.condition),
         "overrides": [list(pair) for pair in spec.overrides],
         "transform": spec.transform,
-        "evaluations": list(spec.evaluations),
+        "evaluations": [str(e) for e in spec.evaluations],
     }
 
 
@@ -72,10 +73,10 @@ def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
         variant=raw["variant"],
         init_seed=int(raw["init_seed"]),
         order_seed=int(raw["order_seed"]),
-        condition=raw["condition"],
+        condition=Condition.parse(raw["condition"]),
         overrides=tuple((str(k), v) for k, v in raw["overrides"]),
         transform=str(raw.get("transform", "")),
-        evaluations=tuple(raw.get("evaluations", ())),
+        evaluations=tuple(Evaluation.parse(e) for e in raw.get("evaluations", ())),
     )
 
 

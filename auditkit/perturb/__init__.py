@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from auditkit.conditions import DEV_SUFFIX, Evaluation
 from auditkit.datasets.tokens import SHAPES
 from auditkit.perturb.images import IMAGE_PERTURBATIONS
 from auditkit.types import (
@@ -230,24 +231,19 @@ def perturb_images(split: ArraySplit, name: str, seed: int = SHUFFLE_SEED) -> Ar
     return ArraySplit(inputs=fn(split.inputs, seed), labels=split.labels, ids=split.ids)
 
 
-#: suffix of an evaluation that probes the dev split instead of the test split
-DEV_SUFFIX = "@dev"
-
-
 def on_dev(name: str) -> str:
     """The evaluation that applies the test-time perturbation ``name`` to the dev split."""
     return name + DEV_SUFFIX
 
 
 def evaluation_split(name: str) -> tuple[str, SplitName]:
-    """(perturbation, split) of an evaluation name.
+    """(perturbation, split) of an evaluation name (``conditions.Evaluation`` reads it).
 
     ``"permute_color@dev"`` -> ``("permute_color", "dev")``;
     ``"shuffle"`` -> ``("shuffle", "test")``.
     """
-    if name.endswith(DEV_SUFFIX):
-        return name.removesuffix(DEV_SUFFIX), "dev"
-    return name, "test"
+    evaluation = Evaluation.parse(name)
+    return evaluation.perturbation, evaluation.split
 
 
 def perturb_evaluation_split(data: Dataset, name: str) -> TokenSplit | ArraySplit:

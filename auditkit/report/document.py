@@ -166,7 +166,7 @@ def claim_result(decision: ClaimDecision) -> ClaimResult:
         agreement=tuple(_agreement(o) for o in decision.agreement),
         conditions=tuple(
             ConditionGain(
-                condition=c.condition,
+                condition=str(c.condition),
                 rule=c.rule_id,
                 family=c.family,
                 n=c.n,

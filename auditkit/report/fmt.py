@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from auditkit.conditions import Condition
 from auditkit.report.auditdoc import AgreementKind, AgreementResult, ClaimResult, Scale
 
 #: verdicts in the order the summary line lists them: "2 supported, 1 fragile,
@@ -50,8 +51,7 @@ def duration(seconds: float) -> str:
 
 def condition_words(condition: str) -> str:
     """A condition id in words: 'batch_size=512' -> 'batch size 512'."""
-    key, sep, value = condition.partition("=")
-    return f"{key.replace('_', ' ')} {value}" if sep else condition.replace("_", " ")
+    return Condition.parse(condition).words
 
 
 def number_as(x: Any, kind: str) -> str:

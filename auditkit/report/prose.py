@@ -7,6 +7,7 @@ in the claim's own unit (points for a metric on a 0-1 scale).
 
 from __future__ import annotations
 
+from auditkit.conditions import Condition
 from auditkit.report.auditdoc import AuditDocument, ClaimResult, ConditionGain, Scale
 from auditkit.report.fmt import Unit, condition_words, duration, join_words, sentence
 
@@ -21,7 +22,7 @@ STATUS_WORDS = {
 
 def _where(condition: str) -> str:
     """'batch_size=512' -> 'at batch size 512'; 'shuffle_test' -> 'under shuffle test'."""
-    return f"{'at' if '=' in condition else 'under'} {condition_words(condition)}"
+    return Condition.parse(condition).where
 
 
 def _numbers(

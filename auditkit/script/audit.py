@@ -9,80 +9,69 @@ that need data are planned in a second round.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import datetime as dt
 import hashlib
 import json
-import os
 import platform
 import re
-import subprocess
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditkit.audit import (
-    STATE_DIR,
-    AuditOutcome,
-    ProgressFn,
-    assess_rules,
-    exit_code_for,
-    library_versions,
-    pair_evidence,
-    point_last,
-    prepare_out_dir,
-    rule_rows,
-    with_findings,
-)
 from auditkit.checks import AssessContext
 from auditkit.errors import UsageError
-from auditkit.execute.base import BaseExecutor
 from auditkit.execute.core import RunContext
-from auditkit.execute.select import make_executor
-from auditkit.execute.store import RunStore, result_to_dict
+from auditkit.pipeline import (
+    STATE_DIR,
+    Assessed,
+    AuditOutcome,
+    CheckOptions,
+    Described,
+    Executed,
+    ExecuteSettings,
+    Planned,
+    ProgressFn,
+    Started,
+    assess_rules,
+    conclude,
+    execution_notes,
+    library_versions,
+    open_runs,
+    pair_evidence,
+    prepare_out_dir,
+)
 from auditkit.plan import Plan
-from auditkit.report.document import build_document
-from auditkit.report.outputs import write_atomic
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
 from auditkit.script.checks import nominal_script_runs, spreads
 from auditkit.script.plan import empty_dataset, fold_evaluations, plan_script, train_config
+from auditkit.script.record import (
+    CODE_HASH_LIMIT,
+    CODE_SUFFIXES,
+    code_digest,
+    confusion_of,
+    facts_of,
+    file_sha,
+    files_summary,
+    git_commit,
+    seed_routes,
+)
 from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
-from auditkit.script.workdir import LINK_WHOLE, SKIP
-from auditkit.types import Dataset, RunResult, RunSpec, ScriptFacts
-from auditkit.verdict import Thresholds, decide_all
-
-#: suffixes of the project files whose contents key stored script runs (the code)
-CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".sh")
-#: code files larger than this are keyed by size and time, not contents
-CODE_HASH_LIMIT = 2 * 1024 * 1024
+from auditkit.types import Dataset, Finding, RunResult, RunSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ScriptOptions:
-    """What the user asked for on the command line, for a script audit."""
+class ScriptOptions(CheckOptions):
+    """What the user asked for on the command line, for a script audit.
+
+    ``run_timeout`` stops the script after that many seconds.
+    """
 
     #: the command (zero set-up), or empty with ``audit_file``
     command: tuple[str, ...] = ()
     #: a declared audit (YAML)
     audit_file: str | None = None
-    rules: str = "default"
-    seeds: int | None = None
-    out: str | None = None
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    cache: bool = True
-    strict: bool = False
-    executor: str = "local"
-    #: worker processes; None or 0: one run after another in this process
-    jobs: int | None = None
-    address: str | None = None
-    #: seconds one run may take (the script is stopped after it)
-    run_timeout: float | None = None
-    budget: float | None = None
     #: ``--metrics PATH``: a metrics file to read first
     metrics_file: str = ""
     #: ``--reseed``: offset the script's own constant seed calls by the run's seed
@@ -116,90 +105,6 @@ def load_spec(options: ScriptOptions) -> ScriptSpec:
     )
 
 
-def code_digest(project: Path) -> str:
-    """SHA-256 over the project's code and configuration files (paths and contents).
-
-    Changing the script invalidates its stored runs; data files and outputs do not count.
-    """
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(project):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in SKIP
-            and d not in LINK_WHOLE
-            and not (Path(root) / d / "pyvenv.cfg").exists()
-        )
-        for name in sorted(files):
-            if not name.endswith(CODE_SUFFIXES):
-                continue
-            path = Path(root) / name
-            rel = path.relative_to(project).as_posix()
-            try:
-                stat = path.stat()
-                digest.update(rel.encode())
-                if stat.st_size > CODE_HASH_LIMIT:
-                    digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
-                else:
-                    digest.update(path.read_bytes())
-            except OSError:
-                continue
-    return digest.hexdigest()
-
-
-def git_commit(project: Path) -> str:
-    """The project's git commit, with ``+dirty`` for uncommitted changes; "" outside git."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(project), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-        if head.returncode != 0:
-            return ""
-        dirty = subprocess.run(
-            ["git", "-C", str(project), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def seed_routes(spec: ScriptSpec) -> tuple[str, ...]:
-    """How the run's seed reaches the script, in words."""
-    routes = []
-    if "seed" in spec.template.placeholders():
-        routes.append(
-            f"the command's {spec.seed_argument} (replaced by each run's seed)"
-            if spec.seed_argument
-            else "the {seed} placeholder of the command"
-        )
-    routes.append("the environment (AUDITKIT_SEED, PYTHONHASHSEED, PL_GLOBAL_SEED)")
-    routes.append("the start-up shim (random, NumPy and torch seeded before the script runs)")
-    if spec.reseed:
-        routes.append("--reseed (the script's own constant seed calls offset by the run's seed)")
-    return tuple(routes)
-
-
-def facts_of(spec: ScriptSpec) -> ScriptFacts:
-    """What checks may know of the audit."""
-    return ScriptFacts(
-        command=spec.template.text(),
-        project=spec.project,
-        data_files=dict(spec.data_files),
-        data_declared=spec.declared and bool(spec.data_files),
-        data_dir=spec.data_dir,
-        reseed=spec.reseed,
-        seed_routes=seed_routes(spec),
-    )
-
-
 def load_data(spec: ScriptSpec) -> Dataset | None:
     """The audit's data files loaded as a dataset, when they can be parsed."""
     if not spec.data_files:
@@ -224,6 +129,30 @@ def discover_data(spec: ScriptSpec, results: Iterable[RunResult]) -> ScriptSpec:
             return dataclasses.replace(spec, data_files=tuple(files.roles().items()))
     return spec
 
+
+# names that moved to script.record, importable from here as before
+__all__ = [
+    "CODE_HASH_LIMIT",
+    "CODE_SUFFIXES",
+    "PlannedScript",
+    "ScriptFailedError",
+    "ScriptOptions",
+    "ScriptRuns",
+    "code_digest",
+    "confusion_of",
+    "discover_data",
+    "execute_script",
+    "facts_of",
+    "files_summary",
+    "found_metrics",
+    "git_commit",
+    "load_data",
+    "load_spec",
+    "looks_like_metric",
+    "plan_script_audit",
+    "run_script_audit",
+    "seed_routes",
+]
 
 #: words that mark a printed name as a metric's, as a whole token of the name (split on
 #: ``_``, ``/``, ``.``); a name without one is kept only when its value changes with the
@@ -285,7 +214,7 @@ def found_metrics(spec: ScriptSpec, results: Iterable[RunResult]) -> tuple[str, 
     common: list[str] | None = None
     values: dict[tuple[str, str], set[float]] = {}  # (variant, metric) -> values seen
     for result in results:
-        if result.ok and result.spec.condition == "nominal":
+        if result.ok and result.spec.condition.is_nominal:
             names = list(result.test_metrics)
             common = names if common is None else [n for n in common if n in names]
             for name, value in result.test_metrics.items():
@@ -296,78 +225,190 @@ def found_metrics(spec: ScriptSpec, results: Iterable[RunResult]) -> tuple[str, 
     return tuple(kept or common or ())
 
 
-def _execute(
-    executor: BaseExecutor,
-    runs: Sequence[RunSpec],
-    context: RunContext,
-    results: dict[RunSpec, RunResult],
-    counts: dict[str, int],
-    progress: ProgressFn | None,
-    total: int,
-) -> None:
-    todo = [r for r in runs if r not in results]
-    for finished in executor.map(todo, context):
-        results[finished.result.spec] = finished.result
-        counts["cached"] += finished.cached
-        counts["undone"] += finished.undone
-        if progress is not None:
-            progress(finished, len(results), total)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedScript(Planned):
+    """The plan stage's output for a script audit: the first round's runs, and their keys."""
+
+    spec: ScriptSpec
+    #: the declared data files loaded as a dataset, when they can be parsed
+    data: Dataset | None
+    #: the facts that key the script's runs in the store
+    key_facts: Mapping[str, object]
+    #: SHA-256 of ``key_facts``: names the runs' folders
+    key: str
+    #: the project's git commit ("" outside git)
+    commit: str
+    #: SHA-256 of the project's code (``code_digest``)
+    code: str
 
 
-def confusion_of(results: Iterable[RunResult]) -> dict[str, dict[str, Any]]:
-    """Per variant, the confusion matrix summed over the nominal runs that wrote predictions.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptRuns:
+    """The execute stage's output for a script audit: the last round's plan and its runs."""
 
-    Read from each run's ``out/predictions.csv`` (columns id, label, prediction); labels
-    are numbered in sorted order of every label and prediction seen, as in the runs.
+    #: the spec, with the data files the first runs read in zero set-up
+    spec: ScriptSpec
+    data: Dataset | None
+    metrics: tuple[str, ...]
+    plan: Plan
+    executed: Executed
+
+
+def plan_script_audit(options: ScriptOptions, started: Started) -> PlannedScript:
+    """The plan stage of a script audit: load the spec and plan the first round of runs.
+
+    Raises
+    ------
+    UsageError
+        A bad command, audit file, rule pack or flag (exit code 4).
     """
-    rows: dict[str, list[list[tuple[str, str]]]] = {}
-    for result in results:
-        if not result.ok or result.trace is None or result.spec.condition != "nominal":
-            continue
-        path = Path(result.trace.run_dir) / "out" / "predictions.csv"
-        try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                pairs = [
-                    (str(r.get("label", "")).strip(), str(r.get("prediction", "")).strip())
-                    for r in csv.DictReader(handle)
-                ]
-        except (OSError, ValueError, csv.Error):
-            continue
-        rows.setdefault(result.spec.variant, []).append(pairs)
-    out: dict[str, dict[str, Any]] = {}
-    for variant, runs in rows.items():
-        values = sorted({v for pairs in runs for pair in pairs for v in pair})
-        index = {v: i for i, v in enumerate(values)}
-        matrix = [[0] * len(values) for _ in values]
-        for pairs in runs:
-            for label, prediction in pairs:
-                matrix[index[label]][index[prediction]] += 1
-        out[variant] = {"labels": values, "matrix": matrix, "runs": len(runs)}
-    return out
-
-
-def files_summary(results: Iterable[RunResult]) -> dict[str, list[str]]:
-    """Files the nominal runs read and wrote, and missing paths they looked for."""
-    read: dict[str, str] = {}
-    written: dict[str, str] = {}
-    missing: dict[str, None] = {}
-    for result in results:
-        if result.trace is None or result.spec.condition != "nominal":
-            continue
-        for f in result.trace.files:
-            size = f"{f.size:,} bytes" if f.size is not None else "gone after the run"
-            if f.mode == "read" and f.exists:
-                read.setdefault(f.path, size)
-            elif f.mode == "read":
-                missing[f.path] = None
-            else:
-                written.setdefault(f.path, size)
-        missing.update(dict.fromkeys(result.trace.missing_probes))
-    return {
-        "files read": [f"{p} ({s})" for p, s in read.items()],
-        "files written": [f"{p} ({s})" for p, s in written.items()],
-        "missing paths looked for": [p for p in missing if p not in read],
+    if options.seeds is not None and options.seeds < 2:
+        raise UsageError(
+            f"--seeds {options.seeds} is too few: seed-to-seed spread needs at least 2 seeds, "
+            "and 5 or more to detect small gains",
+            slug="bad-seeds",
+        )
+    pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
+    spec = load_spec(options)
+    out_dir = prepare_out_dir(options.out, started.now)
+    n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
+    project = Path(spec.project)
+    versions = library_versions()
+    code = code_digest(project)
+    key_facts: dict[str, object] = {
+        "kind": "script",
+        "script": spec.fingerprint(),
+        "code_sha256": code,
+        "data": {rel: file_sha(project / rel) for _, rel in spec.data_files},
+        "versions": {"auditkit": versions["auditkit"]},
+        # the start-up shim shapes what a run records (and, with --reseed, its seeds)
+        "shim": file_sha(SHIM_DIR / "sitecustomize.py"),
     }
+    data = load_data(spec)
+    seeds = list(range(n_seeds))
+    return PlannedScript(
+        started=started,
+        spec=spec,
+        pack=pack,
+        plan=plan_script(spec, pack, seeds, facts=facts_of(spec), data=data, metrics=spec.metrics),
+        data=data,
+        key_facts=key_facts,
+        key=hashlib.sha256(json.dumps(key_facts, sort_keys=True).encode()).hexdigest(),
+        commit=git_commit(project),
+        code=code,
+        versions=versions,
+        out_dir=out_dir,
+    )
+
+
+def _context_for(planned: PlannedScript, current: ScriptSpec) -> RunContext:
+    """What the runs of ``current`` need: its runner, and the facts that key its runs."""
+    runner = ScriptRunner(
+        spec=current, state_dir=str(STATE_DIR.resolve()), key=planned.key, git_commit=planned.commit
+    )
+    facts = dict(planned.key_facts)
+    if current.data_files and not planned.spec.data_files:
+        # zero set-up: the runs after discovery also depend on the data found
+        project = Path(current.project)
+        facts["discovered data"] = {rel: file_sha(project / rel) for _, rel in current.data_files}
+    return RunContext(
+        spec=None,
+        data=None,
+        device=None,  # the script chooses its own
+        key_facts=facts,
+        source=runner,
+        runner=runner,
+    )
+
+
+def execute_script(
+    planned: PlannedScript,
+    options: ScriptOptions,
+    progress: ProgressFn | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> ScriptRuns:
+    """The execute stage of a script audit: the nominal runs first, then the whole plan.
+
+    The first round finds the metrics (and, in zero set-up, the data files) that plan the
+    second; ``on_plan`` is called with the second round's plan.
+
+    Raises
+    ------
+    ScriptFailedError
+        Every nominal run failed (exit code 4).
+    """
+    settings = ExecuteSettings(
+        executor=options.executor,
+        cache=options.cache,
+        # scripts use the cores themselves: one run at a time unless --jobs says more
+        jobs=options.jobs if options.jobs is not None else 0,
+        address=options.address,
+        seed_batch="off",
+        budget=options.budget,
+        started=planned.started.clock,
+    )
+    spec, data, plan = planned.spec, planned.data, planned.plan
+    with open_runs(settings, progress=progress) as session:
+        nominal = [r for r in plan.runs if r.condition.is_nominal]
+        session.run(nominal, _context_for(planned, spec), total=len(plan.runs))
+        _stop_if_all_failed(spec, session.results, session.undone)
+        if not spec.data_files:
+            found = discover_data(spec, session.results.values())
+            if found.data_files:
+                spec = found
+                data = load_data(spec)
+        metrics = found_metrics(spec, session.results.values())
+        seeds = list(planned.plan.seeds)
+        plan = plan_script(
+            spec, planned.pack, seeds, facts=facts_of(spec), data=data, metrics=metrics
+        )
+        if on_plan is not None:
+            on_plan(plan)
+        session.run(plan.runs, _context_for(planned, spec), total=len(plan.runs))
+        executed = session.executed(plan.runs)
+    return ScriptRuns(spec=spec, data=data, metrics=metrics, plan=plan, executed=executed)
+
+
+def assess_script(
+    planned: PlannedScript, ran: ScriptRuns
+) -> tuple[dict[str, Finding | None], list[dict[str, Any]]]:
+    """The assess stage of a script audit: each rule's finding, and the metrics' spread.
+
+    Returns
+    -------
+    tuple of (dict, list of dict)
+        Rule id -> finding; per variant and metric, the spread over seeds (the terminal
+        shows it in place of the claims table when no claim is declared, as in zero
+        set-up).
+    """
+    spec, pack = ran.spec, planned.pack
+    # the checks read test-time runs as evaluations of the nominal runs
+    assessed = fold_evaluations(ran.executed.results)
+    context = AssessContext(
+        data=ran.data if ran.data is not None else empty_dataset(),
+        claims=spec.claims,
+        baseline=spec.baseline,
+        variants=tuple(v.name for v in spec.variants),
+        seeds=ran.plan.seeds,
+        metrics=ran.metrics,
+        train=train_config(spec),
+        alpha=pack.settings.alpha,
+        rope=pack.settings.rope,
+        confidence=pack.settings.confidence,
+        # the checks look runs up by the condition's text form
+        results={
+            (s.variant, str(s.condition), s.init_seed, s.order_seed): r for s, r in assessed.items()
+        },
+        script=facts_of(spec),
+    )
+    findings = assess_rules(ran.plan, context)
+    seed_spread = [
+        {"variant": variant, "metric": name, **dataclasses.asdict(found)}
+        for variant in context.variants
+        for name, found in spreads(nominal_script_runs(context, variant)).items()
+        if name in ran.metrics
+    ]
+    return findings, seed_spread
 
 
 def run_script_audit(
@@ -397,150 +438,43 @@ def run_script_audit(
     AuditkitError
         A bad command, audit file, rule pack or flag (exit code 4).
     """
-    started = time.perf_counter()
-    now = dt.datetime.now(dt.UTC)
-    if options.seeds is not None and options.seeds < 2:
-        raise UsageError(
-            f"--seeds {options.seeds} is too few: seed-to-seed spread needs at least 2 seeds, "
-            "and 5 or more to detect small gains",
-            slug="bad-seeds",
-        )
-    pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
-    spec = load_spec(options)
-    out_dir = prepare_out_dir(options.out, now)
-    n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
-    seeds = list(range(n_seeds))
-    project = Path(spec.project)
-    versions = library_versions()
-    code = code_digest(project)
-    key_facts: dict[str, object] = {
-        "kind": "script",
-        "script": spec.fingerprint(),
-        "code_sha256": code,
-        "data": {rel: _file_sha(project / rel) for _, rel in spec.data_files},
-        "versions": {"auditkit": versions["auditkit"]},
-        # the start-up shim shapes what a run records (and, with --reseed, its seeds)
-        "shim": _file_sha(SHIM_DIR / "sitecustomize.py"),
-    }
-    key = hashlib.sha256(json.dumps(key_facts, sort_keys=True).encode()).hexdigest()
-    state = STATE_DIR.resolve()
-    commit = git_commit(project)
-
-    declared_files = spec.data_files
-
-    def context_for(current: ScriptSpec) -> RunContext:
-        runner = ScriptRunner(spec=current, state_dir=str(state), key=key, git_commit=commit)
-        facts = dict(key_facts)
-        if current.data_files and not declared_files:
-            # zero set-up: the runs after discovery also depend on the data found
-            facts["discovered data"] = {
-                rel: _file_sha(project / rel) for _, rel in current.data_files
-            }
-        return RunContext(
-            spec=None,
-            data=None,
-            device=None,  # the script chooses its own
-            key_facts=facts,
-            source=runner,
-            runner=runner,
-        )
-
-    data = load_data(spec)
-    metrics = list(spec.metrics)
-    plan = plan_script(spec, pack, seeds, facts=facts_of(spec), data=data, metrics=metrics)
+    started = Started.clock_in()
+    planned = plan_script_audit(options, started)
     if on_plan is not None:
-        on_plan(plan)
-    store = RunStore(STATE_DIR / "store.sqlite") if options.cache else None
-    results: dict[RunSpec, RunResult] = {}
-    counts = {"cached": 0, "undone": 0}
-    executor: BaseExecutor | None = None
-    try:
-        executor = make_executor(
-            options.executor,
-            store=store,
-            device=None,
-            # scripts use the cores themselves: one run at a time unless --jobs says more
-            jobs=options.jobs if options.jobs is not None else 0,
-            address=options.address,
-            seed_batch="off",
-            deadline=None if options.budget is None else started + options.budget,
-            budget_s=options.budget,
-        )
-        nominal = [r for r in plan.runs if r.condition == "nominal"]
-        _execute(executor, nominal, context_for(spec), results, counts, progress, len(plan.runs))
-        _stop_if_all_failed(spec, results, counts)
-        if not spec.data_files:
-            found = discover_data(spec, results.values())
-            if found.data_files:
-                spec = found
-                data = load_data(spec)
-        metrics = list(found_metrics(spec, results.values()))
-        plan = plan_script(spec, pack, seeds, facts=facts_of(spec), data=data, metrics=metrics)
-        if on_plan is not None:
-            on_plan(plan)
-        _execute(executor, plan.runs, context_for(spec), results, counts, progress, len(plan.runs))
-    finally:
-        if store is not None:
-            store.close()
-    results = {run: results[run] for run in plan.runs if run in results}
-    # the checks read test-time runs as evaluations of the nominal runs
-    assessed = fold_evaluations(results)
-    facts = facts_of(spec)
-    thresholds = Thresholds(
-        alpha=pack.settings.alpha, rope=pack.settings.rope, confidence=pack.settings.confidence
+        on_plan(planned.plan)
+    ran = execute_script(planned, options, progress, on_plan)
+    findings, seed_spread = assess_script(planned, ran)
+    results = ran.executed.results
+    metadata = _data_metadata(ran.spec, results.values())
+    assessed = Assessed(
+        planned=planned,
+        plan=ran.plan,
+        executed=ran.executed,
+        findings=findings,
+        evidence=pair_evidence(ran.spec.claims, ran.plan.seeds, results),
+        strict=options.strict,
     )
-    context = AssessContext(
-        data=data if data is not None else empty_dataset(),
-        claims=spec.claims,
-        baseline=spec.baseline,
-        variants=tuple(v.name for v in spec.variants),
-        seeds=plan.seeds,
-        metrics=tuple(metrics),
-        train=train_config(spec),
-        alpha=pack.settings.alpha,
-        rope=pack.settings.rope,
-        confidence=pack.settings.confidence,
-        results={
-            (s.variant, s.condition, s.init_seed, s.order_seed): r for s, r in assessed.items()
-        },
-        script=facts,
+    described = Described(
+        experiment=_experiment_record(planned, ran, metadata, seed_spread),
+        provenance=_provenance(planned, ran, options, metadata),
+        confusion=confusion_of(results.values()),
+        # a script audit lists its runs with their (empty) dev predictions, as it always has
+        drop=("test_predictions",),
     )
-    findings = assess_rules(plan, context)
-    # numbers for the views: the metrics' spread over seeds (the terminal shows it in place
-    # of the claims table when none is declared, as in zero set-up)
-    seed_spread = [
-        {"variant": variant, "metric": name, **dataclasses.asdict(found)}
-        for variant in context.variants
-        for name, found in spreads(nominal_script_runs(context, variant)).items()
-        if name in metrics
-    ]
-    evidence = with_findings(pair_evidence(spec.claims, plan.seeds, results), plan, findings)
-    decisions = decide_all(evidence, thresholds) if spec.claims else []
-    rows = rule_rows(plan, findings, decisions)
-    exit_code = exit_code_for(decisions, options.strict)
-    runs = []
-    for result in results.values():
-        raw = result_to_dict(result)
-        del raw["test_predictions"]
-        runs.append(raw)
-    files = files_summary(results.values())
-    sources = sorted(
-        {r.trace.metric_source for r in results.values() if r.trace and r.trace.metric_source}
-    )
+    return conclude(assessed, described)
+
+
+def _data_metadata(spec: ScriptSpec, results: Iterable[RunResult]) -> dict[str, Any]:
+    """Facts about the script's data for the report: files read and written, metric sources."""
+    results = list(results)
+    files = files_summary(results)
+    sources = sorted({r.trace.metric_source for r in results if r.trace and r.trace.metric_source})
     first_notes: dict[str, str] = {}
-    for result in results.values():
+    for result in results:
         if result.trace is not None:
             for k, v in result.trace.metric_notes.items():
                 first_notes.setdefault(k, v)
     notes = [f"{k}: {v} (first run; every run read alike)" for k, v in first_notes.items()]
-    data_name = (
-        f"{'declared' if spec.declared and facts.data_files else 'read by the script'}: "
-        + ", ".join(
-            rel if role == Path(rel).name else f"{role} {rel}" for role, rel in spec.data_files
-        )
-        if spec.data_files
-        else "none declared; the script's own data loading (see files read)"
-    )
     metadata: dict[str, Any] = {
         "source": spec.data_dir or spec.project,
         **{k: v for k, v in files.items() if v},
@@ -553,93 +487,84 @@ def run_script_audit(
         metadata["metrics read from"] = sources
     if notes:
         metadata["metric notes"] = notes
-    execution: dict[str, str] = {"executor": executor.describe() if executor else "none"}
-    if spec.timeout is not None:
-        execution["run timeout"] = f"{spec.timeout:g}s"
-    if options.budget is not None:
-        undone = counts["undone"]
-        execution["budget"] = (
-            f"{options.budget:g}s; {undone} of {len(plan.runs)} runs left undone"
-            if undone
-            else f"{options.budget:g}s; every run finished"
+    return metadata
+
+
+def _experiment_record(
+    planned: PlannedScript,
+    ran: ScriptRuns,
+    metadata: Mapping[str, Any],
+    seed_spread: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The script audit as audit.json describes an experiment."""
+    spec, data, facts = ran.spec, ran.data, facts_of(ran.spec)
+    data_name = (
+        f"{'declared' if spec.declared and facts.data_files else 'read by the script'}: "
+        + ", ".join(
+            rel if role == Path(rel).name else f"{role} {rel}" for role, rel in spec.data_files
         )
-    document = build_document(
-        auditkit_version=versions["auditkit"],
-        created_at=now.isoformat(timespec="seconds"),
-        experiment={
-            "name": spec.name,
-            "source": "script",
-            "model_file": spec.origin if spec.declared else f"the command: {spec.template.text()}",
-            "model_sha256": code,
-            "data": {
-                "name": data_name,
-                "kind": data.kind if data is not None else "script",
-                "fingerprint": data.fingerprint() if data is not None else "",
-                "metadata": metadata,
-            },
-            "design": None,
-            "frameworks": {},
-            "metrics": list(metrics),
-            "train": None,
-            "script": {
-                "command": spec.template.text(),
-                "style": spec.template.style.value,
-                "project": spec.project,
-                "seed routes": list(facts.seed_routes),
-                "reseed": spec.reseed,
-                "declared": spec.declared,
-                "data files": dict(spec.data_files),
-                "seed spread": seed_spread,
-            },
-            "variants": [
-                {
-                    "name": v.name,
-                    "baseline": v.baseline,
-                    "origin": v.origin,
-                    "arguments": " ".join([*(f"{k}={val}" for k, val in v.values), *v.args]),
-                }
-                for v in spec.variants
-            ],
-            "baseline": spec.baseline,
-        },
-        rule_pack={
-            "name": pack.name,
-            "path": pack.path,
-            "sha256": pack.sha256,
-            "settings": {
-                "seeds": n_seeds,
-                "alpha": pack.settings.alpha,
-                "rope": pack.settings.rope,
-                "confidence": pack.settings.confidence,
-            },
-        },
-        rules=rows,
-        seeds=seeds,
-        decisions=decisions,
-        runs=runs,
-        run_counts={
-            "total": len(results),
-            "failed": sum(not r.ok for r in results.values()),
-            "cached": counts["cached"],
-        },
-        wall_time_s=time.perf_counter() - started,
-        provenance={
-            **{f"{k} version": v for k, v in versions.items()},
-            "platform": platform.platform(),
-            "device": "chosen by the script",
-            "git commit": commit or "none (not a git repository)",
-            "script command": spec.template.text(),
-            "seed routes": "; ".join(facts.seed_routes),
-            **{k: "; ".join(map(str, v)) for k, v in metadata.items() if k != "source"},
-            "command": options.command_line,
-            **execution,
-        },
-        exit_code=int(exit_code),
-        confusion=confusion_of(results.values()),
+        if spec.data_files
+        else "none declared; the script's own data loading (see files read)"
     )
-    write_atomic(out_dir / "audit.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    point_last(out_dir)
-    return AuditOutcome(document=document, out_dir=out_dir, exit_code=exit_code)
+    return {
+        "name": spec.name,
+        "source": "script",
+        "model_file": spec.origin if spec.declared else f"the command: {spec.template.text()}",
+        "model_sha256": planned.code,
+        "data": {
+            "name": data_name,
+            "kind": data.kind if data is not None else "script",
+            "fingerprint": data.fingerprint() if data is not None else "",
+            "metadata": metadata,
+        },
+        "design": None,
+        "frameworks": {},
+        "metrics": list(ran.metrics),
+        "train": None,
+        "script": {
+            "command": spec.template.text(),
+            "style": spec.template.style.value,
+            "project": spec.project,
+            "seed routes": list(facts.seed_routes),
+            "reseed": spec.reseed,
+            "declared": spec.declared,
+            "data files": dict(spec.data_files),
+            "seed spread": seed_spread,
+        },
+        "variants": [
+            {
+                "name": v.name,
+                "baseline": v.baseline,
+                "origin": v.origin,
+                "arguments": " ".join([*(f"{k}={val}" for k, val in v.values), *v.args]),
+            }
+            for v in spec.variants
+        ],
+        "baseline": spec.baseline,
+    }
+
+
+def _provenance(
+    planned: PlannedScript, ran: ScriptRuns, options: ScriptOptions, metadata: Mapping[str, Any]
+) -> dict[str, str]:
+    """How the script audit ran (after the library versions)."""
+    spec = ran.spec
+    return {
+        "platform": platform.platform(),
+        "device": "chosen by the script",
+        "git commit": planned.commit or "none (not a git repository)",
+        "script command": spec.template.text(),
+        "seed routes": "; ".join(facts_of(spec).seed_routes),
+        **{k: "; ".join(map(str, v)) for k, v in metadata.items() if k != "source"},
+        "command": options.command_line,
+        "executor": ran.executed.executor,
+        **execution_notes(
+            ran.executed,
+            n_planned=len(ran.plan.runs),
+            run_timeout=spec.timeout,
+            budget=options.budget,
+        ),
+    }
 
 
 #: output that says the script tried to reach the network
@@ -655,10 +580,10 @@ class ScriptFailedError(UsageError):
 
 
 def _stop_if_all_failed(
-    spec: ScriptSpec, results: Mapping[RunSpec, RunResult], counts: Mapping[str, int]
+    spec: ScriptSpec, results: Mapping[RunSpec, RunResult], undone: int
 ) -> None:
     """Raise when every run so far failed; the failed runs stay in the store and on disk."""
-    if not results or counts["undone"] or any(r.ok for r in results.values()):
+    if not results or undone or any(r.ok for r in results.values()):
         return
     first = next(iter(results.values()))
     error = first.error or ""
@@ -684,14 +609,3 @@ def _stop_if_all_failed(
         f"first run: {error}\n{kept}",
         slug="script-all-failed",
     )
-
-
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return ""
-    return digest.hexdigest()

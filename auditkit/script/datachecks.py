@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import norm
 
 from auditkit.checks import SCRIPT_KIND, AssessContext, CheckBase, PlanContext, register
+from auditkit.conditions import Condition
 from auditkit.errors import DataError
 from auditkit.metrics import accuracy_metric
 from auditkit.script.datafiles import DataFiles, from_facts, read_table
@@ -162,7 +163,11 @@ class DataInfluence(CheckBase):
         flip = FilePerturb(FilePerturbation.FLIP_TEST_LABELS, seed=PERTURB_SEED, share=params.share)
         return [
             RunSpec(
-                variant=arm, init_seed=seed, order_seed=seed, condition=condition, transform=name
+                variant=arm,
+                init_seed=seed,
+                order_seed=seed,
+                condition=Condition.parse(condition),
+                transform=name,
             )
             for arm in dict.fromkeys((claim.baseline, claim.variant))
             for seed in ctx.seeds[: params.seeds]

@@ -16,6 +16,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks, nominal_runs
+from auditkit.conditions import Condition
 from auditkit.perturb import evaluation_split
 from auditkit.plan import Plan, RulePlan
 from auditkit.rulepack import RulePack
@@ -131,11 +132,11 @@ def evaluation_runs(
                 variant=r.variant,
                 init_seed=r.init_seed,
                 order_seed=r.order_seed,
-                condition=f"{EVALUATION_PREFIX}{evaluation}",
+                condition=Condition.parse(f"{EVALUATION_PREFIX}{evaluation}"),
                 transform=transform,
             )
             for r in nominal
-            if r.condition == "nominal" and not r.transform and not r.overrides
+            if r.condition.is_nominal and not r.transform and not r.overrides
         ]
     return runs, dropped
 
@@ -154,10 +155,10 @@ def fold_evaluations(results: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunR
     twins the same way. A script that reports no dev metric gives the dev evaluation
     nothing (no entry).
     """
-    by_key = {(s.variant, s.init_seed, s.condition): r for s, r in results.items()}
+    by_key = {(s.variant, s.init_seed, str(s.condition)): r for s, r in results.items()}
     out: dict[RunSpec, RunResult] = {}
     for spec, result in results.items():
-        if spec.condition != "nominal" or not result.ok:
+        if not spec.condition.is_nominal or not result.ok:
             out[spec] = result
             continue
         metrics = dict(result.perturbed_metrics)
@@ -315,9 +316,9 @@ def plan_script(
     order = sorted(
         dict.fromkeys(final),
         key=lambda r: (
-            r.condition != "nominal",
+            not r.condition.is_nominal,
             r.variant != baseline,
-            r.condition,
+            str(r.condition),
             r.init_seed,
             r.variant,
         ),

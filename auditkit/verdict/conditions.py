@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from scipy import stats as _st
 
+from auditkit.conditions import Condition
 from auditkit.stats import (
     TTest,
     classify_gain,
@@ -24,7 +25,7 @@ from auditkit.verdict.evidence import MIN_PAIRS, ClaimEvidence, Thresholds
 class ConditionResult:
     """What a condition did to the claim's gain."""
 
-    condition: str
+    condition: Condition
     rule_id: str
     family: str
     n: int

@@ -400,7 +400,7 @@ def _judge(
                 verdict=Verdict.FRAGILE,
                 reason=f"gain {gain} at the nominal setting, but it "
                 f"{'; it '.join(_breaking(c, level, fmt) for c in broken)}.",
-                fragile_under=tuple(c.condition for c in broken),
+                fragile_under=tuple(str(c.condition) for c in broken),
             )
         overstated = claim.reported is not None and claim.reported > test.high
         extra = (

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from auditkit.conditions import Evaluation
 from auditkit.execute.core import RunContext, run_one
 from auditkit.execute.jobs import Job, run_job
 from auditkit.experiment import load_experiment
@@ -115,7 +116,13 @@ def test_stacked_seeds_evaluate_test_time_perturbations_like_separate_runs(
     context = _context(write_model(TINY_MODEL))
     names = (*tuple(sorted(TEST_TIME))[:2], on_dev("permute_color"))
     runs = tuple(
-        RunSpec(variant="gru", init_seed=s, order_seed=s, evaluations=names) for s in range(2)
+        RunSpec(
+            variant="gru",
+            init_seed=s,
+            order_seed=s,
+            evaluations=tuple(map(Evaluation.parse, names)),
+        )
+        for s in range(2)
     )
     stacked = [r for r, _ in run_job(Job(runs, stacked=True), context)]
     for run, result in zip(runs, stacked, strict=True):
@@ -169,7 +176,7 @@ def test_stacked_cnn_seeds_equal_separate_runs_on_images(
 ) -> None:
     context = _context(write_model(CNN_MODEL))
     runs = tuple(
-        RunSpec(variant="cnn", init_seed=s, order_seed=s, evaluations=("mask_color",))
+        RunSpec(variant="cnn", init_seed=s, order_seed=s, evaluations=(Evaluation("mask_color"),))
         for s in range(3)
     )
     stacked = list(run_job(Job(runs, stacked=True), context))

@@ -17,6 +17,7 @@ from auditkit.checks.batch import (
     sweep_runs,
 )
 from auditkit.checks.length import TrainingLength, TrainingLengthParams
+from auditkit.conditions import NOMINAL, Condition
 from auditkit.datasets import spr
 from auditkit.types import Claim, EpochRecord, RunResult, RunSpec, TrainConfig
 
@@ -91,13 +92,17 @@ def test_scaled_lr_carries_no_float_noise() -> None:
 
 def test_sweep_reuses_the_nominal_runs_at_the_nominal_size() -> None:
     runs = sweep_runs(CLAIM, SEEDS, TRAIN, (16, 32, 256), "linear")
-    nominal = [r for r in runs if r.condition == "nominal"]
+    nominal = [r for r in runs if r.condition == NOMINAL]
     assert nominal == [
         RunSpec(variant=arm, init_seed=s, order_seed=s) for arm in ("bag", "gru") for s in SEEDS
     ]
-    assert sorted({r.condition for r in runs}) == ["batch_size=16", "batch_size=256", "nominal"]
+    assert sorted({str(r.condition) for r in runs}) == [
+        "batch_size=16",
+        "batch_size=256",
+        "nominal",
+    ]
     assert len(runs) == len(set(runs)) == 3 * 2 * 3
-    big = [r for r in runs if r.condition == "batch_size=256"]
+    big = [r for r in runs if r.condition == Condition.parse("batch_size=256")]
     assert {r.overrides for r in big} == {(("batch_size", 256), ("lr", 0.08))}
     assert all(r.init_seed == r.order_seed for r in runs)
     # overrides sorted by key, as RunSpec requires
@@ -109,7 +114,7 @@ def test_plan_goes_through_the_check() -> None:
         data=DATA, baseline="bag", variants=("bag", "gru"), seeds=SEEDS, train=TRAIN, metrics=()
     )
     runs = BatchSizeSweep().plan(CLAIM, BatchSizeSweepParams(sizes=(32, 64)), ctx)
-    assert {r.condition for r in runs} == {"nominal", "batch_size=64"}
+    assert {str(r.condition) for r in runs} == {"nominal", "batch_size=64"}
     assert batch_condition(32, 32) == "nominal"
     assert batch_condition(64, 32) == "batch_size=64"
 
@@ -220,7 +225,12 @@ def _context(
         for arm, values in by_arm.items():
             shape, best = (curves or {}).get(arm, (SETTLED, 3))
             for seed, value in zip(SEEDS, values, strict=True):
-                spec = RunSpec(variant=arm, init_seed=seed, order_seed=seed, condition=condition)
+                spec = RunSpec(
+                    variant=arm,
+                    init_seed=seed,
+                    order_seed=seed,
+                    condition=Condition.parse(condition),
+                )
                 results[(arm, condition, seed, seed)] = _run(spec, value, shape, best)
     return AssessContext(
         data=DATA,
@@ -255,7 +265,7 @@ def test_sweep_fails_a_gain_that_reverses_at_one_size() -> None:
         "size, so it is a property of one training setting, not of the variant."
     )
     (rows,) = found.conditions.values()
-    assert [r.condition for r in rows] == ["batch_size=32", "batch_size=256"]
+    assert [str(r.condition) for r in rows] == ["batch_size=32", "batch_size=256"]
     assert all(r.family == "batch size" and r.rule_id == "" for r in rows)
     assert rows[1].gains == pytest.approx((-0.10, -0.09, -0.11))
     assert found.evidence["gru > bag on accuracy at batch size 32"].endswith(
@@ -339,7 +349,7 @@ def test_length_headline_agrees_with_its_evidence_below_the_share() -> None:
     ctx = _context({"nominal": {"bag": BAG, "gru": GAIN}}, curves={"bag": (STILL_FALLING, 4)})
     # one seed of three still improving: below the 50% share that counts
     for seed in SEEDS[1:]:
-        spec = RunSpec(variant="bag", init_seed=seed, order_seed=seed, condition="nominal")
+        spec = RunSpec(variant="bag", init_seed=seed, order_seed=seed, condition=NOMINAL)
         ctx.results[("bag", "nominal", seed, seed)] = _run(spec, 0.7, SETTLED, 3)  # type: ignore[index]
     found = TrainingLength().assess(ctx, TrainingLengthParams())
     assert found.outcome == "pass"

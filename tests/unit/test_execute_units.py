@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import torch
 
+from auditkit.conditions import Condition
 from auditkit.errors import UsageError
 from auditkit.execute.core import RunContext
 from auditkit.execute.jobs import CPU_BATCH_LIMIT, CPU_MIN_STACK, Job, SeedBatching, plan_jobs
@@ -69,7 +70,8 @@ def test_off_fixed_and_other_conditions(context: RunContext) -> None:
     )
     assert [len(j.runs) for j in fixed] == [2, 1, 2, 1]
     shuffled = [
-        RunSpec(variant="bag", init_seed=s, order_seed=s, condition="shuffle") for s in range(3)
+        RunSpec(variant="bag", init_seed=s, order_seed=s, condition=Condition("shuffle"))
+        for s in range(3)
     ]
     jobs = plan_jobs(
         shuffled, planned=shuffled, context=context, batching=SeedBatching(), workers=1

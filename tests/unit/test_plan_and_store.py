@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from auditkit.conditions import Evaluation
 from auditkit.execute.store import RunStore, run_key
 from auditkit.experiment import load_experiment
 from auditkit.plan import build_plan
@@ -146,9 +147,8 @@ def test_dev_predictions_are_stored_and_old_runs_without_them_still_load(
 
     from auditkit.execute.store import result_from_dict, result_to_dict
 
-    spec = RunSpec(
-        variant="gru", init_seed=1, order_seed=1, evaluations=("permute_color", "permute_color@dev")
-    )
+    probes = (Evaluation("permute_color"), Evaluation("permute_color", "dev"))
+    spec = RunSpec(variant="gru", init_seed=1, order_seed=1, evaluations=probes)
     result = dataclasses.replace(
         _result(spec),
         perturbed_predictions={"permute_color": (0, 0, 1), "permute_color@dev": (1, 1)},
@@ -167,8 +167,9 @@ def test_dev_predictions_are_stored_and_old_runs_without_them_still_load(
 def test_factor_isolation_plans_dev_twins_of_its_probes(write_model: Callable[[str], Path]) -> None:
     spec = load_experiment(write_model(TINY_MODEL))
     plan = build_plan(spec, load_rulepack("default"), [0, 1])
-    nominal = [r for r in plan.runs if r.condition == "nominal"]
+    nominal = [r for r in plan.runs if r.condition.is_nominal]
     # every nominal run probes permuted colour on test and on dev; order probes stay on test
     for run in nominal:
-        assert {"permute_color", "permute_color@dev", "shuffle"} <= set(run.evaluations)
-        assert "shuffle@dev" not in run.evaluations
+        names = {str(e) for e in run.evaluations}
+        assert {"permute_color", "permute_color@dev", "shuffle"} <= names
+        assert "shuffle@dev" not in names

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from auditkit.checks import AssessContext, PlanContext
+from auditkit.conditions import Condition
 from auditkit.metrics import accuracy_metric
 from auditkit.script.datachecks import (
     FLIP_CONDITION,
@@ -113,7 +114,9 @@ def run(
     error: str | None = None,
 ) -> RunResult:
     return RunResult(
-        spec=RunSpec(variant=variant, init_seed=seed, order_seed=seed, condition=condition),
+        spec=RunSpec(
+            variant=variant, init_seed=seed, order_seed=seed, condition=Condition.parse(condition)
+        ),
         test_metrics={metric: value},
         dev_metrics={},
         curves=(),
@@ -141,7 +144,8 @@ def context(
         rope=0.005,
         confidence=0.95,
         results={
-            (r.spec.variant, r.spec.condition, r.spec.init_seed, r.spec.order_seed): r for r in runs
+            (r.spec.variant, str(r.spec.condition), r.spec.init_seed, r.spec.order_seed): r
+            for r in runs
         },
         script=script if script is not None else facts(root),
     )
@@ -172,7 +176,7 @@ def test_data_influence_plans_two_label_perturbations_per_arm_and_seed(tmp_path:
         Claim(variant="b", baseline="a", metric="test_acc"), DataInfluenceParams(seeds=2), ctx
     )
     assert len(specs) == 8
-    assert {s.condition for s in specs} == {PERMUTE_CONDITION, FLIP_CONDITION}
+    assert {str(s.condition) for s in specs} == {PERMUTE_CONDITION, FLIP_CONDITION}
     assert {FilePerturb.parse(s.transform).kind.value for s in specs} == {
         "permute_train_labels",
         "flip_test_labels",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from auditkit.conditions import Condition
 from auditkit.types import Claim, ConditionEvidence, Direction, Verdict
 from auditkit.verdict import (
     ClaimEvidence,
@@ -176,7 +177,7 @@ def _with(
 
 def _cond(gains: list[float], name: str = "batch_size=512") -> ConditionEvidence:
     return ConditionEvidence(
-        condition=name, rule_id="AK401", family="batch size", gains=tuple(gains)
+        condition=Condition.parse(name), rule_id="AK401", family="batch size", gains=tuple(gains)
     )
 
 

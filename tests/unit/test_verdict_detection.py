@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
 
+from auditkit.conditions import Condition
 from auditkit.stats import (
     decision_alpha,
     gain_interaction_test,
@@ -183,7 +184,11 @@ def _fragile(nominal: np.ndarray, cond: np.ndarray, *, selective: bool = True) -
         seeds_planned=n,
         conditions=(
             ConditionEvidence(
-                condition="c", rule_id="AK401", family="f", gains=tuple(cond.tolist()), seeds=seeds
+                condition=Condition("c"),
+                rule_id="AK401",
+                family="f",
+                gains=tuple(cond.tolist()),
+                seeds=seeds,
             ),
         ),
     )

@@ -9,6 +9,7 @@ from auditkit.checks.splits._common import (
     FAMILY,
     _is_int,
 )
+from auditkit.conditions import Condition
 from auditkit.types import (
     DATA_KINDS,
     Claim,
@@ -47,7 +48,7 @@ class Resplit(CheckBase):
                 variant=arm,
                 init_seed=seed,
                 order_seed=seed,
-                condition=RESPLIT_CONDITION,
+                condition=Condition.parse(RESPLIT_CONDITION),
                 transform=f"resplit:{params.split_seed + seed}",
             )
             for arm in (claim.baseline, claim.variant)
