@@ -30,6 +30,12 @@ dev split (text form ``"permute_color@dev"``).
 >>> e = Evaluation.parse("permute_color@dev")
 >>> e.perturbation, e.split, str(e)
 ('permute_color', 'dev', 'permute_color@dev')
+
+A run retrained on perturbed data names a :class:`Transform` (text form ``"resplit:3"``):
+
+>>> t = Transform.parse("resplit:3")
+>>> t.name, t.argument, str(t)
+('resplit', '3', 'resplit:3')
 """
 
 from __future__ import annotations
@@ -143,3 +149,56 @@ class Evaluation:
         if text.endswith(DEV_SUFFIX):
             return cls(text.removesuffix(DEV_SUFFIX), "dev")
         return cls(text)
+
+
+#: the text form's separator of a transform's name and its argument (``"resplit:3"``)
+TRANSFORM_SEP = ":"
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """A perturbation of the data a run is retrained and tested on.
+
+    Parameters
+    ----------
+    name
+        The perturbation: a test-time perturbation of the data's kind applied to every
+        split (``"shuffle"``, ``"mask_color"``), ``"resplit"`` (pool the rows and re-split
+        at random), or, in script mode, ``"file"`` (a perturbation of the data files).
+    argument
+        What the perturbation needs besides its name: the re-split seed (``"3"``), a file
+        perturbation's parameters (``"flip_test_labels:share=0.5:seed=0"``); None for none.
+
+    Its stable text form, ``str(transform)`` (``"resplit:3"``), is what the run store holds
+    and what :meth:`parse` reads back.
+    """
+
+    name: str
+    argument: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or TRANSFORM_SEP in self.name:
+            raise ValueError(
+                f"Transform(name={self.name!r}): must be non-empty, without {TRANSFORM_SEP!r}"
+            )
+
+    def __str__(self) -> str:
+        """The stable text form: ``name``, or ``name:argument``."""
+        return self.name if self.argument is None else f"{self.name}{TRANSFORM_SEP}{self.argument}"
+
+    @classmethod
+    def parse(cls, text: str) -> Transform:
+        """The transform whose text form is ``text`` (the inverse of ``str``).
+
+        Raises
+        ------
+        ValueError
+            An empty text, or one that starts with ``:``.
+        """
+        name, sep, argument = text.partition(TRANSFORM_SEP)
+        return cls(name, argument if sep else None)
+
+    @classmethod
+    def resplit(cls, seed: int) -> Transform:
+        """A random re-split of the pooled rows, seeded by ``seed``."""
+        return cls("resplit", str(seed))

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from auditkit.conditions import NOMINAL, Condition, Evaluation
+from auditkit.conditions import NOMINAL, Condition, Evaluation, Transform
 from auditkit.exhibits import Exhibit
 
 SplitName = Literal["train", "dev", "test"]
@@ -650,8 +650,9 @@ class RunSpec:
     #: ``apply_overrides``, which rejects a key ``TrainConfig`` does not have
     overrides: Overrides = ()
     #: a data perturbation applied to every split before training (retrain), e.g.
-    #: ``"mask_color"`` or ``"resplit:0"``; empty for the data as declared
-    transform: str = ""
+    #: ``Transform("mask_color")`` or ``Transform.resplit(0)``; None for the data as
+    #: declared. The store keeps its text form (``"resplit:0"``)
+    transform: Transform | None = None
     #: test-time perturbations under which the selected model is also evaluated (no
     #: retraining), sorted by text form, e.g. ``Evaluation("shuffle")`` on test and
     #: ``Evaluation("permute_color", "dev")`` (``"permute_color@dev"``) on dev

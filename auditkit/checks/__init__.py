@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
-from auditkit.conditions import Condition
+from auditkit.conditions import Condition, Transform
 from auditkit.errors import AuditkitError
 from auditkit.perturb import cv_fold_sizes, evaluation_split, scored_labels
 from auditkit.stats import GainClass, classify_gain, paired_t_test
@@ -285,7 +285,7 @@ def retrain_runs(
             init_seed=s,
             order_seed=s,
             condition=Condition.parse(condition),
-            transform=transform,
+            transform=Transform.parse(transform),
         )
         for arm in (claim.baseline, claim.variant)
         for s in seeds

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from auditkit.conditions import Transform
 from auditkit.perturb import apply_transform, cv_fold
 from auditkit.train.outcome import TrainingError, TrainOutcome
 from auditkit.types import RunResult, RunSpec, apply_overrides
@@ -291,10 +292,10 @@ def completed_result(
 
 
 #: encoded data per (dataset fingerprint, fold, transform): a worker encodes each once
-_TRANSFORMED: dict[tuple[str, tuple[int, int] | None, str], EncodedData] = {}
+_TRANSFORMED: dict[tuple[str, tuple[int, int] | None, Transform | None], EncodedData] = {}
 
 
-def data_for(context: RunContext, transform: str, data_seed: int = 0) -> EncodedData:
+def data_for(context: RunContext, transform: Transform | None, data_seed: int = 0) -> EncodedData:
     """The encoded data a run trains on: as declared, or under a train-and-test transform.
 
     In a cross-validated design the run's data seed first picks its fold. A transformed
@@ -305,7 +306,7 @@ def data_for(context: RunContext, transform: str, data_seed: int = 0) -> Encoded
 
     spec = context.model_spec
     design = spec.design
-    if not transform and design is None:
+    if transform is None and design is None:
         return context.model_data
     fold = design.fold_of(data_seed) if design is not None else None
     key = (spec.data.fingerprint(), fold, transform)
@@ -315,7 +316,7 @@ def data_for(context: RunContext, transform: str, data_seed: int = 0) -> Encoded
         data = spec.data
         if design is not None:
             data = cv_fold(data, design, data_seed)
-        if transform:
+        if transform is not None:
             data = apply_transform(data, transform)
         _TRANSFORMED[key] = encode(data)
     return _TRANSFORMED[key]

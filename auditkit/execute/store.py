@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditkit.conditions import Condition, Evaluation
+from auditkit.conditions import Condition, Evaluation, Transform
 from auditkit.types import (
     EpochRecord,
     FileAccess,
@@ -62,7 +62,7 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
         "order_seed": spec.order_seed,
         "condition": str(spec.condition),
         "overrides": [list(pair) for pair in spec.overrides],
-        "transform": spec.transform,
+        "transform": str(spec.transform) if spec.transform is not None else "",
         "evaluations": [str(e) for e in spec.evaluations],
     }
 
@@ -75,7 +75,7 @@ def spec_from_dict(raw: Mapping[str, Any]) -> RunSpec:
         order_seed=int(raw["order_seed"]),
         condition=Condition.parse(raw["condition"]),
         overrides=tuple((str(k), v) for k, v in raw["overrides"]),
-        transform=str(raw.get("transform", "")),
+        transform=Transform.parse(str(raw["transform"])) if raw.get("transform") else None,
         evaluations=tuple(Evaluation.parse(e) for e in raw.get("evaluations", ())),
     )
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from auditkit.conditions import DEV_SUFFIX, Evaluation
+from auditkit.conditions import DEV_SUFFIX, Evaluation, Transform
 from auditkit.datasets.tokens import SHAPES
 from auditkit.perturb.images import IMAGE_PERTURBATIONS
 from auditkit.types import (
@@ -427,17 +427,17 @@ def transform_names(kind: DataKind = "tokens") -> tuple[str, ...]:
     return (*test_time(kind), "resplit:<seed>")
 
 
-def apply_transform(data: Dataset, name: str) -> Dataset:
+def apply_transform(data: Dataset, transform: Transform | str) -> Dataset:
     """Apply a train-and-test transform to every split of ``data``.
 
     Parameters
     ----------
     data
         The dataset as declared.
-    name
+    transform
         A test-time perturbation of the data's kind (applied to train, dev and test,
-        seeded per split), or ``"resplit:<seed>"`` (pool every row and re-split at
-        random).
+        seeded per split), or a re-split (``Transform.resplit(seed)``: pool every row and
+        re-split at random); or its text form (``"mask_color"``, ``"resplit:3"``).
 
     Returns
     -------
@@ -449,8 +449,11 @@ def apply_transform(data: Dataset, name: str) -> Dataset:
     ValueError
         For an unknown name.
     """
-    if name.startswith("resplit:"):
-        return _resplit(data, int(name.split(":", 1)[1]))
+    if isinstance(transform, str):
+        transform = Transform.parse(transform)
+    if transform.name == "resplit" and transform.argument is not None:
+        return _resplit(data, int(transform.argument))
+    name = str(transform)
     if name not in test_time(data.kind):
         raise ValueError(
             f"transform={name!r} is not one of {', '.join(transform_names(data.kind))}"

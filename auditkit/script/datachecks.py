@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import norm
 
 from auditkit.checks import SCRIPT_KIND, AssessContext, CheckBase, PlanContext, register
-from auditkit.conditions import Condition
+from auditkit.conditions import Condition, Transform
 from auditkit.errors import DataError
 from auditkit.metrics import accuracy_metric
 from auditkit.script.datafiles import DataFiles, from_facts, read_table
@@ -167,7 +167,7 @@ class DataInfluence(CheckBase):
                 init_seed=seed,
                 order_seed=seed,
                 condition=Condition.parse(condition),
-                transform=name,
+                transform=Transform.parse(name),
             )
             for arm in dict.fromkeys((claim.baseline, claim.variant))
             for seed in ctx.seeds[: params.seeds]

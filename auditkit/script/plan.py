@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from auditkit.checks import SCRIPT_KIND, PlanContext, checks, nominal_runs
-from auditkit.conditions import Condition
+from auditkit.conditions import Condition, Transform
 from auditkit.perturb import evaluation_split
 from auditkit.plan import Plan, RulePlan
 from auditkit.rulepack import RulePack
@@ -133,7 +133,7 @@ def evaluation_runs(
                 init_seed=r.init_seed,
                 order_seed=r.order_seed,
                 condition=Condition.parse(f"{EVALUATION_PREFIX}{evaluation}"),
-                transform=transform,
+                transform=Transform.parse(transform),
             )
             for r in nominal
             if r.condition.is_nominal and not r.transform and not r.overrides
@@ -203,7 +203,7 @@ def _unfit(check: str, runs: Sequence[RunSpec], spec: ScriptSpec) -> str | None:
             from auditkit.script.fileperturb import parse_transform
 
             try:
-                parse_transform(run.transform)
+                parse_transform(str(run.transform))
             except ValueError as exc:
                 return f"check {check!r} perturbs the data in a way files cannot carry: {exc}"
     return None

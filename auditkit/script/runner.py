@@ -274,7 +274,7 @@ class ScriptRunner:
             from auditkit.script.fileperturb import parse_transform, write_perturbed
 
             files = declare_files(project, dict(self.spec.data_files))
-            write_perturbed(files, parse_transform(run.transform), dest=work)
+            write_perturbed(files, parse_transform(str(run.transform)), dest=work)
         else:
             copy_files(project, work, declared)
 

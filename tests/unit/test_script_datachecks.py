@@ -177,7 +177,7 @@ def test_data_influence_plans_two_label_perturbations_per_arm_and_seed(tmp_path:
     )
     assert len(specs) == 8
     assert {str(s.condition) for s in specs} == {PERMUTE_CONDITION, FLIP_CONDITION}
-    assert {FilePerturb.parse(s.transform).kind.value for s in specs} == {
+    assert {FilePerturb.parse(str(s.transform)).kind.value for s in specs} == {
         "permute_train_labels",
         "flip_test_labels",
     }

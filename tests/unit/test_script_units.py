@@ -249,7 +249,7 @@ def test_test_time_evaluations_become_runs_whose_metrics_fold_into_the_nominal_o
     assert dropped == ["no_such_perturbation"]
     (run,) = runs
     assert str(run.condition) == f"{EVALUATION_PREFIX}shuffle" and run.init_seed == 1
-    assert run.transform and "shuffle" in run.transform
+    assert run.transform and "shuffle" in str(run.transform)
 
     def result(spec: RunSpec, acc: float) -> RunResult:
         return RunResult(
@@ -283,7 +283,7 @@ def test_dev_probes_read_the_scripts_dev_metric_or_yield_nothing() -> None:
     assert dropped == ["permute_color@dev"] and len(runs) == 1
     test_run, dev_run = evaluation_runs([nominal], probes)[0]
     assert str(dev_run.condition) == f"{EVALUATION_PREFIX}permute_color@dev"
-    assert dev_run.transform == "file:permute_color_test:split=dev:seed=0"
+    assert str(dev_run.transform) == "file:permute_color_test:split=dev:seed=0"
 
     def result(spec: RunSpec, metrics: dict[str, float | None]) -> RunResult:
         return RunResult(

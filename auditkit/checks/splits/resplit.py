@@ -9,7 +9,7 @@ from auditkit.checks.splits._common import (
     FAMILY,
     _is_int,
 )
-from auditkit.conditions import Condition
+from auditkit.conditions import Condition, Transform
 from auditkit.types import (
     DATA_KINDS,
     Claim,
@@ -49,7 +49,7 @@ class Resplit(CheckBase):
                 init_seed=seed,
                 order_seed=seed,
                 condition=Condition.parse(RESPLIT_CONDITION),
-                transform=f"resplit:{params.split_seed + seed}",
+                transform=Transform.resplit(params.split_seed + seed),
             )
             for arm in (claim.baseline, claim.variant)
             for seed in ctx.seeds
