@@ -152,13 +152,13 @@ def train_seeds_batched(
     SeedBatchingError
         The model cannot be trained as stacked seeds; train the seeds one by one.
     """
-    # over 80 lines for its numpydoc docstring (31 lines); the code itself is 85 lines
+    # over 80 lines for its numpydoc docstring (31 lines); the code itself is 65 lines
     if not seeds:
         return []
     models = [_build(builder, data, s.init_seed, device) for s in seeds]
     _check_same_structure(models)
     orders = [torch.Generator().manual_seed(s.order_seed) for s in seeds]
-    train, dev, test = data.splits["train"], data.splits["dev"], data.splits["test"]
+    train, dev = data.splits["train"], data.splits["dev"]
     n_classes = data.info.n_classes
 
     trainable = _trainable(models[0], train, config.batch_size, n_classes, device)
@@ -211,27 +211,7 @@ def train_seeds_batched(
             dev_out = _evaluate_all(evaluate, state, buffers, dev, n_classes, eval_metrics, device)
             chosen.record(epoch, losses, dev_out, state, buffers, selection, metrics)
         base.eval()
-        test_out = _evaluate_all(
-            evaluate,
-            chosen.best_params,
-            chosen.best_buffers,
-            test,
-            n_classes,
-            list(metrics),
-            device,
-        )
-        perturbed: dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]] = {}
-        for name in evaluations:
-            perturbed[name] = _evaluate_all(
-                evaluate,
-                chosen.best_params,
-                chosen.best_buffers,
-                perturbed_split(data, name),
-                n_classes,
-                list(metrics),
-                device,
-                weights_from=data.splits[evaluation_split(name)[1]].sequences,
-            )
+        test_out, perturbed = _evaluate_best(evaluate, chosen, data, evaluations, metrics, device)
     except (TrainingError, SeedBatchingError):
         raise
     except Exception as exc:
@@ -388,6 +368,42 @@ class _Selection:
                     )
                 )
         return outcomes
+
+
+def _evaluate_best(
+    evaluate: Callable[..., Any],
+    chosen: _Selection,
+    data: EncodedData,
+    evaluations: Sequence[str],
+    metrics: Sequence[str],
+    device: torch.device,
+) -> tuple[
+    list[tuple[float, dict[str, float | None], np.ndarray]],
+    dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]],
+]:
+    """Each seed's selected model on test, and under each test-time perturbation."""
+    test_out = _evaluate_all(
+        evaluate,
+        chosen.best_params,
+        chosen.best_buffers,
+        data.splits["test"],
+        data.info.n_classes,
+        list(metrics),
+        device,
+    )
+    perturbed: dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]] = {}
+    for name in evaluations:
+        perturbed[name] = _evaluate_all(
+            evaluate,
+            chosen.best_params,
+            chosen.best_buffers,
+            perturbed_split(data, name),
+            data.info.n_classes,
+            list(metrics),
+            device,
+            weights_from=data.splits[evaluation_split(name)[1]].sequences,
+        )
+    return test_out, perturbed
 
 
 def _evaluate_all(
