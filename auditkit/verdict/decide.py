@@ -175,7 +175,6 @@ def decide(
     -------
     ClaimDecision
     """
-    # over 80 lines for its numpydoc docstring (68 lines); the code itself is 43 lines
     fmt = gain_formatter(evidence)
     stands_out = _stands_out(evidence, test, p_adjusted, thresholds)
     decision = ClaimDecision(
