@@ -218,21 +218,52 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
         With ``file:line``: YAML syntax errors, unknown keys, unknown checks (with a
         suggestion), bad params, missing ``why``/``fix``, malformed or duplicate ids.
     """
+    path = _pack_path(name_or_path)
+    shown = str(path)
+    raw_bytes = path.read_bytes()
+    root, doc = _parse_yaml(shown, raw_bytes)
+    top = _top_level(shown, root, doc)
+    settings = _settings(shown, top, doc)
+
+    registry = checks()
+    rules: list[Rule] = _inherited(shown, top, doc, registry, _depth) if "extends" in top else []
+    seen: dict[str, int] = {key: 0 for r in rules for key in (r.id, r.name)}
+    rules_node = (
+        top["rules"][1] if "rules" in top else yaml.SequenceNode("tag:yaml.org,2002:seq", [])
+    )
+    if not isinstance(rules_node, yaml.SequenceNode):
+        raise _fail(shown, _line(rules_node), "rules must be a list of rules", "pack-shape")
+    for rule_node, raw in zip(rules_node.value, doc.get("rules") or [], strict=True):
+        rules.append(_own_rule(shown, rule_node, raw, registry, seen))
+    return RulePack(
+        name=str(doc["pack"]),
+        path=shown,
+        description=str(doc.get("description") or ""),
+        settings=settings,
+        rules=tuple(rules),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+    )
+
+
+def _pack_path(name_or_path: str | Path) -> Path:
+    """The file of a shipped pack's name, or the path given; an error when neither exists."""
     packs = builtin_packs()
     text_name = str(name_or_path)
     if text_name in packs:
-        path = packs[text_name]
-    else:
-        path = Path(name_or_path)
-        if not path.is_file():
-            mean = did_you_mean(text_name, list(packs))
-            raise RulePackError(
-                f"--rules {text_name!r} is neither a shipped pack nor a file.{mean} Shipped "
-                f"packs: {', '.join(packs)}; or pass the path of your own YAML pack.",
-                slug="unknown-pack",
-            )
-    shown = str(path)
-    raw_bytes = path.read_bytes()
+        return packs[text_name]
+    path = Path(name_or_path)
+    if not path.is_file():
+        mean = did_you_mean(text_name, list(packs))
+        raise RulePackError(
+            f"--rules {text_name!r} is neither a shipped pack nor a file.{mean} Shipped "
+            f"packs: {', '.join(packs)}; or pass the path of your own YAML pack.",
+            slug="unknown-pack",
+        )
+    return path
+
+
+def _parse_yaml(shown: str, raw_bytes: bytes) -> tuple[yaml.Node | None, Any]:
+    """The pack's YAML as a node tree (for line numbers) and as plain values."""
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -250,6 +281,13 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
         raise _fail(shown, line, f"YAML syntax error: {exc.problem}", "yaml-syntax") from None
     except yaml.YAMLError as exc:
         raise RulePackError(f"{shown}: YAML error: {exc}", slug="yaml-syntax") from None
+    return root, doc
+
+
+def _top_level(
+    shown: str, root: yaml.Node | None, doc: Any
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """The pack's top-level key nodes, once its keys and schema are checked."""
     if not isinstance(root, yaml.MappingNode):
         raise _fail(
             shown, 1, "a rule pack must be a mapping with keys pack, schema, rules", "pack-shape"
@@ -268,6 +306,13 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
             f"schema {doc['schema']!r} is not supported; this auditkit reads schema {SCHEMA}",
             "pack-schema",
         )
+    return top
+
+
+def _settings(
+    shown: str, top: dict[str, tuple[yaml.Node, yaml.Node]], doc: dict[str, Any]
+) -> Settings:
+    """The pack's ``settings:``, each key checked against :class:`Settings`."""
     settings_raw = doc.get("settings") or {}
     settings_line = _line(top["settings"][1]) if "settings" in top else 1
     if not isinstance(settings_raw, dict):
@@ -278,106 +323,109 @@ def load_rulepack(name_or_path: str | Path, *, _depth: int = 0) -> RulePack:
             mean = did_you_mean(str(key), sorted(allowed))
             raise _fail(shown, settings_line, f"unknown setting {key!r}.{mean}", "bad-settings")
     try:
-        settings = Settings(**settings_raw)
+        return Settings(**settings_raw)
     except ValueError as exc:
         raise _fail(shown, settings_line, f"bad settings: {exc}", "bad-settings") from None
 
-    registry = checks()
-    rules: list[Rule] = _inherited(shown, top, doc, registry, _depth) if "extends" in top else []
-    seen: dict[str, int] = {key: 0 for r in rules for key in (r.id, r.name)}
-    rules_node = (
-        top["rules"][1] if "rules" in top else yaml.SequenceNode("tag:yaml.org,2002:seq", [])
-    )
-    if not isinstance(rules_node, yaml.SequenceNode):
-        raise _fail(shown, _line(rules_node), "rules must be a list of rules", "pack-shape")
-    for rule_node, raw in zip(rules_node.value, doc.get("rules") or [], strict=True):
-        line = _line(rule_node)
-        if not isinstance(rule_node, yaml.MappingNode):
-            raise _fail(shown, line, "each rule must be a mapping", "pack-shape")
-        fields = _mapping_nodes(rule_node)
-        for key, (key_node, _) in fields.items():
-            if key not in RULE_KEYS:
-                raise _unknown_key(shown, key_node, key, RULE_KEYS, "a rule")
-        label = f"rule {raw.get('id', '?')} ({raw.get('name', '?')})"
-        for key in REQUIRED_RULE_KEYS:
-            if not raw.get(key) or not isinstance(raw[key], str):
-                raise _fail(
-                    shown,
-                    line,
-                    f"{label}: missing or empty {key!r}; every rule states "
-                    f"{', '.join(REQUIRED_RULE_KEYS)}",
-                    "rule-missing-field",
-                )
-        rule_id, rule_name = raw["id"], raw["name"]
-        if not RULE_ID.match(rule_id):
+
+def _own_rule(
+    shown: str,
+    rule_node: yaml.Node,
+    raw: Any,
+    registry: Mapping[str, Any],
+    seen: dict[str, int],
+) -> Rule:
+    """One rule of the pack's own ``rules:``, validated; ``seen`` gains its id and name."""
+    line = _line(rule_node)
+    if not isinstance(rule_node, yaml.MappingNode):
+        raise _fail(shown, line, "each rule must be a mapping", "pack-shape")
+    fields = _mapping_nodes(rule_node)
+    for key, (key_node, _) in fields.items():
+        if key not in RULE_KEYS:
+            raise _unknown_key(shown, key_node, key, RULE_KEYS, "a rule")
+    label = f"rule {raw.get('id', '?')} ({raw.get('name', '?')})"
+    for key in REQUIRED_RULE_KEYS:
+        if not raw.get(key) or not isinstance(raw[key], str):
             raise _fail(
                 shown,
-                _line(fields["id"][1]),
-                f"rule id {rule_id!r} must be AK + family digit 1-5 + two digits, e.g. AK101",
-                "rule-id",
+                line,
+                f"{label}: missing or empty {key!r}; every rule states "
+                f"{', '.join(REQUIRED_RULE_KEYS)}",
+                "rule-missing-field",
             )
-        if not RULE_NAME.match(rule_name):
-            raise _fail(
-                shown,
-                _line(fields["name"][1]),
-                f"rule name {rule_name!r} must be kebab-case, e.g. seed-variance",
-                "rule-name",
-            )
-        for key in (rule_id, rule_name):
-            if key in seen:
-                where = f"the rule at line {seen[key]}" if seen[key] else "an inherited rule"
-                raise _fail(
-                    shown,
-                    line,
-                    f"{label}: {key!r} is already used by {where}; ids and names must be unique",
-                    "duplicate-rule",
-                )
-            seen[key] = line
-        if raw["severity"] not in SEVERITIES:
-            raise _fail(
-                shown,
-                _line(fields["severity"][1]),
-                f"{label}: severity {raw['severity']!r} must be one of {', '.join(SEVERITIES)}",
-                "rule-severity",
-            )
-        check_name = raw["check"]
-        if check_name not in registry:
-            mean = did_you_mean(check_name, sorted(registry))
-            raise _fail(
-                shown,
-                _line(fields["check"][1]),
-                f"{label}: unknown check {check_name!r}. Known checks: "
-                f"{', '.join(sorted(registry))}.{mean}",
-                "unknown-check",
-            )
-        params_line = _line(fields["params"][1]) if "params" in fields else line
-        params = _build_params(
-            shown, params_line, label, registry[check_name].params, raw.get("params")
+    rule_id, rule_name = raw["id"], raw["name"]
+    _check_names(shown, fields, label, line, rule_id, rule_name, seen)
+    if raw["severity"] not in SEVERITIES:
+        raise _fail(
+            shown,
+            _line(fields["severity"][1]),
+            f"{label}: severity {raw['severity']!r} must be one of {', '.join(SEVERITIES)}",
+            "rule-severity",
         )
-        references = raw.get("references") or []
-        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
-            raise _fail(shown, line, f"{label}: references must be a list of strings", "pack-shape")
-        rules.append(
-            Rule(
-                id=rule_id,
-                name=rule_name,
-                check=check_name,
-                severity=raw["severity"],
-                params=params,
-                why=" ".join(raw["why"].split()),
-                fix=" ".join(raw["fix"].split()),
-                references=tuple(references),
-                origin=f"{shown}:{line}",
-            )
+    check_name = raw["check"]
+    if check_name not in registry:
+        mean = did_you_mean(check_name, sorted(registry))
+        raise _fail(
+            shown,
+            _line(fields["check"][1]),
+            f"{label}: unknown check {check_name!r}. Known checks: "
+            f"{', '.join(sorted(registry))}.{mean}",
+            "unknown-check",
         )
-    return RulePack(
-        name=str(doc["pack"]),
-        path=shown,
-        description=str(doc.get("description") or ""),
-        settings=settings,
-        rules=tuple(rules),
-        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+    params_line = _line(fields["params"][1]) if "params" in fields else line
+    params = _build_params(
+        shown, params_line, label, registry[check_name].params, raw.get("params")
     )
+    references = raw.get("references") or []
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise _fail(shown, line, f"{label}: references must be a list of strings", "pack-shape")
+    return Rule(
+        id=rule_id,
+        name=rule_name,
+        check=check_name,
+        severity=raw["severity"],
+        params=params,
+        why=" ".join(raw["why"].split()),
+        fix=" ".join(raw["fix"].split()),
+        references=tuple(references),
+        origin=f"{shown}:{line}",
+    )
+
+
+def _check_names(
+    shown: str,
+    fields: dict[str, tuple[yaml.Node, yaml.Node]],
+    label: str,
+    line: int,
+    rule_id: str,
+    rule_name: str,
+    seen: dict[str, int],
+) -> None:
+    """A rule's id and name: well formed and unused so far; both are added to ``seen``."""
+    if not RULE_ID.match(rule_id):
+        raise _fail(
+            shown,
+            _line(fields["id"][1]),
+            f"rule id {rule_id!r} must be AK + family digit 1-5 + two digits, e.g. AK101",
+            "rule-id",
+        )
+    if not RULE_NAME.match(rule_name):
+        raise _fail(
+            shown,
+            _line(fields["name"][1]),
+            f"rule name {rule_name!r} must be kebab-case, e.g. seed-variance",
+            "rule-name",
+        )
+    for key in (rule_id, rule_name):
+        if key in seen:
+            where = f"the rule at line {seen[key]}" if seen[key] else "an inherited rule"
+            raise _fail(
+                shown,
+                line,
+                f"{label}: {key!r} is already used by {where}; ids and names must be unique",
+                "duplicate-rule",
+            )
+        seen[key] = line
 
 
 def select_rules(pack: RulePack, only: tuple[str, ...], skip: tuple[str, ...]) -> RulePack:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
@@ -15,6 +14,21 @@ from numpy.typing import NDArray
 
 from auditkit.conditions import NOMINAL, Condition, Evaluation, Transform
 from auditkit.exhibits import Exhibit
+
+# Dataset metadata, script-mode records and training settings live in their own modules;
+# the ``X as X`` form re-exports them, so ``from auditkit.types import DataMetadata`` works.
+from auditkit.metadata import DataFile as DataFile
+from auditkit.metadata import DataMetadata as DataMetadata
+from auditkit.metadata import LabelRule as LabelRule
+from auditkit.script_types import FileAccess as FileAccess
+from auditkit.script_types import FileMode as FileMode
+from auditkit.script_types import ScriptFacts as ScriptFacts
+from auditkit.script_types import ScriptTrace as ScriptTrace
+from auditkit.script_types import SeedCall as SeedCall
+from auditkit.train_config import Overrides as Overrides
+from auditkit.train_config import TrainConfig as TrainConfig
+from auditkit.train_config import UnknownOverrideError as UnknownOverrideError
+from auditkit.train_config import apply_overrides as apply_overrides
 
 SplitName = Literal["train", "dev", "test"]
 SPLITS: tuple[SplitName, ...] = ("train", "dev", "test")
@@ -285,160 +299,6 @@ Dataset: TypeAlias = TokenDataset | ImageDataset | FeatureDataset
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LabelRule:
-    """The labelling rule a generator used, as its ``metadata["rule"]`` records it."""
-
-    #: e.g. ``"shape_count"``
-    name: str | None = None
-    #: the rule in words, e.g. ``"count(shape ▲) >= 3"``
-    description: str | None = None
-    #: the factors the rule reads (``("shape",)``); None when the data does not say
-    factors: tuple[str, ...] | None = None
-    #: whether the label depends on token order; None when the data does not say
-    order_dependent: bool | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DataFile:
-    """One split's file as a loader recorded it in ``metadata["files"]``."""
-
-    path: str | None = None
-    sha256: str | None = None
-    rows: int | None = None
-    #: for a folder of files (images): how many files the split holds
-    n_files: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DataMetadata:
-    """The keys of a dataset's ``metadata`` that checks and reports rely on, typed.
-
-    Users and loaders still pass ``metadata`` as a plain mapping; :meth:`parse` reads it,
-    in this one place, and names the key whose value has the wrong type. Keys not listed
-    here (``options``, ``sampling``, ``classes``, ...) stay in the mapping, unread by checks.
-    """
-
-    #: the generator that made the data, e.g. ``"auditkit.datasets.spr"``; None for loaded data
-    generator: str | None = None
-    #: where the data was read from (a folder, a file), or a name; None when unknown
-    source: str | None = None
-    #: the labelling rule (generated data); None when the data does not say
-    rule: LabelRule | None = None
-    #: split -> the file it was read from
-    files: Mapping[str, DataFile] = field(default_factory=dict)
-    #: ground truth of planted pitfalls, each with a ``kind``; None when the data says nothing
-    #: (an empty tuple: the generator planted none)
-    pitfalls: tuple[Mapping[str, Any], ...] | None = None
-    #: split -> statistics of that split (rows, label rate, ...), JSON values
-    splits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, metadata: Mapping[str, Any]) -> DataMetadata:
-        """Read the typed keys of a dataset's ``metadata`` mapping.
-
-        Parameters
-        ----------
-        metadata
-            The mapping a loader or a model file passed as ``metadata=``.
-
-        Returns
-        -------
-        DataMetadata
-
-        Raises
-        ------
-        ValueError
-            A key holds a value of the wrong type; the message names the key, the value and
-            the type it must have.
-        """
-        rule = metadata.get("rule")
-        pitfalls = metadata.get("pitfalls")
-        return cls(
-            generator=_optional_str(metadata, "generator"),
-            source=_optional_str(metadata, "source"),
-            rule=None if rule is None else _label_rule(rule),
-            files={
-                str(split): _data_file(split, record)
-                for split, record in _mapping(metadata, "files").items()
-            },
-            pitfalls=None if pitfalls is None else _pitfalls(pitfalls),
-            splits={
-                str(split): _mapping({"splits": stats}, "splits", f"metadata['splits'][{split!r}]")
-                for split, stats in _mapping(metadata, "splits").items()
-            },
-        )
-
-
-def _bad(key: str, value: Any, want: str) -> ValueError:
-    return ValueError(f"{key} = {value!r} ({type(value).__name__}) must be {want}")
-
-
-def _optional_str(metadata: Mapping[str, Any], key: str) -> str | None:
-    value = metadata.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)  # type: ignore[no-any-return]
-    raise _bad(f"metadata[{key!r}]", value, "a string")
-
-
-def _mapping(metadata: Mapping[str, Any], key: str, name: str = "") -> Mapping[str, Any]:
-    value = metadata.get(key)
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        return value
-    raise _bad(name or f"metadata[{key!r}]", value, "a mapping")
-
-
-def _label_rule(raw: Any) -> LabelRule:
-    if not isinstance(raw, Mapping):
-        raise _bad("metadata['rule']", raw, "a mapping with description, factors, ...")
-    factors, order = raw.get("factors"), raw.get("order_dependent")
-    for key in ("name", "description"):
-        if raw.get(key) is not None and not isinstance(raw[key], str):
-            raise _bad(f"metadata['rule'][{key!r}]", raw[key], "a string")
-    if factors is not None and (
-        isinstance(factors, str)
-        or not isinstance(factors, list | tuple)
-        or not all(isinstance(f, str) for f in factors)
-    ):
-        raise _bad("metadata['rule']['factors']", factors, "a list of factor names")
-    if order is not None and not isinstance(order, bool):
-        raise _bad("metadata['rule']['order_dependent']", order, "true or false")
-    return LabelRule(
-        name=raw.get("name"),
-        description=raw.get("description"),
-        factors=None if factors is None else tuple(factors),
-        order_dependent=order,
-    )
-
-
-def _data_file(split: Any, raw: Any) -> DataFile:
-    key = f"metadata['files'][{split!r}]"
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return DataFile(n_files=raw)
-    if not isinstance(raw, Mapping):
-        raise _bad(key, raw, "a mapping with path, sha256, rows (or a count of files)")
-    for name in ("path", "sha256"):
-        if raw.get(name) is not None and not isinstance(raw[name], str):
-            raise _bad(f"{key}[{name!r}]", raw[name], "a string")
-    rows = raw.get("rows")
-    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int)):
-        raise _bad(f"{key}['rows']", rows, "a whole number")
-    return DataFile(path=raw.get("path"), sha256=raw.get("sha256"), rows=rows)
-
-
-def _pitfalls(raw: Any) -> tuple[Mapping[str, Any], ...]:
-    if isinstance(raw, str) or not isinstance(raw, list | tuple):
-        raise _bad("metadata['pitfalls']", raw, "a list of records, each with a 'kind'")
-    for i, record in enumerate(raw):
-        if not isinstance(record, Mapping) or not isinstance(record.get("kind"), str):
-            raise _bad(f"metadata['pitfalls'][{i}]", record, "a mapping with a 'kind' string")
-    return tuple(raw)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DataInfo:
     """What a variant builder needs to know to size its model.
 
@@ -464,97 +324,6 @@ class DataInfo:
     def n_features(self) -> int:
         """Number of input features of a flat example: n_features, or C·H·W for images."""
         return int(np.prod(self.input_shape)) if self.input_shape else 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrainConfig:
-    """Settings of the built-in training loop.
-
-    Parameters
-    ----------
-    epochs
-        Number of passes over the training split.
-    batch_size
-        Examples per optimiser step.
-    lr
-        AdamW learning rate.
-    weight_decay
-        AdamW weight decay.
-    select_metric
-        Dev metric that picks the epoch whose weights are evaluated on test. Model
-        selection never looks at the test split.
-    """
-
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    select_metric: str = "accuracy"
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig({name}={value!r}): must be a positive integer")
-        for name in ("lr", "weight_decay"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"TrainConfig({name}={value!r}): must be a number >= 0")
-        if self.lr == 0:
-            raise ValueError("TrainConfig(lr=0): the learning rate must be positive")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as a plain JSON-ready dict."""
-        return {
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "select_metric": self.select_metric,
-        }
-
-
-#: ``(key, value)`` pairs that change a ``TrainConfig`` for one condition, sorted by key
-Overrides: TypeAlias = tuple[tuple[str, Any], ...]
-
-
-class UnknownOverrideError(ValueError):
-    """A training override names a key that ``TrainConfig`` does not have."""
-
-
-def apply_overrides(train: TrainConfig, overrides: Overrides) -> TrainConfig:
-    """``train`` with a condition's overrides applied: the one place that applies them.
-
-    Parameters
-    ----------
-    train
-        The experiment's training settings.
-    overrides
-        ``(key, value)`` pairs, e.g. ``(("batch_size", 256), ("lr", 0.002))``.
-
-    Returns
-    -------
-    TrainConfig
-        A new config; ``train`` itself when there is nothing to override.
-
-    Raises
-    ------
-    UnknownOverrideError
-        A key that is not a field of ``TrainConfig``; the message names it and the
-        known keys.
-    ValueError
-        A value ``TrainConfig`` rejects (e.g. ``batch_size=0``).
-    """
-    if not overrides:
-        return train
-    known = tuple(f.name for f in fields(TrainConfig))
-    unknown = [key for key, _ in overrides if key not in known]
-    if unknown:
-        raise UnknownOverrideError(
-            f"unknown training override {', '.join(map(repr, unknown))}: TrainConfig has "
-            f"{', '.join(known)}"
-        )
-    return replace(train, **dict(overrides))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -754,88 +523,3 @@ class Finding:
     invalid: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     #: typed, format-free evidence the report renders generically (tables, plots, curves)
     exhibits: tuple[Exhibit, ...] = ()
-
-
-#: how a script opened a file
-FileMode = Literal["read", "write"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FileAccess:
-    """One file a script run opened, deduplicated per path and mode (script mode)."""
-
-    #: project-relative when inside the run's mirror (``"SPR_BENCH/train.csv"``), else absolute
-    path: str
-    mode: FileMode
-    #: whether the file existed when it was opened; False: the script tried a missing path
-    exists: bool
-    #: bytes after the run; None when the file is gone or never existed
-    size: int | None = None
-    #: SHA-256 (hex) after the run; None for a missing or very large file
-    sha256: str | None = None
-    #: how often it was opened
-    count: int = 1
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SeedCall:
-    """A seed call a script made after start-up, as the start-up shim recorded it."""
-
-    #: e.g. ``"random.seed"``, ``"numpy.random.seed"``, ``"torch.manual_seed"``
-    function: str
-    #: the argument as written by ``repr``, e.g. ``"42"``
-    value: str
-    #: ``file:line`` of the call, project-relative where possible
-    where: str
-    #: what the shim passed on: ``value``, or ``value`` offset by the run's seed (``--reseed``)
-    applied: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScriptTrace:
-    """What one run of a user's script did: command, exit, output, seeds, files, metrics."""
-
-    #: the command as run
-    argv: tuple[str, ...]
-    #: the environment variables auditkit set for the run (not the whole environment)
-    env: Mapping[str, str]
-    #: the run's folder, ``.auditkit/script-runs/<id>/`` (absolute)
-    run_dir: str
-    #: the process's exit code; None when it was stopped (timeout)
-    exit_code: int | None
-    timed_out: bool
-    wall_s: float
-    #: last lines of stdout and stderr
-    tail: str
-    #: where the metrics were read from, e.g. ``"metrics.json"`` or ``"stdout"``; "" if nowhere
-    metric_source: str = ""
-    #: metric -> how its value was read, e.g. ``"printed as 94.20%, read as 0.942"``
-    metric_notes: Mapping[str, str] = field(default_factory=dict)
-    seed_calls: tuple[SeedCall, ...] = ()
-    files: tuple[FileAccess, ...] = ()
-    #: paths the script looked for (``os.path.exists`` and kin) that did not exist
-    missing_probes: tuple[str, ...] = ()
-    #: git commit of the project, or ""
-    git_commit: str = ""
-    #: rows of ``predictions.csv``; None when the script wrote none
-    predictions: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScriptFacts:
-    """What a check may know about a script audit as a whole (``AssessContext.script``)."""
-
-    #: the command template, e.g. ``"python train.py --seed {seed}"``
-    command: str
-    #: absolute project root, mirrored into every run's folder
-    project: str
-    #: role (``train``, ``dev``, ``test`` or a name) -> project-relative path of a data file
-    data_files: Mapping[str, str] = field(default_factory=dict)
-    #: True when the user declared the data; False: zero set-up (discovered from a run, or none)
-    data_declared: bool = False
-    #: project-relative folder of the data, "" when none
-    data_dir: str = ""
-    #: ``--reseed``: the script's own seed calls were offset by the run's seed
-    reseed: bool = False
-    #: how the seed reached the script: of ``placeholder``, ``argument``, ``env``, ``shim``
-    seed_routes: tuple[str, ...] = ()

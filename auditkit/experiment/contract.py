@@ -317,6 +317,31 @@ class Experiment:
             No variants, no or several baselines, an unknown metric, a claim over an
             unknown variant or metric.
         """
+        self._check_data(source)
+        self._check_metrics(source)
+        baseline = self._baseline(source)
+        claims = [self._resolved(claim, where, baseline) for claim, where in self._claims]
+        if not claims:
+            raise ModelFileError(
+                f"{source}: experiment {self.name!r} makes no claims, so there is nothing to "
+                "audit; add one, e.g. exp.claim('my_variant', over='baseline', metric='accuracy')",
+                slug="no-claims",
+            )
+        return ExperimentSpec(
+            name=self.name,
+            source=source,
+            data=self.data,
+            metrics=self.metrics,
+            train=self.train,
+            variants={v.name: v for v in self._variants.values()},
+            baseline=baseline,
+            claims=tuple(claims),
+            expect_data=self.expect_data,
+            design=self.design,
+        )
+
+    def _check_data(self, source: str) -> None:
+        """The data is a dataset with well-typed metadata; the design is None or k-fold."""
         if not isinstance(self.data, TokenDataset | ImageDataset | FeatureDataset):
             raise ModelFileError(
                 f"{source}: Experiment({self.name!r}, data=...) got {type(self.data).__name__}; "
@@ -339,6 +364,9 @@ class Experiment:
                 "auditkit.CrossValidation(folds=5)",
                 slug="bad-design",
             )
+
+    def _check_metrics(self, source: str) -> None:
+        """Every listed metric and the selection metric is known and fits the data."""
         for metric in self.metrics:
             if metric not in METRICS:
                 raise ModelFileError(
@@ -369,6 +397,9 @@ class Experiment:
                 f"{self.data.kind}; select on accuracy, macro_f1 or mcc.",
                 slug="metric-needs-tokens",
             )
+
+    def _baseline(self, source: str) -> str:
+        """The one variant marked as baseline; an error for none or several variants."""
         if not self._variants:
             raise ModelFileError(
                 f"{source}: experiment {self.name!r} declares no variants; decorate a model "
@@ -390,75 +421,56 @@ class Experiment:
                 "exactly one and name the others in claim(..., over=...)",
                 slug="several-baselines",
             )
-        baseline = baselines[0].name
-        claims: list[Claim] = []
-        for claim, where in self._claims:
-            for role, value in (("variant", claim.variant), ("over", claim.baseline or baseline)):
-                if value not in self._variants:
-                    raise ModelFileError(
-                        f"{where}: claim {role}={value!r} names no variant of experiment "
-                        f"{self.name!r}.{did_you_mean(value, list(self._variants))} Declared "
-                        f"variants: {', '.join(self._variants)}.",
-                        slug="claim-unknown-variant",
-                    )
-            if claim.metric not in self.metrics:
-                hint = (
-                    f" Add it to Experiment(metrics=[...]), which lists {', '.join(self.metrics)}."
-                    if claim.metric in METRICS
-                    else f"{did_you_mean(claim.metric, list(self.metrics))} The experiment's "
-                    f"metrics are {', '.join(self.metrics)}."
-                )
+        return baselines[0].name
+
+    def _resolved(self, claim: Claim, where: str, baseline: str) -> Claim:
+        """A declared claim checked, with its baseline filled in (``over=`` or the baseline)."""
+        for role, value in (("variant", claim.variant), ("over", claim.baseline or baseline)):
+            if value not in self._variants:
                 raise ModelFileError(
-                    f"{where}: claim metric={claim.metric!r} is not one of the experiment's "
-                    f"metrics.{hint}",
-                    slug="claim-unknown-metric",
+                    f"{where}: claim {role}={value!r} names no variant of experiment "
+                    f"{self.name!r}.{did_you_mean(value, list(self._variants))} Declared "
+                    f"variants: {', '.join(self._variants)}.",
+                    slug="claim-unknown-variant",
                 )
-            reported = claim.reported
-            problem = (
-                None
-                if reported is None
-                else "it must be a number, the gain in metric units (0.021 for '+2.1 points')"
-                if isinstance(reported, bool) or not isinstance(reported, int | float)
-                else METRICS[claim.metric].gain_problem(float(reported))
+        if claim.metric not in self.metrics:
+            hint = (
+                f" Add it to Experiment(metrics=[...]), which lists {', '.join(self.metrics)}."
+                if claim.metric in METRICS
+                else f"{did_you_mean(claim.metric, list(self.metrics))} The experiment's "
+                f"metrics are {', '.join(self.metrics)}."
             )
-            if problem is not None:
-                raise ModelFileError(
-                    f"{where}: claim reported={claim.reported!r}: {problem}.",
-                    slug="claim-reported-range",
-                )
-            if claim.variant == (claim.baseline or baseline):
-                raise ModelFileError(
-                    f"{where}: claim compares variant {claim.variant!r} with itself; name "
-                    "another variant in over=...",
-                    slug="claim-self",
-                )
-            claims.append(
-                Claim(
-                    variant=claim.variant,
-                    baseline=claim.baseline or baseline,
-                    metric=claim.metric,
-                    reported=claim.reported,
-                    direction=claim.direction,
-                    kind=claim.kind,
-                )
-            )
-        if not claims:
             raise ModelFileError(
-                f"{source}: experiment {self.name!r} makes no claims, so there is nothing to "
-                "audit; add one, e.g. exp.claim('my_variant', over='baseline', metric='accuracy')",
-                slug="no-claims",
+                f"{where}: claim metric={claim.metric!r} is not one of the experiment's "
+                f"metrics.{hint}",
+                slug="claim-unknown-metric",
             )
-        return ExperimentSpec(
-            name=self.name,
-            source=source,
-            data=self.data,
-            metrics=self.metrics,
-            train=self.train,
-            variants={v.name: v for v in self._variants.values()},
-            baseline=baseline,
-            claims=tuple(claims),
-            expect_data=self.expect_data,
-            design=self.design,
+        reported = claim.reported
+        problem = (
+            None
+            if reported is None
+            else "it must be a number, the gain in metric units (0.021 for '+2.1 points')"
+            if isinstance(reported, bool) or not isinstance(reported, int | float)
+            else METRICS[claim.metric].gain_problem(float(reported))
+        )
+        if problem is not None:
+            raise ModelFileError(
+                f"{where}: claim reported={claim.reported!r}: {problem}.",
+                slug="claim-reported-range",
+            )
+        if claim.variant == (claim.baseline or baseline):
+            raise ModelFileError(
+                f"{where}: claim compares variant {claim.variant!r} with itself; name "
+                "another variant in over=...",
+                slug="claim-self",
+            )
+        return Claim(
+            variant=claim.variant,
+            baseline=claim.baseline or baseline,
+            metric=claim.metric,
+            reported=claim.reported,
+            direction=claim.direction,
+            kind=claim.kind,
         )
 
 

@@ -19,7 +19,7 @@ from auditkit.checks import SCRIPT_KIND, PlanContext, checks, nominal_runs
 from auditkit.conditions import Condition, Transform
 from auditkit.perturb import evaluation_split
 from auditkit.plan import Plan, RulePlan
-from auditkit.rulepack import RulePack
+from auditkit.rulepack import Rule, RulePack
 from auditkit.script.spec import ScriptSpec
 from auditkit.types import Claim, Dataset, RunResult, RunSpec, ScriptFacts, TrainConfig
 
@@ -239,7 +239,6 @@ def plan_script(
     -------
     Plan
     """
-    registry = checks()
     claims = planning_claims(spec, metrics)
     context = PlanContext(
         data=data if data is not None else empty_dataset(),
@@ -262,49 +261,7 @@ def plan_script(
         unique.update(dict.fromkeys(nominal_runs(claim, seeds)))
     rule_plans: list[RulePlan] = []
     for rule in pack.rules:
-        registered = registry[rule.check]
-        skipped: str | None = None
-        per_claim: dict[int, tuple[RunSpec, ...]] = {}
-        if rule.check in CANNOT:
-            skipped = f"check {rule.check!r} cannot read script runs: {CANNOT[rule.check]}"
-        elif rule.check in DATA_CHECKS and data is None:
-            skipped = (
-                f"check {rule.check!r} reads the data files, and this audit has none it can "
-                "parse: declare them under `data:` in an audit file (CSV or JSON lines with "
-                "a label column), or let the script read them"
-            )
-        elif rule.check == "seed_sweep" and not spec.claims:
-            skipped = (
-                "no claims to test: the spread over seeds is under script-seeds; declare "
-                "variants and claims in an audit file (auditkit check audit.yaml) to test a gain"
-            )
-        elif rule.check in NOMINAL_CHECKS:
-            per_claim = {i: tuple(nominal_runs(c, seeds)) for i, c in enumerate(claims)}
-        elif SCRIPT_KIND in registered.kinds or data is None or data.kind in registered.kinds:
-            evaluations = registered.impl.evaluations(rule.params)
-            dropped: list[str] = []
-            for index, claim in enumerate(claims):
-                planned = list(registered.impl.plan(claim, rule.params, context))
-                extra, dropped = evaluation_runs(planned, evaluations, dev=dev)
-                per_claim[index] = (*planned, *extra)
-            skipped = _unfit(rule.check, [r for rs in per_claim.values() for r in rs], spec)
-            tested = [e for e in evaluations if evaluation_split(e)[1] == "test"]
-            if tested and all(e in dropped for e in tested):
-                skipped = (
-                    f"check {rule.check!r} re-evaluates the trained model under test-time "
-                    f"perturbations ({', '.join(tested)}) that have no file form for a "
-                    "script's data"
-                )
-            elif evaluations and data is None:
-                skipped = (
-                    f"check {rule.check!r} perturbs the test file, and this audit has no data "
-                    "file it can parse: declare them under `data:` in an audit file"
-                )
-        else:
-            skipped = (
-                f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} data, "
-                f"and this script's data is {data.kind}"
-            )
+        per_claim, skipped = _plan_rule(rule, claims, seeds, context, spec, data, dev)
         if skipped:
             rule_plans.append(RulePlan(rule=rule, runs={}, skipped=skipped))
             continue
@@ -324,6 +281,65 @@ def plan_script(
         ),
     )
     return Plan(claims=spec.claims, seeds=tuple(seeds), runs=tuple(order), rules=tuple(rule_plans))
+
+
+def _plan_rule(
+    rule: Rule,
+    claims: Sequence[Claim],
+    seeds: Sequence[int],
+    context: PlanContext,
+    spec: ScriptSpec,
+    data: Dataset | None,
+    dev: bool,
+) -> tuple[dict[int, tuple[RunSpec, ...]], str | None]:
+    """One rule's runs per claim index, or why it is skipped for this script audit.
+
+    ``dev``: the script reports a dev metric and has a dev file, so dev probes can run.
+    """
+    registered = checks()[rule.check]
+    skipped: str | None = None
+    per_claim: dict[int, tuple[RunSpec, ...]] = {}
+    if rule.check in CANNOT:
+        skipped = f"check {rule.check!r} cannot read script runs: {CANNOT[rule.check]}"
+    elif rule.check in DATA_CHECKS and data is None:
+        skipped = (
+            f"check {rule.check!r} reads the data files, and this audit has none it can "
+            "parse: declare them under `data:` in an audit file (CSV or JSON lines with "
+            "a label column), or let the script read them"
+        )
+    elif rule.check == "seed_sweep" and not spec.claims:
+        skipped = (
+            "no claims to test: the spread over seeds is under script-seeds; declare "
+            "variants and claims in an audit file (auditkit check audit.yaml) to test a gain"
+        )
+    elif rule.check in NOMINAL_CHECKS:
+        per_claim = {i: tuple(nominal_runs(c, seeds)) for i, c in enumerate(claims)}
+    elif SCRIPT_KIND in registered.kinds or data is None or data.kind in registered.kinds:
+        evaluations = registered.impl.evaluations(rule.params)
+        dropped: list[str] = []
+        for index, claim in enumerate(claims):
+            planned = list(registered.impl.plan(claim, rule.params, context))
+            extra, dropped = evaluation_runs(planned, evaluations, dev=dev)
+            per_claim[index] = (*planned, *extra)
+        skipped = _unfit(rule.check, [r for rs in per_claim.values() for r in rs], spec)
+        tested = [e for e in evaluations if evaluation_split(e)[1] == "test"]
+        if tested and all(e in dropped for e in tested):
+            skipped = (
+                f"check {rule.check!r} re-evaluates the trained model under test-time "
+                f"perturbations ({', '.join(tested)}) that have no file form for a "
+                "script's data"
+            )
+        elif evaluations and data is None:
+            skipped = (
+                f"check {rule.check!r} perturbs the test file, and this audit has no data "
+                "file it can parse: declare them under `data:` in an audit file"
+            )
+    else:
+        skipped = (
+            f"check {rule.check!r} supports {', '.join(sorted(registered.kinds))} data, "
+            f"and this script's data is {data.kind}"
+        )
+    return per_claim, skipped
 
 
 def empty_dataset() -> Dataset:

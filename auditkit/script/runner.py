@@ -34,7 +34,7 @@ from typing import Any
 from auditkit.execute.core import failed_result
 from auditkit.script.readback import ReadBack, read_metrics
 from auditkit.script.spec import ScriptSpec, resolve_program
-from auditkit.script.trace import parse_trace
+from auditkit.script.trace import ParsedTrace, parse_trace
 from auditkit.script.workdir import copy_files, mirror, remove
 from auditkit.types import RunResult, RunSpec, ScriptTrace
 
@@ -61,6 +61,58 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 def _tail(text: str, n: int = TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-n:])
+
+
+def _output(folder: Path) -> tuple[str, str]:
+    """A finished run's stdout, and the last lines of its stdout and stderr."""
+    out_text = (folder / "stdout.log").read_text(encoding="utf-8", errors="replace")
+    err_text = (folder / "stderr.log").read_text(encoding="utf-8", errors="replace")
+    tail = _tail(out_text)
+    if err_text.strip():
+        tail += "\n--- stderr ---\n" + _tail(err_text)
+    return out_text, tail
+
+
+def _wait(
+    argv: list[str], cwd: Path, env: Mapping[str, str], folder: Path, timeout: float | None
+) -> tuple[int | None, bool]:
+    """Run the script to its end, output to ``folder``; (exit code, timed out).
+
+    The script runs in its own process group, killed with it on a timeout or an interrupt.
+
+    Raises
+    ------
+    OSError
+        When the program cannot be started.
+    """
+    exit_code: int | None = None
+    timed_out = False
+    with (
+        (folder / "stdout.log").open("wb") as stdout,
+        (folder / "stderr.log").open("wb") as stderr,
+    ):
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if os.name == "posix" else None,
+        )
+        try:
+            exit_code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:  # interrupted (Ctrl-C): take the script down too
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+    return exit_code, timed_out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,63 +229,18 @@ class ScriptRunner:
         argv = self.command(run, work=work, out=out)
         env_changes = self.environment(run, work=work, out=out, trace=trace_file)
         cwd = work / self.spec.cwd
-        exit_code: int | None = None
-        timed_out = False
-        with (
-            (folder / "stdout.log").open("wb") as stdout,
-            (folder / "stderr.log").open("wb") as stderr,
-        ):
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=cwd,
-                    env={**os.environ, **env_changes},
-                    stdin=subprocess.DEVNULL,
-                    stdout=stdout,
-                    stderr=stderr,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent if os.name == "posix" else None,
-                )
-            except OSError as exc:
-                return self._failed(
-                    run, f"CommandError: cannot start {argv[0]!r}: {exc.strerror or exc}", start
-                )
-            try:
-                exit_code = proc.wait(timeout=self.spec.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                with contextlib.suppress(OSError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            finally:
-                if proc.poll() is None:  # interrupted (Ctrl-C): take the script down too
-                    with contextlib.suppress(OSError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-        wall = time.perf_counter() - start
-        out_text = (folder / "stdout.log").read_text(encoding="utf-8", errors="replace")
-        err_text = (folder / "stderr.log").read_text(encoding="utf-8", errors="replace")
-        tail = _tail(out_text)
-        if err_text.strip():
-            tail += "\n--- stderr ---\n" + _tail(err_text)
-        parsed = parse_trace(trace_file, roots=(work, project))
-        written = [
-            work / f.path if not Path(f.path).is_absolute() else Path(f.path)
-            for f in parsed.files
-            if f.mode == "write"
-        ]
-        explicit = None
-        if self.spec.metrics_file:
-            rendered = self.spec.metrics_file.format_map(
-                {"run_dir": str(out), "data_dir": str(work / self.spec.data_dir)}
+        try:
+            exit_code, timed_out = _wait(
+                argv, cwd, {**os.environ, **env_changes}, folder, self.spec.timeout
             )
-            explicit = cwd / rendered
-        found = read_metrics(
-            wanted=self.spec.metrics,
-            stdout=out_text,
-            out_dir=out,
-            explicit=explicit,
-            written=written,
-        )
+        except OSError as exc:
+            return self._failed(
+                run, f"CommandError: cannot start {argv[0]!r}: {exc.strerror or exc}", start
+            )
+        wall = time.perf_counter() - start
+        out_text, tail = _output(folder)
+        parsed = parse_trace(trace_file, roots=(work, project))
+        found = self._read_back(parsed, out_text, out=out, work=work, cwd=cwd)
         predictions, n_predictions = read_predictions(out / "predictions.csv")
         remove(work)
         trace = ScriptTrace(
@@ -264,6 +271,29 @@ class ScriptRunner:
             device="script",
             error=error,
             trace=trace,
+        )
+
+    def _read_back(
+        self, parsed: ParsedTrace, out_text: str, *, out: Path, work: Path, cwd: Path
+    ) -> ReadBack:
+        """The run's metrics: from ``metrics_file`` if declared, files it wrote, or stdout."""
+        written = [
+            work / f.path if not Path(f.path).is_absolute() else Path(f.path)
+            for f in parsed.files
+            if f.mode == "write"
+        ]
+        explicit = None
+        if self.spec.metrics_file:
+            rendered = self.spec.metrics_file.format_map(
+                {"run_dir": str(out), "data_dir": str(work / self.spec.data_dir)}
+            )
+            explicit = cwd / rendered
+        return read_metrics(
+            wanted=self.spec.metrics,
+            stdout=out_text,
+            out_dir=out,
+            explicit=explicit,
+            written=written,
         )
 
     def _prepare(self, run: RunSpec, project: Path, work: Path) -> None:

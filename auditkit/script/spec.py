@@ -29,7 +29,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -335,6 +335,64 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
         file that does not exist, a program or script that is not found.
     """
     file = Path(path)
+    raw, lines = _read_audit_file(file)
+
+    def at(key: str) -> str:
+        return f"{file}:{lines.get(key, 1)}"
+
+    _check_keys(raw, file, at)
+    project = (file.parent / str(raw.get("project", "."))).resolve()
+    if not project.is_dir():
+        raise UsageError(
+            f"{at('project')}: project folder {str(project)!r} does not exist",
+            slug="script-bad-audit",
+        )
+    style_text = str(raw.get("style", "argparse"))
+    if style_text not in {s.value for s in Style}:
+        raise UsageError(
+            f"{at('style')}: style {style_text!r} is not argparse or hydra",
+            slug="script-bad-audit",
+        )
+    template = CommandTemplate.parse(raw["command"], style=Style(style_text), origin=at("command"))
+    settings = _settings(raw.get("settings"), at("settings"), "settings")
+    baseline, variants = _variants(raw, file, at)
+    _check_placeholders(template, settings, variants, at("command"))
+    data_files = _data_files(raw.get("data"), at("data"), project)
+    metrics = _metrics(raw.get("metrics", []), at("metrics"))
+    raw_claims = raw.get("claims") or []
+    if not isinstance(raw_claims, list):
+        raise UsageError(f"{at('claims')}: claims must be a list", slug="script-bad-audit")
+    names = [v.name for v in variants]
+    claims = [_claim(item, at("claims"), baseline, names, metrics) for item in raw_claims]
+    if claims and not metrics:
+        metrics = list(dict.fromkeys(c.metric for c in claims))
+    timeout = raw.get("timeout")
+    env = raw.get("env") or {}
+    if not isinstance(env, Mapping):
+        raise UsageError(f"{at('env')}: env must be a mapping", slug="script-bad-audit")
+    spec = ScriptSpec(
+        name=str(raw.get("name", file.stem)),
+        origin=str(file),
+        project=str(project),
+        cwd="",
+        template=template,
+        settings=settings,
+        variants=tuple(variants),
+        data_files=data_files,
+        metrics=tuple(metrics),
+        metrics_file=str(raw.get("metrics_file", "")),
+        claims=tuple(claims),
+        timeout=None if timeout is None else parse_duration(str(timeout), flag=at("timeout")),
+        reseed=bool(raw.get("reseed", False)) or reseed,
+        env=tuple((str(k), str(v)) for k, v in env.items()),
+        declared=True,
+    )
+    preflight(spec)
+    return spec
+
+
+def _read_audit_file(file: Path) -> tuple[Mapping[str, Any], dict[str, int]]:
+    """The audit file's YAML mapping and the line of each of its top-level keys."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -357,11 +415,11 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
             f"see {docs_dir() / 'script-mode.md'}",
             slug="script-bad-audit",
         )
-    lines = _lines(node)
+    return raw, _lines(node)
 
-    def at(key: str) -> str:
-        return f"{file}:{lines.get(key, 1)}"
 
+def _check_keys(raw: Mapping[str, Any], file: Path, at: Callable[[str], str]) -> None:
+    """Every top-level key is known, and ``command:`` is there."""
     for key in raw:
         if key not in AUDIT_KEYS:
             raise UsageError(
@@ -375,20 +433,23 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
             "command: python train.py --seed {seed}",
             slug="script-bad-audit",
         )
-    project = (file.parent / str(raw.get("project", "."))).resolve()
-    if not project.is_dir():
+
+
+def _metrics(value: Any, where: str) -> list[str]:
+    """``metrics:``: one name or a list of names."""
+    metrics = [value] if isinstance(value, str) else value
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise UsageError(
-            f"{at('project')}: project folder {str(project)!r} does not exist",
+            f"{where}: metrics must be a list of metric names, e.g. [test_acc]",
             slug="script-bad-audit",
         )
-    style_text = str(raw.get("style", "argparse"))
-    if style_text not in {s.value for s in Style}:
-        raise UsageError(
-            f"{at('style')}: style {style_text!r} is not argparse or hydra",
-            slug="script-bad-audit",
-        )
-    template = CommandTemplate.parse(raw["command"], style=Style(style_text), origin=at("command"))
-    settings = _settings(raw.get("settings"), at("settings"), "settings")
+    return metrics
+
+
+def _variants(
+    raw: Mapping[str, Any], file: Path, at: Callable[[str], str]
+) -> tuple[str, list[ScriptVariant]]:
+    """The baseline's name and every declared variant, from ``variants:`` and ``baseline:``."""
     raw_variants = raw.get("variants")
     if not isinstance(raw_variants, Mapping) or not raw_variants:
         raise UsageError(
@@ -425,94 +486,66 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
                     origin=where,
                 )
             )
-    # a placeholder must be filled for every variant: by a setting or by each variant
+    return baseline, variants
+
+
+def _check_placeholders(
+    template: CommandTemplate,
+    settings: tuple[Setting, ...],
+    variants: Sequence[ScriptVariant],
+    where: str,
+) -> None:
+    """Every placeholder of the command is filled for every variant (a setting or each's)."""
     known = [k for k, _ in settings]
     per_variant = [{k for k, _ in v.values} for v in variants]
     known += sorted(set.intersection(*per_variant)) if per_variant else []
     if "batch_size" not in known and "batch_size" in template.placeholders():
         raise UsageError(
-            f"{at('command')}: the placeholder {{batch_size}} needs a value: declare "
+            f"{where}: the placeholder {{batch_size}} needs a value: declare "
             "batch_size under settings (the batch-size rule varies it)",
             slug="script-unknown-placeholder",
         )
     template.check_defined(known)
-    data_files = _data_files(raw.get("data"), at("data"), project)
-    metrics = raw.get("metrics", [])
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-        raise UsageError(
-            f"{at('metrics')}: metrics must be a list of metric names, e.g. [test_acc]",
-            slug="script-bad-audit",
+
+
+def _claim(item: Any, where: str, baseline: str, names: list[str], metrics: list[str]) -> Claim:
+    """One entry of ``claims:`` (text or mapping), checked against the variants and metrics."""
+    if isinstance(item, str):
+        claim = parse_claim(item, where)
+    elif isinstance(item, Mapping) and {"variant", "metric"} <= set(item):
+        reported = item.get("reported")
+        claim = Claim(
+            variant=str(item["variant"]),
+            baseline=str(item.get("over", baseline)),
+            metric=str(item["metric"]),
+            reported=None if reported is None else float(reported),
+            direction=Direction(str(item.get("direction", "increase"))),
         )
-    names = [v.name for v in variants]
-    claims = []
-    raw_claims = raw.get("claims") or []
-    if not isinstance(raw_claims, list):
-        raise UsageError(f"{at('claims')}: claims must be a list", slug="script-bad-audit")
-    for item in raw_claims:
-        where = at("claims")
-        if isinstance(item, str):
-            claim = parse_claim(item, where)
-        elif isinstance(item, Mapping) and {"variant", "metric"} <= set(item):
-            reported = item.get("reported")
-            claim = Claim(
-                variant=str(item["variant"]),
-                baseline=str(item.get("over", baseline)),
-                metric=str(item["metric"]),
-                reported=None if reported is None else float(reported),
-                direction=Direction(str(item.get("direction", "increase"))),
-            )
-        else:
+    else:
+        raise UsageError(
+            f"{where}: claim {item!r} must be 'VARIANT > BASELINE on METRIC' or a mapping "
+            "with variant, over, metric and optionally reported",
+            slug="script-bad-claim",
+        )
+    for arm in (claim.variant, claim.baseline):
+        if arm not in names:
             raise UsageError(
-                f"{where}: claim {item!r} must be 'VARIANT > BASELINE on METRIC' or a mapping "
-                "with variant, over, metric and optionally reported",
+                f"{where}: claim {claim.label!r} names the variant {arm!r}, which is not "
+                f"declared.{did_you_mean(arm, names)} Variants: {', '.join(names)}",
                 slug="script-bad-claim",
             )
-        for arm in (claim.variant, claim.baseline):
-            if arm not in names:
-                raise UsageError(
-                    f"{where}: claim {claim.label!r} names the variant {arm!r}, which is not "
-                    f"declared.{did_you_mean(arm, names)} Variants: {', '.join(names)}",
-                    slug="script-bad-claim",
-                )
-        if claim.variant == claim.baseline:
-            raise UsageError(
-                f"{where}: claim {claim.label!r} compares a variant with itself",
-                slug="script-bad-claim",
-            )
-        if metrics and claim.metric not in metrics:
-            raise UsageError(
-                f"{where}: claim {claim.label!r} is on the metric {claim.metric!r}, which is "
-                f"not among metrics: {', '.join(metrics)}; add it there",
-                slug="script-bad-claim",
-            )
-        claims.append(claim)
-    if claims and not metrics:
-        metrics = list(dict.fromkeys(c.metric for c in claims))
-    timeout = raw.get("timeout")
-    env = raw.get("env") or {}
-    if not isinstance(env, Mapping):
-        raise UsageError(f"{at('env')}: env must be a mapping", slug="script-bad-audit")
-    spec = ScriptSpec(
-        name=str(raw.get("name", file.stem)),
-        origin=str(file),
-        project=str(project),
-        cwd="",
-        template=template,
-        settings=settings,
-        variants=tuple(variants),
-        data_files=data_files,
-        metrics=tuple(metrics),
-        metrics_file=str(raw.get("metrics_file", "")),
-        claims=tuple(claims),
-        timeout=None if timeout is None else parse_duration(str(timeout), flag=at("timeout")),
-        reseed=bool(raw.get("reseed", False)) or reseed,
-        env=tuple((str(k), str(v)) for k, v in env.items()),
-        declared=True,
-    )
-    preflight(spec)
-    return spec
+    if claim.variant == claim.baseline:
+        raise UsageError(
+            f"{where}: claim {claim.label!r} compares a variant with itself",
+            slug="script-bad-claim",
+        )
+    if metrics and claim.metric not in metrics:
+        raise UsageError(
+            f"{where}: claim {claim.label!r} is on the metric {claim.metric!r}, which is "
+            f"not among metrics: {', '.join(metrics)}; add it there",
+            slug="script-bad-claim",
+        )
+    return claim
 
 
 def _data_files(value: Any, where: str, project: Path) -> tuple[tuple[str, str], ...]:

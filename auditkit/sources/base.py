@@ -203,8 +203,32 @@ def build_table(
         without the variant or seed parameter; a non-integer seed; an unknown or
         unchosen metric; two runs with the same variant, seed and condition.
     """
-    from auditkit.compare import NOMINAL, LoggedRuns
+    from auditkit.compare import LoggedRuns
 
+    failed = _check_runs(runs, options, label, hint)
+    metrics = _chosen_metrics(runs, options, label, what)
+    scores, n_rows, digest = _scores(runs, options, label, metrics)
+    variants = tuple(dict.fromkeys(v for v, _ in scores))
+    shown = dict(provenance)
+    if failed:
+        shown["failed runs"] = f"{len(failed)}: {named([r.name for r in failed])}"
+    return LoggedRuns(
+        path=label,
+        sha256=hashlib.sha256(json.dumps(digest, sort_keys=True).encode()).hexdigest(),
+        metrics=metrics,
+        variants=variants,
+        conditions=tuple(dict.fromkeys(c for _, c in scores if c != "nominal")),
+        n_rows=n_rows,
+        scores=scores,
+        name=name,
+        provenance=shown,
+    )
+
+
+def _check_runs(
+    runs: Sequence[SourceRun], options: SourceOptions, label: str, hint: str
+) -> list[SourceRun]:
+    """Errors for no, unfinished, failed (unless allowed) or unkeyed runs; the failed runs."""
     if not runs:
         raise DataError(f"{label}: holds no runs", slug="source-empty")
     unfinished = [r for r in runs if r.status is RunStatus.UNFINISHED]
@@ -239,6 +263,13 @@ def build_table(
             f"Parameters they log, nearest first: {nearest}. {advice}{hint}",
             slug="source-missing-param",
         )
+    return failed
+
+
+def _chosen_metrics(
+    runs: Sequence[SourceRun], options: SourceOptions, label: str, what: str
+) -> tuple[str, ...]:
+    """The metrics asked for (each must be logged), or the only one the finished runs log."""
     ok = [r for r in runs if r.status is RunStatus.FINISHED]
     logged = {m for r in ok for m in r.metrics}
     if options.metrics:
@@ -250,15 +281,26 @@ def build_table(
                     f"{named(nearest_first(metric, logged)) or 'none'}",
                     slug="source-unknown-metric",
                 )
-        metrics = tuple(options.metrics)
-    elif len(logged) == 1:
-        metrics = tuple(logged)
-    else:
-        raise DataError(
-            f"{label}: the runs log {len(logged)} {what}s ({named(sorted(logged)) or 'none'}); "
-            f"name the one(s) claimed on with --metric NAME (repeatable)",
-            slug="source-choose-metric",
-        )
+        return tuple(options.metrics)
+    if len(logged) == 1:
+        return tuple(logged)
+    raise DataError(
+        f"{label}: the runs log {len(logged)} {what}s ({named(sorted(logged)) or 'none'}); "
+        f"name the one(s) claimed on with --metric NAME (repeatable)",
+        slug="source-choose-metric",
+    )
+
+
+def _scores(
+    runs: Sequence[SourceRun], options: SourceOptions, label: str, metrics: tuple[str, ...]
+) -> tuple[dict[tuple[str, str], dict[str, dict[int, float | None]]], int, list[object]]:
+    """The runs' scores, how many runs there are, and what the table's hash is taken over.
+
+    Scores map (variant, condition) -> metric -> seed -> score (None for a failed run);
+    two runs of one variant, seed and condition are an error.
+    """
+    from auditkit.compare import NOMINAL
+
     scores: dict[tuple[str, str], dict[str, dict[int, float | None]]] = {}
     seen: dict[tuple[str, int, str], str] = {}
     digest: list[object] = []
@@ -283,18 +325,4 @@ def build_table(
             value = run.metrics.get(metric) if run.status is RunStatus.FINISHED else None
             per_metric[metric][seed] = value if value is not None and math.isfinite(value) else None
         digest.append([run.name, variant, seed, condition, [per_metric[m][seed] for m in metrics]])
-    variants = tuple(dict.fromkeys(v for v, _ in scores))
-    shown = dict(provenance)
-    if failed:
-        shown["failed runs"] = f"{len(failed)}: {named([r.name for r in failed])}"
-    return LoggedRuns(
-        path=label,
-        sha256=hashlib.sha256(json.dumps(digest, sort_keys=True).encode()).hexdigest(),
-        metrics=metrics,
-        variants=variants,
-        conditions=tuple(dict.fromkeys(c for _, c in scores if c != "nominal")),
-        n_rows=len(seen),
-        scores=scores,
-        name=name,
-        provenance=shown,
-    )
+    return scores, len(seen), digest

@@ -130,46 +130,11 @@ def log_to_mlflow(
     uri = tracking_uri or source.tracking_uri or str(mlflow.get_tracking_uri())
     try:
         with open_client(uri) as client:
-            if experiment is None and source.experiment_id:
-                experiment_id = source.experiment_id
-            else:
-                name = experiment or DEFAULT_EXPERIMENT
-                found = client.get_experiment_by_name(name)
-                experiment_id = (
-                    found.experiment_id if found is not None else client.create_experiment(name)
-                )
+            experiment_id = _experiment_id(client, source, experiment)
             exp_name = client.get_experiment(experiment_id).name
-            run = client.create_run(
-                experiment_id,
-                run_name=f"auditkit audit of {document['experiment']['name']}",
-                tags={
-                    AUDIT_TAG: "audit",
-                    "auditkit.exit_code": str(document["exit_code"]),
-                    "auditkit.source": str(document["provenance"].get("runs source", "")),
-                    "auditkit.audited_runs": ", ".join(source.run_ids)[:TAG_LIMIT],
-                    "mlflow.note.content": _note(document, source, experiment_id),
-                    # the run page's "Source" field
-                    "mlflow.source.name": "auditkit compare",
-                },
-            )
+            run = _create_run(client, experiment_id, document, source)
             run_id = run.info.run_id
-            settings = document["rule_pack"]["settings"]
-            for key in ("alpha", "rope", "confidence", "seeds"):
-                client.log_param(run_id, key, settings[key])
-            client.log_param(run_id, "baseline", document["experiment"]["baseline"])
-            for claim in document["claims"]:
-                key = claim_key(claim)
-                client.set_tag(run_id, f"auditkit.verdict.{key}", claim["verdict"])
-                client.log_metric(run_id, f"{key}.verdict", VERDICT_CODE[claim["verdict"]])
-                gain = claim.get("gain") or {}
-                for name, field in (
-                    ("gain", "mean"),
-                    ("ci_low", "low"),
-                    ("ci_high", "high"),
-                    ("p_holm", "p_holm"),
-                ):
-                    if gain.get(field) is not None:
-                        client.log_metric(run_id, f"{key}.{name}", float(gain[field]))
+            _log_verdicts(client, run_id, document)
             for file in files:
                 client.log_artifact(run_id, str(file))
             if source.kind == "mlflow":
@@ -192,3 +157,53 @@ def log_to_mlflow(
         tracking_uri=uri,
         url=url,
     )
+
+
+def _experiment_id(client: Any, source: LoadedSource, experiment: str | None) -> str:
+    """The audited experiment (MLflow source, none named), or ``experiment`` (created)."""
+    if experiment is None and source.experiment_id:
+        return source.experiment_id
+    name = experiment or DEFAULT_EXPERIMENT
+    found = client.get_experiment_by_name(name)
+    created: str = found.experiment_id if found is not None else client.create_experiment(name)
+    return created
+
+
+def _create_run(
+    client: Any, experiment_id: str, document: Mapping[str, Any], source: LoadedSource
+) -> Any:
+    """A new run for the audit, tagged as one (so later audits skip it)."""
+    return client.create_run(
+        experiment_id,
+        run_name=f"auditkit audit of {document['experiment']['name']}",
+        tags={
+            AUDIT_TAG: "audit",
+            "auditkit.exit_code": str(document["exit_code"]),
+            "auditkit.source": str(document["provenance"].get("runs source", "")),
+            "auditkit.audited_runs": ", ".join(source.run_ids)[:TAG_LIMIT],
+            "mlflow.note.content": _note(document, source, experiment_id),
+            # the run page's "Source" field
+            "mlflow.source.name": "auditkit compare",
+        },
+    )
+
+
+def _log_verdicts(client: Any, run_id: str, document: Mapping[str, Any]) -> None:
+    """The thresholds as params, each claim's verdict as a tag and a metric, its gain."""
+    settings = document["rule_pack"]["settings"]
+    for key in ("alpha", "rope", "confidence", "seeds"):
+        client.log_param(run_id, key, settings[key])
+    client.log_param(run_id, "baseline", document["experiment"]["baseline"])
+    for claim in document["claims"]:
+        key = claim_key(claim)
+        client.set_tag(run_id, f"auditkit.verdict.{key}", claim["verdict"])
+        client.log_metric(run_id, f"{key}.verdict", VERDICT_CODE[claim["verdict"]])
+        gain = claim.get("gain") or {}
+        for name, field in (
+            ("gain", "mean"),
+            ("ci_low", "low"),
+            ("ci_high", "high"),
+            ("p_holm", "p_holm"),
+        ):
+            if gain.get(field) is not None:
+                client.log_metric(run_id, f"{key}.{name}", float(gain[field]))

@@ -79,18 +79,26 @@ def _build(builder: Builder, data: EncodedData, seed: int, device: torch.device)
 
 
 def _trainable(
-    probe: nn.Module, batch: dict[str, torch.Tensor], labels: torch.Tensor, n_classes: int
+    model: nn.Module, train: AnySplit, batch_size: int, n_classes: int, device: torch.device
 ) -> set[str]:
     """Names of the parameters a separate run's optimiser would update.
 
     A separate run leaves a parameter alone when it is frozen or gets no gradient
     (``.grad`` stays None, so AdamW skips it, weight decay included); ``torch.func.grad``
-    would return zeros for it instead, so such parameters are held fixed here.
+    would return zeros for it instead, so such parameters are held fixed here. A copy
+    of ``model`` takes one probe step on the first training batch.
     """
-    probe.train()
-    logits = _logits(probe, batch, len(labels), n_classes)
-    loss = nn.functional.cross_entropy(logits.float(), labels)
-    loss.backward()  # type: ignore[no-untyped-call]
+    probe_index = torch.arange(min(batch_size, len(train)))
+    try:
+        probe = copy.deepcopy(model)
+        batch = train.batch(probe_index, device)
+        labels = train.labels[probe_index].to(device)
+        probe.train()
+        logits = _logits(probe, batch, len(labels), n_classes)
+        loss = nn.functional.cross_entropy(logits.float(), labels)
+        loss.backward()  # type: ignore[no-untyped-call]
+    except TrainingError as exc:
+        raise SeedBatchingError(f"a probe step failed: {exc}") from exc
     return {n for n, p in probe.named_parameters() if p.requires_grad and p.grad is not None}
 
 
@@ -144,24 +152,16 @@ def train_seeds_batched(
     SeedBatchingError
         The model cannot be trained as stacked seeds; train the seeds one by one.
     """
+    # over 80 lines for its numpydoc docstring (31 lines); the code itself is 65 lines
     if not seeds:
         return []
     models = [_build(builder, data, s.init_seed, device) for s in seeds]
     _check_same_structure(models)
     orders = [torch.Generator().manual_seed(s.order_seed) for s in seeds]
-    train, dev, test = data.splits["train"], data.splits["dev"], data.splits["test"]
+    train, dev = data.splits["train"], data.splits["dev"]
     n_classes = data.info.n_classes
 
-    probe_index = torch.arange(min(config.batch_size, len(train)))
-    try:
-        trainable = _trainable(
-            copy.deepcopy(models[0]),
-            train.batch(probe_index, device),
-            train.labels[probe_index].to(device),
-            n_classes,
-        )
-    except TrainingError as exc:
-        raise SeedBatchingError(f"a probe step failed: {exc}") from exc
+    trainable = _trainable(models[0], train, config.batch_size, n_classes, device)
 
     params, buffers = stack_module_state(models)
     # The stacked tensors are leaves of their own; the K models are no longer needed.
@@ -195,124 +195,215 @@ def train_seeds_batched(
     k = len(seeds)
     selection = config.select_metric
     eval_metrics = list(dict.fromkeys([*metrics, selection]))
-    errors: list[TrainingError | None] = [None] * k
-    curves: list[list[EpochRecord]] = [[] for _ in range(k)]
-    best_score = [-math.inf] * k
-    best_epoch = [0] * k
-    best_dev: list[dict[str, float | None]] = [{} for _ in range(k)]
-    best_dev_predictions: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * k
-    best_params = {n: p.detach().clone() for n, p in params.items()}
-    best_buffers = {n: b.detach().clone() for n, b in buffers.items()}
-    found_best = [False] * k
-
+    chosen = _Selection.start(k, params, buffers)
+    tensors = (live, fixed, buffers)
     try:
         for epoch in range(1, config.epochs + 1):
             base.train()
             perms = torch.stack([torch.randperm(len(train), generator=g) for g in orders])
-            totals, count = [0.0] * k, 0
-            for start in range(0, len(train), config.batch_size):
-                index = perms[:, start : start + config.batch_size]
-                batch = train.batch(index, device)
-                labels = train.labels[index].to(device)
-                grads, (_, logits) = step(live, fixed, buffers, batch, labels)
-                # The recorded loss of each seed comes from an unstacked cross-entropy on
-                # its logits: a stacked mean reduces in another order and would differ
-                # from a separate run's curve in the last bits.
-                with torch.no_grad():
-                    values = [
-                        nn.functional.cross_entropy(logits[i], labels[i]).item() for i in range(k)
-                    ]
-                for i, value in enumerate(values):
-                    if errors[i] is None and not math.isfinite(value):
-                        errors[i] = TrainingError(
-                            f"the training loss became {value} at epoch {epoch}, step "
-                            f"{start // config.batch_size + 1}; lower the learning rate "
-                            f"(lr={config.lr}) or check the model for unstable operations"
-                        )
-                if all(e is not None for e in errors):
-                    return list(errors)  # type: ignore[arg-type]
-                optimiser.zero_grad(set_to_none=True)
-                for name, tensor in live.items():
-                    tensor.grad = grads[name]
-                optimiser.step()
-                for i, value in enumerate(values):
-                    totals[i] += value * index.shape[1]
-                count += index.shape[1]
+            losses = _stacked_epoch(
+                step, tensors, optimiser, train, perms, config, chosen.errors, epoch, device
+            )
+            if losses is None:  # every seed failed: nothing left to train
+                return list(chosen.errors)  # type: ignore[arg-type]
             state = {**live, **fixed}
             base.eval()
             dev_out = _evaluate_all(evaluate, state, buffers, dev, n_classes, eval_metrics, device)
-            for i, (dev_loss, dev_values, dev_predictions) in enumerate(dev_out):
-                if errors[i] is not None:
-                    continue
-                score = dev_values[selection]
-                curves[i].append(
-                    EpochRecord(
-                        epoch=epoch,
-                        train_loss=totals[i] / count,
-                        dev_loss=dev_loss,
-                        dev_metric=score,
-                    )
-                )
-                comparable = score if score is not None else -dev_loss
-                if comparable > best_score[i]:
-                    best_score[i], best_epoch[i], found_best[i] = comparable, epoch, True
-                    with torch.no_grad():
-                        for name, tensor in state.items():
-                            best_params[name][i] = tensor[i]
-                        for name, tensor in buffers.items():
-                            best_buffers[name][i] = tensor[i]
-                    best_dev[i] = {m: dev_values[m] for m in metrics}
-                    best_dev_predictions[i] = dev_predictions
+            chosen.record(epoch, losses, dev_out, state, buffers, selection, metrics)
         base.eval()
-        test_out = _evaluate_all(
-            evaluate, best_params, best_buffers, test, n_classes, list(metrics), device
-        )
-        perturbed: dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]] = {}
-        for name in evaluations:
-            perturbed[name] = _evaluate_all(
-                evaluate,
-                best_params,
-                best_buffers,
-                perturbed_split(data, name),
-                n_classes,
-                list(metrics),
-                device,
-                weights_from=data.splits[evaluation_split(name)[1]].sequences,
-            )
+        test_out, perturbed = _evaluate_best(evaluate, chosen, data, evaluations, metrics, device)
     except (TrainingError, SeedBatchingError):
         raise
     except Exception as exc:
         raise SeedBatchingError(_reason(exc)) from exc
 
-    outcomes: list[TrainOutcome | TrainingError] = []
-    for i in range(k):
-        error = errors[i]
-        if error is not None:
-            outcomes.append(error)
-        elif not found_best[i]:
-            outcomes.append(
-                TrainingError(
-                    f"every epoch's dev loss was NaN ({curves[i][-1].dev_loss}); the model's "
-                    "outputs are not finite on dev: lower the learning rate or check the model"
+    return chosen.outcomes(test_out, perturbed)
+
+
+def _stacked_epoch(
+    step: Callable[..., Any],
+    tensors: tuple[Tensors, Tensors, Tensors],
+    optimiser: torch.optim.Optimizer,
+    train: AnySplit,
+    perms: torch.Tensor,
+    config: TrainConfig,
+    errors: list[TrainingError | None],
+    epoch: int,
+    device: torch.device,
+) -> list[float] | None:
+    """One epoch of every seed at once, in each seed's own order (``perms``, shape (K, n)).
+
+    ``tensors`` are the trained parameters, the parameters held fixed and the buffers,
+    stacked. A seed whose loss stops being finite gets its error in ``errors`` (its
+    training goes on, unrecorded). Returns each seed's mean training loss, or None once
+    every seed has failed.
+    """
+    live, fixed, buffers = tensors
+    k = len(errors)
+    totals, count = [0.0] * k, 0
+    for start in range(0, len(train), config.batch_size):
+        index = perms[:, start : start + config.batch_size]
+        batch = train.batch(index, device)
+        labels = train.labels[index].to(device)
+        grads, (_, logits) = step(live, fixed, buffers, batch, labels)
+        # The recorded loss of each seed comes from an unstacked cross-entropy on
+        # its logits: a stacked mean reduces in another order and would differ
+        # from a separate run's curve in the last bits.
+        with torch.no_grad():
+            values = [nn.functional.cross_entropy(logits[i], labels[i]).item() for i in range(k)]
+        for i, value in enumerate(values):
+            if errors[i] is None and not math.isfinite(value):
+                errors[i] = TrainingError(
+                    f"the training loss became {value} at epoch {epoch}, step "
+                    f"{start // config.batch_size + 1}; lower the learning rate "
+                    f"(lr={config.lr}) or check the model for unstable operations"
                 )
+        if all(e is not None for e in errors):
+            return None
+        optimiser.zero_grad(set_to_none=True)
+        for name, tensor in live.items():
+            tensor.grad = grads[name]
+        optimiser.step()
+        for i, value in enumerate(values):
+            totals[i] += value * index.shape[1]
+        count += index.shape[1]
+    return [total / count for total in totals]
+
+
+@dataclass(slots=True)
+class _Selection:
+    """Per seed: its training error, its curves, and its best dev epoch so far."""
+
+    errors: list[TrainingError | None]
+    curves: list[list[EpochRecord]]
+    best_score: list[float]
+    best_epoch: list[int]
+    best_dev: list[dict[str, float | None]]
+    best_dev_predictions: list[np.ndarray]
+    found_best: list[bool]
+    #: the stacked parameters and buffers of each seed's best epoch
+    best_params: Tensors
+    best_buffers: Tensors
+
+    @classmethod
+    def start(cls, k: int, params: Tensors, buffers: Tensors) -> _Selection:
+        """The selection before the first epoch, for ``k`` seeds."""
+        return cls(
+            errors=[None] * k,
+            curves=[[] for _ in range(k)],
+            best_score=[-math.inf] * k,
+            best_epoch=[0] * k,
+            best_dev=[{} for _ in range(k)],
+            best_dev_predictions=[np.zeros(0, dtype=np.int64)] * k,
+            found_best=[False] * k,
+            best_params={n: p.detach().clone() for n, p in params.items()},
+            best_buffers={n: b.detach().clone() for n, b in buffers.items()},
+        )
+
+    def record(
+        self,
+        epoch: int,
+        losses: Sequence[float],
+        dev_out: Sequence[tuple[float, dict[str, float | None], np.ndarray]],
+        state: Tensors,
+        buffers: Tensors,
+        selection: str,
+        metrics: Sequence[str],
+    ) -> None:
+        """Add an epoch to each live seed's curve; keep its state when dev improved.
+
+        Selection is on dev only, as in ``train_and_evaluate``: ties keep the earlier
+        epoch, and an undefined selection metric falls back to the negated dev loss.
+        """
+        for i, (dev_loss, dev_values, dev_predictions) in enumerate(dev_out):
+            if self.errors[i] is not None:
+                continue
+            score = dev_values[selection]
+            self.curves[i].append(
+                EpochRecord(epoch=epoch, train_loss=losses[i], dev_loss=dev_loss, dev_metric=score)
             )
-        else:
-            _, test_values, predictions = test_out[i]
-            outcomes.append(
-                TrainOutcome(
-                    perturbed_metrics={n: out[i][1] for n, out in perturbed.items()},
-                    perturbed_predictions={
-                        n: tuple(int(p) for p in out[i][2]) for n, out in perturbed.items()
-                    },
-                    test_metrics=test_values,
-                    dev_metrics=best_dev[i],
-                    curves=tuple(curves[i]),
-                    best_epoch=best_epoch[i],
-                    test_predictions=tuple(int(p) for p in predictions),
-                    dev_predictions=tuple(int(p) for p in best_dev_predictions[i]),
+            comparable = score if score is not None else -dev_loss
+            if comparable > self.best_score[i]:
+                self.best_score[i], self.best_epoch[i], self.found_best[i] = comparable, epoch, True
+                with torch.no_grad():
+                    for name, tensor in state.items():
+                        self.best_params[name][i] = tensor[i]
+                    for name, tensor in buffers.items():
+                        self.best_buffers[name][i] = tensor[i]
+                self.best_dev[i] = {m: dev_values[m] for m in metrics}
+                self.best_dev_predictions[i] = dev_predictions
+
+    def outcomes(
+        self,
+        test_out: Sequence[tuple[float, dict[str, float | None], np.ndarray]],
+        perturbed: Mapping[str, Sequence[tuple[float, dict[str, float | None], np.ndarray]]],
+    ) -> list[TrainOutcome | TrainingError]:
+        """Each seed's outcome, or the error a separate run would have raised."""
+        outcomes: list[TrainOutcome | TrainingError] = []
+        for i, error in enumerate(self.errors):
+            if error is not None:
+                outcomes.append(error)
+            elif not self.found_best[i]:
+                outcomes.append(
+                    TrainingError(
+                        f"every epoch's dev loss was NaN ({self.curves[i][-1].dev_loss}); the "
+                        "model's outputs are not finite on dev: lower the learning rate or "
+                        "check the model"
+                    )
                 )
-            )
-    return outcomes
+            else:
+                _, test_values, predictions = test_out[i]
+                outcomes.append(
+                    TrainOutcome(
+                        perturbed_metrics={n: out[i][1] for n, out in perturbed.items()},
+                        perturbed_predictions={
+                            n: tuple(int(p) for p in out[i][2]) for n, out in perturbed.items()
+                        },
+                        test_metrics=test_values,
+                        dev_metrics=self.best_dev[i],
+                        curves=tuple(self.curves[i]),
+                        best_epoch=self.best_epoch[i],
+                        test_predictions=tuple(int(p) for p in predictions),
+                        dev_predictions=tuple(int(p) for p in self.best_dev_predictions[i]),
+                    )
+                )
+        return outcomes
+
+
+def _evaluate_best(
+    evaluate: Callable[..., Any],
+    chosen: _Selection,
+    data: EncodedData,
+    evaluations: Sequence[str],
+    metrics: Sequence[str],
+    device: torch.device,
+) -> tuple[
+    list[tuple[float, dict[str, float | None], np.ndarray]],
+    dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]],
+]:
+    """Each seed's selected model on test, and under each test-time perturbation."""
+    test_out = _evaluate_all(
+        evaluate,
+        chosen.best_params,
+        chosen.best_buffers,
+        data.splits["test"],
+        data.info.n_classes,
+        list(metrics),
+        device,
+    )
+    perturbed: dict[str, list[tuple[float, dict[str, float | None], np.ndarray]]] = {}
+    for name in evaluations:
+        perturbed[name] = _evaluate_all(
+            evaluate,
+            chosen.best_params,
+            chosen.best_buffers,
+            perturbed_split(data, name),
+            data.info.n_classes,
+            list(metrics),
+            device,
+            weights_from=data.splits[evaluation_split(name)[1]].sequences,
+        )
+    return test_out, perturbed
 
 
 def _evaluate_all(

@@ -150,6 +150,7 @@ def spr(
         shortcut on a factor the rule reads), or when the rule is too rare (or too common)
         for the splits to be balanced within a bounded number of draws.
     """
+    # over 80 lines for its numpydoc docstring (68 lines); the code itself is 21 lines
     settings = _settings(rule, (n_train, n_dev, n_test), length, seed, p_color, name)
     _check_pitfall_types(shortcut, flip_high_variety, shift, leak)
     noise = resolve_label_noise(label_noise)
