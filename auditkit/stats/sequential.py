@@ -63,6 +63,7 @@ __all__ = [
     "sequential_decisions",
     "simulate",
     "spending_boundaries",
+    "t_levels",
     "trajectory",
 ]
 
@@ -386,37 +387,149 @@ def _improvement_level(design: SequentialDesign) -> float:
     return min(design.alpha, (1.0 - design.confidence) / 2.0)
 
 
-#: levels at which every look's nominal threshold is tabulated to bracket a sequential p
-_LEVEL_GRID = tuple(np.geomspace(1e-10, 0.999, 25).tolist())
+#: simulated null paths of the t-process per design (a fixed seed: the same design always
+#: gets the same thresholds, on every machine with the same numpy)
+_T_PATHS = 1 << 18
+_T_SEED = 20_261_206
+#: paths generated at once (bounds the memory of the draws to ~20 MB)
+_T_CHUNK = 1 << 16
+#: below this level the simulated paths are too few to place a boundary; Bonferroni there
+_T_MC_FLOOR = 1e-3
+#: levels at which every look's t threshold is tabulated: Bonferroni below the floor,
+#: calibrated by the simulated t-process above it; interpolated log-log in between
+_LEVEL_GRID = tuple(
+    np.concatenate(
+        [np.geomspace(1e-12, _T_MC_FLOOR, 19)[:-1], np.geomspace(_T_MC_FLOOR, 0.999, 64)]
+    ).tolist()
+)
 
 
-def _look_levels(
-    p_values: Sequence[float], times: tuple[float, ...], spending: Spending
-) -> list[float]:
-    """Per look j: inf{a : the level-a spending test rejects at look j} (1.0 when none does).
+@functools.lru_cache(maxsize=8)
+def _null_p_values(looks: tuple[int, ...]) -> npt.NDArray[np.float64]:
+    """One-sided t-test p-values of ``_T_PATHS`` no-gain claims at each look, (k, paths).
 
-    The thresholds of every look are tabulated on a grid of levels (one recursion per
-    level gives all looks), which brackets each root; Brent's method then polishes it.
+    The t-statistics' joint law under no gain does not depend on the seed sd (it cancels in
+    every ``mean / se``), so one standard-normal simulation serves every audit of a design.
     """
-    table = np.stack([nominal_levels(times, a, spending) for a in _LEVEL_GRID])
+    rng = np.random.default_rng(_T_SEED)
+    idx = np.asarray(looks) - 1
+    n = np.asarray(looks, dtype=np.float64)[:, None]
+    out = np.empty((len(looks), _T_PATHS))
+    for start in range(0, _T_PATHS, _T_CHUNK):
+        x = rng.standard_normal((looks[-1], _T_CHUNK))
+        csum = np.cumsum(x, axis=0)[idx]
+        csq = np.cumsum(x * x, axis=0)[idx]
+        mean = csum / n
+        se = np.sqrt(np.maximum(csq - n * mean**2, 0.0) / (n - 1) / n)
+        out[:, start : start + _T_CHUNK] = _t_sf(mean / se, n - 1)
+    return out
+
+
+def _order_stat(x: npt.NDArray[np.float64], count: float) -> float:
+    """The ``count``-th smallest of ``x`` (1-based), interpolated between neighbours."""
+    lo = min(max(math.floor(count), 1), x.size - 1)
+    part = np.partition(x, (lo - 1, lo))
+    frac = min(max(count - lo, 0.0), 1.0)
+    return float(part[lo - 1] + frac * (part[lo] - part[lo - 1]))
+
+
+def _calibrated(
+    paths: npt.NDArray[np.float64], spent: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per-look p thresholds under which the simulated t-process spends ``spent``, (k,).
+
+    Look 1's t-test is exact on its own (its threshold is the first spend); each later
+    threshold is the order statistic of the look's p-values among the paths that have not
+    crossed yet that makes the cumulative crossing share equal the cumulative spend.
+    """
+    total = paths.shape[1]
+    alive = np.ones(total, dtype=bool)
+    crossed = 0
+    out = np.empty(len(spent))
+    for j, target in enumerate(spent.tolist()):
+        p = paths[j]
+        if j == 0:
+            u = target
+        else:
+            pending = p[alive]
+            count = target * total - crossed
+            u = _order_stat(pending, count) if count >= 1.0 else 0.0
+        hit = alive & (p <= u)
+        crossed += int(np.count_nonzero(hit))
+        alive &= ~hit
+        out[j] = u
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _t_table(looks: tuple[int, ...], max_seeds: int, spending: Spending) -> npt.NDArray[np.float64]:
+    """Log of every look's p threshold at every level of ``_LEVEL_GRID``, (levels, k).
+
+    Above ``_T_MC_FLOOR`` the thresholds make the t-process (unknown variance) spend exactly
+    ``α(t_j)`` by look j; below it, where too few simulated paths cross, they are the
+    Bonferroni split ``α(t_j) - α(t_{j-1})``, valid for any dependence between looks. Each
+    look's threshold is made non-decreasing in the level, so "the smallest level that
+    rejects" is well defined.
+    """
+    times = np.asarray(looks, dtype=np.float64) / max_seeds
+    paths = _null_p_values(looks)
+    rows = []
+    for a in _LEVEL_GRID:
+        spent = spending.spent(times, a)
+        if a < _T_MC_FLOOR:
+            rows.append(np.maximum(np.diff(spent, prepend=0.0), 1e-300))
+        else:
+            rows.append(np.maximum(_calibrated(paths, spent), 1e-300))
+    table = np.maximum.accumulate(np.log(np.stack(rows)), axis=0)
+    return table
+
+
+def t_levels(design: SequentialDesign, level: float) -> npt.NDArray[np.float64]:
+    """One-sided p thresholds of every look of ``design`` for the level-``level`` t test.
+
+    Parameters
+    ----------
+    design : SequentialDesign
+        Its looks, ``max_seeds`` and spending function.
+    level : float
+        One-sided level spent by the last look.
+
+    Returns
+    -------
+    ndarray of shape (len(design.looks),)
+        ``u_j``: the paired t-test rejects at look j when its one-sided p-value is at most
+        ``u_j``. Under no gain the t statistics (unknown variance) cross by look j with
+        probability ``α(t_j)`` (to the precision of ``_T_PATHS`` simulated paths) for
+        ``level >= 1e-3``, and at most that below.
+    """
+    a = check_probability(level, name="level")
+    table = _t_table(design.looks, design.max_seeds, design.spending)
+    x = math.log(min(max(a, _LEVEL_GRID[0]), _LEVEL_GRID[-1]))
+    grid = np.log(np.asarray(_LEVEL_GRID))
+    return np.exp([np.interp(x, grid, table[:, j]) for j in range(table.shape[1])])
+
+
+def _look_levels(p_values: Sequence[float], design: SequentialDesign) -> list[float]:
+    """Per look j: inf{a : the level-a t test rejects at look j} (1.0 when none does).
+
+    The exact inverse of ``t_levels``' log-log interpolation of the tabulated thresholds.
+    """
+    table = _t_table(design.looks, design.max_seeds, design.spending)
+    grid = np.log(np.asarray(_LEVEL_GRID))
     out = []
     for j, p in enumerate(p_values):
         column = table[:, j]
-        if column[-1] < p:  # not even a level-0.999 test rejects here
+        if p > math.exp(column[-1]):  # not even a level-0.999 test rejects here
             out.append(1.0)
             continue
-        if column[0] >= p:
+        if p <= math.exp(column[0]):
             out.append(_LEVEL_GRID[0])
             continue
-        i = int(np.searchsorted(column, p))
-        head = times[: j + 1]
-
-        def gap(a: float, j: int = j, p: float = p, head: tuple[float, ...] = head) -> float:
-            return float(nominal_levels(head, a, spending)[j]) - p
-
-        out.append(
-            float(optimize.brentq(gap, _LEVEL_GRID[i - 1], _LEVEL_GRID[i], xtol=1e-12, rtol=1e-10))
-        )
+        y = math.log(p)
+        i = int(np.searchsorted(column, y, side="left"))  # column[i-1] < y <= column[i]
+        lo, hi = column[i - 1], column[i]
+        frac = (y - lo) / (hi - lo) if hi > lo else 1.0
+        out.append(float(min(math.exp(grid[i - 1] + frac * (grid[i] - grid[i - 1])), 1.0)))
     return out
 
 
@@ -446,8 +559,8 @@ def trajectory(
     gamma = (1.0 - design.confidence) / 2.0
     out: list[SequentialLook] = []
     p_seen: list[float] = []
-    levels_ci = nominal_levels(times, gamma, design.spending)
-    levels_eq = nominal_levels(times, design.alpha, design.spending)
+    levels_ci = t_levels(design, gamma)
+    levels_eq = t_levels(design, design.alpha)
     c_final = float(spending_boundaries((1.0,), _improvement_level(design), design.spending)[0])
     for j, n in enumerate(looks):
         x = g[:n]
@@ -476,7 +589,7 @@ def trajectory(
                 conditional_power=cp,
             )
         )
-    per_look = _look_levels(p_seen, times, design.spending)
+    per_look = _look_levels(p_seen, design)
     running = np.minimum.accumulate(per_look).tolist()
     return tuple(
         dataclasses.replace(look, sequential_p=float(p))
@@ -620,10 +733,8 @@ def simulate(
     df = np.broadcast_to(n - 1, mean.shape)
     p = _t_sf(mean / se, df)
     gamma = (1.0 - design.confidence) / 2.0
-    key = tuple(times.tolist())
-    lvl_ci = nominal_levels(key, gamma, design.spending)
-    lvl_eq = nominal_levels(key, design.alpha, design.spending)
-    lvl_a = nominal_levels(key, design.alpha, design.spending)
+    lvl_ci = t_levels(design, gamma)
+    lvl_eq = lvl_a = t_levels(design, design.alpha)
     half = _margin(se, df, np.broadcast_to(lvl_ci, mean.shape))
     half_eq = _margin(se, df, np.broadcast_to(lvl_eq, mean.shape))
     # a single claim's sequential p is below alpha once the level-alpha test has rejected

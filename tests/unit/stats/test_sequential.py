@@ -18,6 +18,7 @@ from auditkit.stats.sequential import (
     sequential_decisions,
     simulate,
     spending_boundaries,
+    t_levels,
     trajectory,
 )
 
@@ -70,6 +71,32 @@ def test_boundaries_spend_the_level_exactly_by_the_multivariate_normal(
 def test_bad_look_times_are_refused() -> None:
     with pytest.raises(ValueError, match="increase strictly"):
         spending_boundaries([0.5, 0.4], LEVEL)
+
+
+def _null_t_crossing(design: SequentialDesign, thresholds: np.ndarray, seed: int) -> np.ndarray:
+    """Cumulative share of simulated no-gain t-processes crossing by each look, (k,)."""
+    looks = np.array(design.looks)
+    x = np.random.default_rng(seed).standard_normal((100_000, design.max_seeds))
+    n = looks.astype(float)
+    mean = np.cumsum(x, axis=1)[:, looks - 1] / n
+    sd = np.sqrt((np.cumsum(x * x, axis=1)[:, looks - 1] - n * mean**2) / (n - 1))
+    p = stats.t.sf(mean / (sd / np.sqrt(n)), n - 1)
+    crossed: np.ndarray = np.mean(np.logical_or.accumulate(p <= thresholds, axis=1), axis=0)
+    return crossed
+
+
+def test_t_levels_spend_the_level_on_the_t_process_and_the_z_translation_does_not() -> None:
+    # an independent simulation (another seed than the calibration's): with an unknown
+    # variance the t statistics cross by look j with probability alpha(t_j); the
+    # "significance level approach" (z boundaries turned into p thresholds) overshoots
+    design = SequentialDesign()
+    times = np.array(design.looks) / design.max_seeds
+    spent = design.spending.spent(times, LEVEL)
+    crossed = _null_t_crossing(design, t_levels(design, LEVEL), seed=99)
+    se = np.sqrt(spent * (1 - spent) / 100_000)
+    assert np.all(np.abs(crossed - spent) < 4 * se + 2e-4)
+    z_translated = _null_t_crossing(design, nominal_levels(times, LEVEL, design.spending), 99)
+    assert z_translated[-1] > LEVEL + 4 * se[-1]
 
 
 # -- calibration: error rates under optional stopping ---------------------------------------
@@ -144,17 +171,12 @@ def test_the_sequential_p_value_is_the_level_whose_boundary_the_data_reach() -> 
     gains = np.array([0.012, 0.004, 0.015, 0.009, 0.002, 0.011, 0.007])
     looks = trajectory(gains, design)
     assert [look.n for look in looks] == [3, 5, 7]
-    times = [n / design.max_seeds for n in (3, 5, 7)]
     best = min(looks[-1].sequential_p, 0.999)
     crossings = [
-        look.p_value <= nominal_levels(times[: j + 1], best * (1 + 1e-6), design.spending)[j]
-        for j, look in enumerate(looks)
+        look.p_value <= t_levels(design, best * (1 + 1e-6))[j] for j, look in enumerate(looks)
     ]
     assert any(crossings)
-    below = [
-        look.p_value <= nominal_levels(times[: j + 1], best * (1 - 1e-3), design.spending)[j]
-        for j, look in enumerate(looks)
-    ]
+    below = [look.p_value <= t_levels(design, best * (1 - 1e-3))[j] for j, look in enumerate(looks)]
     assert not any(below)
     # non-increasing over looks, and never below the look's own fixed p-value
     ps = [look.sequential_p for look in looks]
