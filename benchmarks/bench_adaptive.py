@@ -38,15 +38,20 @@ over the grid is the smallest mean ratio the grid allows. A t-based design with 
 variance stays well above it at 3–9 seeds, where the t quantiles with 2–8 degrees of
 freedom are far from the normal ones.
 
-Every figure is a simulation with a fixed seed: re-running prints the same numbers. There
-is no timing here; the run takes a few seconds.
+Every figure is a simulation with a fixed seed: re-running prints the same numbers. The
+last line is the one timing: what the design's t-calibrated thresholds add to an audit, the
+median of 5 cold builds in this process (caches cleared; a real audit builds them once per
+design and process) beside the median of 5 warm replays of a 3-claim, 20-seed audit with
+``sequential_decisions``. The run takes about half a minute at 200,000 audits per cell.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,13 +59,14 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auditkit.stats import t_test_power
+from auditkit.stats import sequential, t_test_power
 from auditkit.stats.sequential import (
     DEFAULT_BATCH,
     DEFAULT_FUTILITY,
     SequentialDesign,
     Spending,
     StopReason,
+    sequential_decisions,
     simulate,
 )
 
@@ -136,6 +142,27 @@ def wald_bound(effect: float, sd: float, power: float, alpha: float, min_seeds: 
     if miss > 0:
         info += miss * math.log(miss / (1.0 - alpha))
     return max(float(min_seeds), info / (effect**2 / (2.0 * sd**2)))
+
+
+def threshold_cost(design: SequentialDesign, repeats: int = 5) -> tuple[float, float]:
+    """Median seconds of a cold build of the design's thresholds and of a warm replay.
+
+    The cold build clears the per-design caches (the simulated t-process and its threshold
+    table) and replays a 3-claim audit of 20 seeds, which builds them; the warm replay is
+    the same audit once they are cached.
+    """
+    gains = list(np.random.default_rng(3).normal(0.005, 0.01, size=(3, design.max_seeds)))
+    cold, warm = [], []
+    for _ in range(repeats):
+        sequential._null_p_values.cache_clear()
+        sequential._t_table.cache_clear()
+        start = time.perf_counter()
+        sequential_decisions(gains, design)
+        cold.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        sequential_decisions(gains, design)
+        warm.append(time.perf_counter() - start)
+    return statistics.median(cold), statistics.median(warm)
 
 
 def _design() -> tuple[SequentialDesign, int]:
@@ -246,6 +273,11 @@ def main() -> None:
     print(
         f"total seeds over the cells with a gain: adaptive {runs_h1[0]:.1f}, fixed "
         f"{runs_h1[1]:.0f}, ratio {runs_h1[0] / runs_h1[1]:.3f}"
+    )
+    cold, warm = threshold_cost(design)
+    print(
+        f"t-calibrated thresholds: built once per design and process in {cold:.2f} s "
+        f"(median of 5, with a 3-claim replay); the replay once built: {1000 * warm:.0f} ms"
     )
 
 

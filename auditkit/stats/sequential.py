@@ -8,10 +8,15 @@ The design (see docs/adaptive-seeds.md for the reasoning and references):
 * Each one-sided test is a Lan–DeMets alpha-spending test (Lan & DeMets 1983; Pocock type
   by default, docs/adaptive-seeds.md says why): the boundaries ``c_1..c_k`` on the z scale
   spend ``α(t_k)`` in total by look k, computed by the recursive numerical integration of
-  Armitage, McPherson & Rowe (1969) as in Jennison & Turnbull (2000, ch. 19). The per-seed
-  variance is unknown, so a look's t-test is compared with the boundary through its
-  p-value ("significance level approach", Jennison & Turnbull 2000, §11.3): the t-test
-  rejects at look k when its one-sided p-value is at most ``1 - Φ(c_k)``.
+  Armitage, McPherson & Rowe (1969) as in Jennison & Turnbull (2000, ch. 19) for a known
+  variance (``spending_boundaries``). The per-seed variance is unknown, and turning those z
+  boundaries into per-look p thresholds (the "significance level approach", Jennison &
+  Turnbull 2000, §11.3) overshoots the level with 2 to 19 degrees of freedom (0.026 for
+  0.025). The audit's thresholds (``t_levels``) are instead calibrated on the t-process
+  itself: under no gain the joint law of the looks' t statistics does not depend on the
+  seed sd, so one fixed-seed simulation of ``_T_PATHS`` paths per design gives per-look p
+  thresholds under which the t statistics cross by look j with probability ``α(t_j)``
+  (Jennison & Turnbull 1991 compute the same exactly, ch. 14 of the 2000 book).
 * Repeated confidence intervals (Jennison & Turnbull 1989; 2000, ch. 9) built from the same
   boundaries cover the true gain at every look simultaneously, so the verdict rules read
   them exactly as a fixed design reads its t-interval: improvement when the interval at
