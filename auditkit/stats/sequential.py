@@ -409,7 +409,7 @@ _LEVEL_GRID = tuple(
 )
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # ~20 MB each; the tables they give are cached apart
 def _null_p_values(looks: tuple[int, ...]) -> npt.NDArray[np.float64]:
     """One-sided t-test p-values of ``_T_PATHS`` no-gain claims at each look, (k, paths).
 
