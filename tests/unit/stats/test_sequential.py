@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from auditkit.stats import holm
+from auditkit.stats import holm, sequential
 from auditkit.stats.sequential import (
     SequentialDesign,
     Spending,
@@ -97,6 +97,18 @@ def test_t_levels_spend_the_level_on_the_t_process_and_the_z_translation_does_no
     assert np.all(np.abs(crossed - spent) < 4 * se + 2e-4)
     z_translated = _null_t_crossing(design, nominal_levels(times, LEVEL, design.spending), 99)
     assert z_translated[-1] > LEVEL + 4 * se[-1]
+
+
+def test_the_calibration_is_deterministic_same_inputs_same_decisions() -> None:
+    # the thresholds come from a fixed-seed simulation: rebuilt from scratch, they and the
+    # decisions they give are the same
+    design = SequentialDesign()
+    gains = [np.array([0.012, 0.004, 0.015, 0.009, 0.002, 0.011, 0.007]), np.full(3, 0.05)]
+    before_levels, before = t_levels(design, LEVEL), sequential_decisions(gains, design)
+    sequential._null_p_values.cache_clear()
+    sequential._t_table.cache_clear()
+    np.testing.assert_array_equal(t_levels(design, LEVEL), before_levels)
+    assert sequential_decisions(gains, design) == before
 
 
 # -- calibration: error rates under optional stopping ---------------------------------------
