@@ -59,7 +59,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auditkit.stats import sequential, t_test_power
+from auditkit.stats import boundaries, t_test_power
 from auditkit.stats.sequential import (
     DEFAULT_BATCH,
     DEFAULT_FUTILITY,
@@ -154,8 +154,8 @@ def threshold_cost(design: SequentialDesign, repeats: int = 5) -> tuple[float, f
     gains = list(np.random.default_rng(3).normal(0.005, 0.01, size=(3, design.max_seeds)))
     cold, warm = [], []
     for _ in range(repeats):
-        sequential._null_p_values.cache_clear()
-        sequential._t_table.cache_clear()
+        boundaries._null_p_values.cache_clear()
+        boundaries._t_table.cache_clear()
         start = time.perf_counter()
         sequential_decisions(gains, design)
         cold.append(time.perf_counter() - start)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from auditkit.stats import holm, sequential
+from auditkit.stats import boundaries, holm
 from auditkit.stats.sequential import (
     SequentialDesign,
     Spending,
@@ -105,8 +105,8 @@ def test_the_calibration_is_deterministic_same_inputs_same_decisions() -> None:
     design = SequentialDesign()
     gains = [np.array([0.012, 0.004, 0.015, 0.009, 0.002, 0.011, 0.007]), np.full(3, 0.05)]
     before_levels, before = t_levels(design, LEVEL), sequential_decisions(gains, design)
-    sequential._null_p_values.cache_clear()
-    sequential._t_table.cache_clear()
+    boundaries._null_p_values.cache_clear()
+    boundaries._t_table.cache_clear()
     np.testing.assert_array_equal(t_levels(design, LEVEL), before_levels)
     assert sequential_decisions(gains, design) == before
 
