@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +11,8 @@ import pytest
 
 from auditkit.audit import AuditOptions, run_audit
 from auditkit.cli import main
-from tests.conftest import REPO, TINY_MODEL
-from tests.integration.test_resume_kill import SLOW, _gone, _stored
+from tests.conftest import TINY_MODEL
+from tests.integration.test_resume_kill import SLOW, _stored, kill_9_mid_audit
 
 
 def _write(path: Path, rows: list[tuple[str, int, float]]) -> Path:
@@ -138,29 +133,8 @@ def test_kill_9_mid_adaptive_audit_then_resume_reaches_the_uninterrupted_decisio
 ) -> None:
     model = write_model(SLOW)
     store_path = in_tmp / ".auditkit" / "store.sqlite"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = ["--rules", "quick", "--seeds", "3..5", "--jobs", "2", "--seed-batch", "off", "-q"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "auditkit", "check", str(model), *args, "--out", "killed"],
-        cwd=in_tmp,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while _stored(store_path) < 3 and time.monotonic() < deadline:
-            assert proc.poll() is None, "the audit ended before it could be killed"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while not _gone(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        if not _gone(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_9_mid_audit([str(model), *args, "--out", "killed"], in_tmp, store_path)
     assert not (in_tmp / "killed" / "audit.json").exists()
     kept = _stored(store_path)
     assert kept >= 3

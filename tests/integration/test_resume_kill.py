@@ -60,27 +60,26 @@ def _gone(pgid: int) -> bool:
     return False
 
 
-def test_kill_9_then_resume_reuses_finished_runs_and_reaches_the_same_report(
-    write_model: Callable[[str], Path], in_tmp: Path
-) -> None:
-    assert "time.sleep(0.04)" in SLOW
-    model = write_model(SLOW)
-    store_path = in_tmp / ".auditkit" / "store.sqlite"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def kill_9_mid_audit(args: list[str], cwd: Path, store_path: Path, runs: int = 3) -> None:
+    """Start ``auditkit check ARGS`` and kill -9 it once ``runs`` runs are stored.
+
+    Only the audit process is killed, as a user or the OOM killer would; its worker
+    processes must notice and exit by themselves (asserted). Whatever happens, the process
+    group is gone when this returns.
+    """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "auditkit", "check", str(model), *ARGS, "--out", "killed"],
-        cwd=in_tmp,
-        env=env,
+        [sys.executable, "-m", "auditkit", "check", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the workers can be watched
     )
     try:
         deadline = time.monotonic() + 120
-        while _stored(store_path) < 3 and time.monotonic() < deadline:
+        while _stored(store_path) < runs and time.monotonic() < deadline:
             assert proc.poll() is None, "the audit ended before it could be killed"
             time.sleep(0.05)
-        # kill -9 the audit process alone, as a user or the OOM killer would
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         # its workers notice and exit by themselves
@@ -91,6 +90,15 @@ def test_kill_9_then_resume_reuses_finished_runs_and_reaches_the_same_report(
     finally:
         if not _gone(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_kill_9_then_resume_reuses_finished_runs_and_reaches_the_same_report(
+    write_model: Callable[[str], Path], in_tmp: Path
+) -> None:
+    assert "time.sleep(0.04)" in SLOW
+    model = write_model(SLOW)
+    store_path = in_tmp / ".auditkit" / "store.sqlite"
+    kill_9_mid_audit([str(model), *ARGS, "--out", "killed"], in_tmp, store_path)
     assert not (in_tmp / "killed" / "audit.json").exists()
 
     store = RunStore(store_path)
