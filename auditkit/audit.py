@@ -8,7 +8,6 @@ docs/architecture.md). The plan stage (``plan_audit``) and the adaptive looks of
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from auditkit.pipeline import (
     ExecuteSettings,
     Planned,
     ProgressFn,
-    RunSession,
     Started,
+    adaptive_design,
     assess_rules,
     conclude,
     design_to_dict,
@@ -48,16 +47,12 @@ from auditkit.pipeline import (
     point_last,
     prepare_out_dir,
     rule_rows,
+    take_looks,
     with_findings,
 )
 from auditkit.plan import Plan, build_plan
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
-from auditkit.stats.sequential import (
-    DEFAULT_BATCH,
-    SequentialDesign,
-    parse_seed_range,
-    sequential_decisions,
-)
+from auditkit.stats.sequential import SequentialDesign, parse_seed_range
 from auditkit.types import Finding, RunResult, RunSpec
 from auditkit.verdict import ClaimEvidence
 
@@ -100,9 +95,6 @@ class AuditOptions(CheckOptions):
     """What the user asked for on the command line, for a model file."""
 
     model_file: str
-    #: ``--seeds auto`` or ``--seeds MIN..MAX``: (MIN, MAX) seeds per arm of the adaptive
-    #: design; None for a fixed number of seeds
-    adaptive: tuple[int, int] | None = None
     #: ``--device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``
     device: str = "auto"
     #: ``--experiment``: which experiment of a model file that declares several
@@ -213,24 +205,7 @@ def _adaptive_design(
             f"{spec.design.folds * 2}",
             slug="bad-seeds",
         )
-    try:
-        return SequentialDesign(
-            min_seeds=low,
-            max_seeds=high,
-            batch=DEFAULT_BATCH,
-            alpha=pack.settings.alpha,
-            confidence=pack.settings.confidence,
-            rope=pack.settings.rope,
-        )
-    except ValueError as exc:
-        raise UsageError(f"--seeds {low}..{high}: {exc}", slug="bad-seeds") from None
-
-
-def _nominal_of(run: RunSpec, wanted: Mapping[RunSpec, None]) -> bool:
-    """Whether ``run`` is a wanted nominal run (build_plan merged its evaluations)."""
-    if not run.condition.is_nominal or run.transform or run.overrides:
-        return False
-    return any(dataclasses.replace(run, evaluations=w.evaluations) == w for w in wanted)
+    return adaptive_design(options.adaptive, pack.settings)
 
 
 def _evidence(
@@ -401,31 +376,6 @@ def plan_audit(options: AuditOptions, started: Started) -> PlannedAudit:
     )
 
 
-def _next_looks(planned: PlannedAudit, session: RunSession, design: SequentialDesign) -> Plan:
-    """Take the looks of an adaptive design until every claim is decided; the last plan.
-
-    The statistics layer decides which claims still need seeds; only their arms and the
-    perturbed runs their rules read are scheduled for the next look.
-    """
-    spec, plan, results = planned.spec, planned.plan, session.results
-    while True:
-        stops = sequential_decisions(
-            [e.gains for e in _evidence(spec, plan, results, design)], design
-        )
-        undecided = [i for i, stop in enumerate(stops) if stop.reason is None]
-        following = design.next_look(len(plan.seeds))
-        if not undecided or following is None or session.undone:
-            return plan  # every claim decided, the last look taken, or --budget spent
-        plan = build_plan(spec, planned.pack, list(range(following)), planned.frameworks)
-        wanted = {run: None for rp in plan.rules for i in undecided for run in rp.runs.get(i, ())}
-        # a run's nominal twin carries the evaluations of every rule (see build_plan)
-        batch = [r for r in plan.runs if r in wanted or _nominal_of(r, wanted)]
-        batch = [r for r in batch if r not in results]
-        session.run(batch, planned.context, total=len(results) + len(batch))
-        if batch and not any(results[r].ok for r in batch if r in results):
-            return plan  # every run of the look failed: more seeds would fail the same way
-
-
 def execute_audit(
     planned: PlannedAudit, options: AuditOptions, progress: ProgressFn | None = None
 ) -> tuple[Plan, Executed]:
@@ -455,7 +405,15 @@ def execute_audit(
     ) as session:
         session.run(plan.runs, planned.context, total=len(plan.runs))
         if planned.design is not None:
-            plan = _next_looks(planned, session, planned.design)
+            plan = take_looks(
+                plan,
+                session,
+                planned.design,
+                replan=lambda n: build_plan(
+                    planned.spec, planned.pack, list(range(n)), planned.frameworks
+                ),
+                context=planned.context,
+            )
         return plan, session.executed(plan.runs)
 
 

@@ -185,11 +185,6 @@ def check(
         seed_batch=seed_batch,
     )
     fixed_seeds, adaptive = parse_seeds(seeds)
-    if script is not None and adaptive is not None:
-        raise click.UsageError(
-            "--seeds auto and MIN..MAX apply to model files for now; give a script audit a "
-            "fixed number of seeds (--seeds 5)"
-        )
     model_file = target[0]
     options = AuditOptions(
         model_file=model_file,
@@ -225,6 +220,7 @@ def check(
                     audit_file=script[1],
                     rules=rules,
                     seeds=fixed_seeds,
+                    adaptive=adaptive,
                     out=out,
                     only=only,
                     skip=skip,

@@ -9,7 +9,9 @@ plan          ``auditkit.audit.plan_audit``,          options -> ``PlannedAudit`
               ``auditkit.script.audit.               ``PlannedScript`` (a ``Planned``)
               plan_script_audit``
 execute       ``open_runs`` + ``RunSession.run``      ``ExecuteSettings``, runs ->
-              (``pipeline.execute``)                  ``Executed``
+              (``pipeline.execute``); the looks of    ``Executed``
+              ``--seeds auto``: ``take_looks``
+              (``pipeline.looks``)
 assess        ``assess_rules`` (``pipeline.assess``)  ``Plan``, ``AssessContext`` ->
                                                       findings by rule id
 decide        ``decide`` (``pipeline.decide``)        ``DecideInput`` -> ``Decided``
@@ -46,12 +48,14 @@ from auditkit.pipeline.execute import (
     execution_notes,
     open_runs,
 )
+from auditkit.pipeline.looks import adaptive_design, take_looks
 from auditkit.pipeline.write import (
     STATE_DIR,
     AuditOutcome,
     AuditRecord,
     Started,
     design_to_dict,
+    is_report_dir,
     library_versions,
     pack_record,
     point_last,
@@ -76,6 +80,7 @@ __all__ = [
     "ProgressFn",
     "RunSession",
     "Started",
+    "adaptive_design",
     "assess_rules",
     "claim_evidence",
     "conclude",
@@ -84,6 +89,7 @@ __all__ = [
     "execution_notes",
     "exit_code_for",
     "failed_arms",
+    "is_report_dir",
     "library_versions",
     "open_runs",
     "pack_record",
@@ -94,6 +100,7 @@ __all__ = [
     "rule_rows",
     "run_counts",
     "run_records",
+    "take_looks",
     "thresholds_of",
     "with_findings",
     "write_audit",

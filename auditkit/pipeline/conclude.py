@@ -38,6 +38,9 @@ class CheckOptions:
     rules: str = "default"
     #: ``--seeds``: seeds per arm; None for the pack's
     seeds: int | None = None
+    #: ``--seeds auto`` or ``--seeds MIN..MAX``: (MIN, MAX) seeds per arm of the adaptive
+    #: design; None for a fixed number of seeds
+    adaptive: tuple[int, int] | None = None
     #: ``--out``: the report folder; None for ``.auditkit/runs/<timestamp>/``
     out: str | None = None
     #: ``--only`` and ``--skip``: rule ids or names

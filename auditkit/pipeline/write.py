@@ -202,6 +202,28 @@ def prepare_out_dir(out: str | None, now: dt.datetime) -> Path:
     return path
 
 
+def is_report_dir(path: Path) -> bool:
+    """Whether ``path`` is an auditkit report folder: it holds an audit.json auditkit wrote.
+
+    Parameters
+    ----------
+    path
+        A folder.
+
+    Returns
+    -------
+    bool
+        True when ``path/audit.json`` starts with the ``format`` and ``auditkit_version``
+        that ``write_audit`` puts first.
+    """
+    try:
+        with (path / "audit.json").open(encoding="utf-8") as handle:
+            head = handle.read(200)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"format"' in head and '"auditkit_version"' in head
+
+
 def point_last(out_dir: Path) -> None:
     """Make ``.auditkit/last`` a symlink to the newest report folder (best effort)."""
     link = STATE_DIR / "last"

@@ -33,6 +33,7 @@ from auditkit.pipeline import (
     Planned,
     ProgressFn,
     Started,
+    adaptive_design,
     assess_rules,
     conclude,
     execution_notes,
@@ -40,6 +41,7 @@ from auditkit.pipeline import (
     open_runs,
     pair_evidence,
     prepare_out_dir,
+    take_looks,
 )
 from auditkit.plan import Plan
 from auditkit.rulepack import RulePack, load_rulepack, select_rules
@@ -58,6 +60,7 @@ from auditkit.script.record import (
 )
 from auditkit.script.runner import SHIM_DIR, ScriptRunner
 from auditkit.script.spec import ScriptSpec, from_command, load_audit_file
+from auditkit.stats.sequential import SequentialDesign
 from auditkit.types import Dataset, Finding, RunResult, RunSpec
 
 
@@ -238,6 +241,8 @@ class PlannedScript(Planned):
     key: str
     #: the project's git commit ("" outside git)
     commit: str
+    #: the adaptive design of ``--seeds auto``, or None for a fixed number of seeds
+    design: SequentialDesign | None = None
     #: SHA-256 of the project's code (``code_digest``)
     code: str
 
@@ -269,12 +274,15 @@ def plan_script_audit(options: ScriptOptions, started: Started) -> PlannedScript
             slug="bad-seeds",
         )
     pack: RulePack = select_rules(load_rulepack(options.rules), options.only, options.skip)
+    design = None if options.adaptive is None else adaptive_design(options.adaptive, pack.settings)
     spec = load_spec(options)
     out_dir = prepare_out_dir(options.out, started.now)
     n_seeds = options.seeds if options.seeds is not None else pack.settings.seeds
+    if design is not None:
+        n_seeds = design.min_seeds
     project = Path(spec.project)
     versions = library_versions()
-    code = code_digest(project)
+    code = code_digest(project, ignore=[Path(options.audit_file)] if options.audit_file else [])
     key_facts: dict[str, object] = {
         "kind": "script",
         "script": spec.fingerprint(),
@@ -298,6 +306,7 @@ def plan_script_audit(options: ScriptOptions, started: Started) -> PlannedScript
         code=code,
         versions=versions,
         out_dir=out_dir,
+        design=design,
     )
 
 
@@ -364,7 +373,24 @@ def execute_script(
         )
         if on_plan is not None:
             on_plan(plan)
-        session.run(plan.runs, _context_for(planned, spec), total=len(plan.runs))
+        context = _context_for(planned, spec)
+        session.run(plan.runs, context, total=len(plan.runs))
+        if planned.design is not None:
+            found_spec, found_data = spec, data
+            plan = take_looks(
+                plan,
+                session,
+                planned.design,
+                replan=lambda n: plan_script(
+                    found_spec,
+                    planned.pack,
+                    list(range(n)),
+                    facts=facts_of(found_spec),
+                    data=found_data,
+                    metrics=metrics,
+                ),
+                context=context,
+            )
         executed = session.executed(plan.runs)
     return ScriptRuns(spec=spec, data=data, metrics=metrics, plan=plan, executed=executed)
 
@@ -451,8 +477,9 @@ def run_script_audit(
         plan=ran.plan,
         executed=ran.executed,
         findings=findings,
-        evidence=pair_evidence(ran.spec.claims, ran.plan.seeds, results),
+        evidence=pair_evidence(ran.spec.claims, ran.plan.seeds, results, design=planned.design),
         strict=options.strict,
+        design=planned.design,
     )
     described = Described(
         experiment=_experiment_record(planned, ran, metadata, seed_spread),
@@ -558,6 +585,7 @@ def _provenance(
         **{k: "; ".join(map(str, v)) for k, v in metadata.items() if k != "source"},
         "command": options.command_line,
         "executor": ran.executed.executor,
+        **({"design": planned.design.describe()} if planned.design is not None else {}),
         **execution_notes(
             ran.executed,
             n_planned=len(ran.plan.runs),

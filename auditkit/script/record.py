@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from auditkit.pipeline import is_report_dir
 from auditkit.script.spec import ScriptSpec
 from auditkit.script.workdir import LINK_WHOLE, SKIP
 from auditkit.types import RunResult, ScriptFacts
@@ -24,12 +25,17 @@ CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".sh"
 CODE_HASH_LIMIT = 2 * 1024 * 1024
 
 
-def code_digest(project: Path) -> str:
+def code_digest(project: Path, *, ignore: Iterable[Path] = ()) -> str:
     """SHA-256 over the project's code and configuration files (paths and contents).
 
-    Changing the script invalidates its stored runs; data files and outputs do not count.
+    Changing the script invalidates its stored runs; data files and outputs do not count,
+    nor do auditkit's own files: the report folders of earlier audits (their audit.json
+    would otherwise key the next audit's runs, so that no run is ever reused) and the
+    files in ``ignore`` (the audit file, whose command, variants and metrics key the runs
+    through the spec's fingerprint instead).
     """
     digest = hashlib.sha256()
+    skipped = {p.resolve() for p in ignore}
     for root, dirs, files in os.walk(project):
         dirs[:] = sorted(
             d
@@ -37,11 +43,14 @@ def code_digest(project: Path) -> str:
             if d not in SKIP
             and d not in LINK_WHOLE
             and not (Path(root) / d / "pyvenv.cfg").exists()
+            and not is_report_dir(Path(root) / d)
         )
         for name in sorted(files):
             if not name.endswith(CODE_SUFFIXES):
                 continue
             path = Path(root) / name
+            if skipped and path.resolve() in skipped:
+                continue
             rel = path.relative_to(project).as_posix()
             try:
                 stat = path.stat()

@@ -134,7 +134,8 @@ class ScriptSpec:
                 self.template.style.value,
                 self.cwd,
                 self.settings,
-                self.variants,
+                # where a variant is declared (its origin) changes nothing a run does
+                tuple((v.name, v.values, v.args, v.baseline) for v in self.variants),
                 self.data_files,
                 self.metrics,
                 self.metrics_file,

@@ -334,3 +334,58 @@ def test_zero_set_up_keeps_literal_braces_and_fills_only_its_own_placeholders(
     argv = spec.template.render({"seed": 5, "run_dir": "/r", "data_dir": "/d"})
     assert argv[2:] == ["--cfg", '{"lr": 1}', "--out", "/r/m", "--seed", "5"]
     assert spec.seed_argument == "--seed 3"
+
+
+# -- what keys stored script runs ---------------------------------------------------------
+
+AUDIT_YAML = """\
+name: keys
+command: python train.py
+variants:
+  base: "--arm base"
+  new: "--arm new"
+metrics: [acc]
+claims:
+  - new > base on acc
+"""
+
+
+def test_where_an_audit_file_is_named_or_declares_a_variant_does_not_key_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditkit.script.spec import load_audit_file
+
+    (tmp_path / "train.py").write_text("print('acc: 0.5')\n", encoding="utf-8")
+    (tmp_path / "audit.yaml").write_text(AUDIT_YAML, encoding="utf-8")
+    (tmp_path / "moved.yaml").write_text("# a comment moves every line\n" + AUDIT_YAML)
+    monkeypatch.chdir(tmp_path)
+    relative = load_audit_file("audit.yaml")
+    absolute = load_audit_file(str(tmp_path / "audit.yaml"))
+    moved = load_audit_file("moved.yaml")
+    assert relative.variants[1].origin != absolute.variants[1].origin != moved.variants[1].origin
+    assert relative.fingerprint() == absolute.fingerprint() == moved.fingerprint()
+    changed = AUDIT_YAML.replace("--arm new", "--arm newer")
+    (tmp_path / "changed.yaml").write_text(changed, encoding="utf-8")
+    assert load_audit_file("changed.yaml").fingerprint() != relative.fingerprint()
+
+
+def test_code_digest_skips_report_folders_and_the_audit_file(tmp_path: Path) -> None:
+    from auditkit.script.record import code_digest
+
+    (tmp_path / "train.py").write_text("print('acc: 0.5')\n", encoding="utf-8")
+    (tmp_path / "audit.yaml").write_text(AUDIT_YAML, encoding="utf-8")
+    before = code_digest(tmp_path, ignore=[tmp_path / "audit.yaml"])
+    # an earlier audit's report folder inside the project
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "audit.json").write_text('{"format": 2, "auditkit_version": "0.1.0"}')
+    # the audit file gains a claim: what it declares keys runs through the spec instead
+    (tmp_path / "audit.yaml").write_text(AUDIT_YAML + "  - base > new on acc\n")
+    assert code_digest(tmp_path, ignore=[tmp_path / "audit.yaml"]) == before
+    # a code change, or a JSON config the script may read, still keys them
+    (tmp_path / "conf.json").write_text('{"lr": 0.1}', encoding="utf-8")
+    with_config = code_digest(tmp_path, ignore=[tmp_path / "audit.yaml"])
+    assert with_config != before
+    # another program's audit.json is no report: a config, maybe
+    (report / "audit.json").write_text('{"format": 2, "checks": []}', encoding="utf-8")
+    assert code_digest(tmp_path, ignore=[tmp_path / "audit.yaml"]) != with_config
