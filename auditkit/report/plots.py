@@ -239,6 +239,19 @@ def draw_sequential(plot: ClaimPlot, *, prefix: str) -> Markup:
             lw=0,
             label="repeated CI",
         )
+        # the band has no width at a single look (a claim decided at its first): bars too
+        ax.errorbar(
+            xs,
+            [k * look.mean for look in looks],
+            yerr=[
+                [k * (look.mean - look.low) for look in looks],
+                [k * (look.high - look.mean) for look in looks],
+            ],
+            fmt="none",
+            ecolor="#56B4E9",
+            elinewidth=1.5,
+            capsize=3,
+        )
         ax.plot(
             xs,
             [k * look.mean for look in looks],
