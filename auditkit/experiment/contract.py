@@ -50,8 +50,25 @@ EXPECT_DATA_KEYS = ("source", "rows", "sha256", "generator_ok")
 _SPLIT_NAMES = ("train", "dev", "test")
 
 
-def _check_expect_data(value: Mapping[str, Any] | None, where: str) -> dict[str, Any] | None:
-    """Validate ``Experiment(expect_data=...)`` and return it as a plain dict.
+def check_expect_data(
+    value: Mapping[str, Any] | None,
+    where: str,
+    *,
+    named: str = "Experiment(expect_data=...)",
+    example: str = "expect_data={'source': 'SPR_BENCH', 'rows': {'train': 20000}}",
+) -> dict[str, Any] | None:
+    """Validate a declaration of the data (``expect_data``) and return it as a plain dict.
+
+    Parameters
+    ----------
+    value
+        The declaration: ``source``, ``rows``, ``sha256``, ``generator_ok``; None when
+        nothing is declared.
+    where
+        ``file:line`` of the declaration, for the message.
+    named, example
+        How the message names the declaration and an example of a good one: a model
+        file's ``Experiment(expect_data=...)``, or an audit file's ``expect_data:`` key.
 
     Raises
     ------
@@ -62,12 +79,10 @@ def _check_expect_data(value: Mapping[str, Any] | None, where: str) -> dict[str,
     """
     if value is None:
         return None
-    example = "expect_data={'source': 'SPR_BENCH', 'rows': {'train': 20000}}"
 
     def bad(what: str) -> ModelFileError:
         return ModelFileError(
-            f"{where}: Experiment(expect_data=...) {what}; write e.g. {example}",
-            slug="bad-expect-data",
+            f"{where}: {named} {what}; write e.g. {example}", slug="bad-expect-data"
         )
 
     if not isinstance(value, Mapping):
@@ -168,7 +183,7 @@ class Experiment:
     ) -> None:
         self.name = name
         caller = sys._getframe(1)
-        self.expect_data = _check_expect_data(
+        self.expect_data = check_expect_data(
             expect_data, f"{caller.f_code.co_filename}:{caller.f_lineno}"
         )
         self.data = data

@@ -426,6 +426,7 @@ def assess_script(
             (s.variant, str(s.condition), s.init_seed, s.order_seed): r for s, r in assessed.items()
         },
         script=facts_of(spec),
+        expect_data=spec.expect_data,
     )
     findings = assess_rules(ran.plan, context)
     seed_spread = [

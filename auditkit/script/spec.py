@@ -38,6 +38,7 @@ import yaml
 
 from auditkit.errors import UsageError, did_you_mean, docs_dir
 from auditkit.execute.select import parse_duration
+from auditkit.experiment.contract import check_expect_data
 from auditkit.script.template import BUILTIN_PLACEHOLDERS, CommandTemplate, Style
 from auditkit.types import Claim, Direction
 
@@ -57,6 +58,7 @@ AUDIT_KEYS = (
     "reseed",
     "env",
     "project",
+    "expect_data",
 )
 
 Setting = tuple[str, Any]
@@ -104,6 +106,8 @@ class ScriptSpec:
     declared: bool = False
     #: the literal seed argument replaced by ``{seed}`` (zero set-up), for the report
     seed_argument: str = ""
+    #: what the audit file declares about its data (``expect_data:``), checked by AK204
+    expect_data: Mapping[str, Any] | None = None
 
     @property
     def baseline(self) -> str:
@@ -387,6 +391,12 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
         reseed=bool(raw.get("reseed", False)) or reseed,
         env=tuple((str(k), str(v)) for k, v in env.items()),
         declared=True,
+        expect_data=check_expect_data(
+            raw.get("expect_data"),
+            at("expect_data"),
+            named="expect_data",
+            example="expect_data: {source: SPR_BENCH, rows: {train: 20000}}",
+        ),
     )
     preflight(spec)
     return spec

@@ -287,6 +287,30 @@ def test_declared_audit_of_the_print_only_script(project: Path) -> None:
         assert "data/SPR_BENCH/train.csv" in read
 
 
+def test_an_audit_file_declares_its_data_for_the_provenance_rule(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = (project / "audit_print.yaml").read_text(encoding="utf-8")
+    args = ["--seeds", "2", "--only", "AK204", "-q"]
+    # nothing declared: skipped, and the advice is the audit file's key, not a model file's
+    assert main(["check", "audit_print.yaml", *args, "--out", "none"]) == 0
+    reason = _rule(_doc(project / "none"), "AK204")["reason"]
+    assert "expect_data: {source: ...} to the audit file" in reason
+    assert "Experiment(" not in reason
+    (project / "good.yaml").write_text(base + "expect_data: {source: SPR_BENCH}\n")
+    assert main(["check", "good.yaml", *args, "--out", "good"]) == 0
+    assert _rule(_doc(project / "good"), "AK204")["outcome"] == "pass"
+    (project / "other.yaml").write_text(base + "expect_data: {source: CIFAR-10}\n")
+    main(["check", "other.yaml", *args, "--out", "other"])  # no claim to fail: exit 0
+    failed = _rule(_doc(project / "other"), "AK204")
+    assert failed["outcome"] == "fail" and "CIFAR-10" in failed["reason"]
+    capsys.readouterr()
+    (project / "bad.yaml").write_text(base + "expect_data: {sorce: SPR_BENCH}\n")
+    assert main(["check", "bad.yaml", *args, "--out", "bad"]) == 4
+    err = capsys.readouterr().err
+    assert "bad.yaml:10: expect_data has unknown key 'sorce'" in err and "source" in err
+
+
 def test_the_batch_size_rule_reaches_a_script_through_its_placeholder(project: Path) -> None:
     _write(
         project,

@@ -243,7 +243,7 @@ class DataProvenance(CheckBase):
         evidence.update(_inputs(data))
         problems = list(match_declaration(data, ctx.expect_data or {}))
         if ctx.expect_data is None:
-            evidence["declared"] = "nothing (add Experiment(expect_data=...) to check it)"
+            evidence["declared"] = f"nothing (add {_declare(ctx)} to check it)"
         # what evaluation consumed: a custom trainer that scores a subsample of test
         # returns fewer predictions than the split has rows; a script that writes no
         # predictions.csv returns none at all, which says nothing about what it scored
@@ -278,8 +278,8 @@ class DataProvenance(CheckBase):
         if notes:
             return Finding(
                 outcome="warn",
-                reason=f"{'; '.join(notes)}. Declare the data with Experiment(expect_data="
-                "{'source': ...}) so that a fallback fails the audit.",
+                reason=f"{'; '.join(notes)}. Declare the data with {_declare(ctx)} so that a "
+                "fallback fails the audit.",
                 evidence=evidence,
             )
         if not ctx.expect_data:
@@ -287,7 +287,7 @@ class DataProvenance(CheckBase):
             return Finding(
                 outcome="skipped",
                 reason=f"{consumed} is recorded, but nothing was declared, so provenance is "
-                "not checked; add Experiment(expect_data={'source': ...}) to check it.",
+                f"not checked; add {_declare(ctx)} to check it.",
                 evidence=evidence,
             )
         return Finding(
@@ -295,6 +295,13 @@ class DataProvenance(CheckBase):
             reason=f"{consumed} matches the declaration ({', '.join(sorted(ctx.expect_data))}).",
             evidence=evidence,
         )
+
+
+def _declare(ctx: AssessContext) -> str:
+    """How this audit declares its data: in the model file, or in the audit file."""
+    if ctx.script is not None:
+        return "expect_data: {source: ...} to the audit file"
+    return "Experiment(expect_data={'source': ...})"
 
 
 def _fallback_notes(ctx: AssessContext, read_file: bool, evidence: dict[str, str]) -> list[str]:
