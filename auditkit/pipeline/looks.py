@@ -11,7 +11,7 @@ the same looks and reaches the same decisions as an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from auditkit.errors import UsageError
 from auditkit.execute.core import RunContext
@@ -21,7 +21,6 @@ from auditkit.plan import Plan
 from auditkit.rulepack import Settings
 from auditkit.stats.sequential import DEFAULT_BATCH, SequentialDesign, sequential_decisions
 from auditkit.types import RunSpec
-from auditkit.verdict import ClaimEvidence
 
 __all__ = ["adaptive_design", "take_looks"]
 
@@ -67,7 +66,6 @@ def take_looks(
     *,
     replan: Callable[[int], Plan],
     context: RunContext,
-    evidence: Callable[[Plan], Sequence[ClaimEvidence]] | None = None,
 ) -> Plan:
     """Take the looks of an adaptive design until every claim is decided; the last plan.
 
@@ -83,24 +81,17 @@ def take_looks(
         The audit's plan at a number of seeds per arm.
     context
         What the runs need.
-    evidence
-        The claims' paired evidence under a plan; by default the nominal runs of
-        ``plan.claims`` paired by seed.
 
     Returns
     -------
     Plan
         The plan of the last look taken: the seeds it names are the most any claim used.
     """
-
-    def paired(current: Plan) -> Sequence[ClaimEvidence]:
-        if evidence is not None:
-            return evidence(current)
-        return pair_evidence(current.claims, current.seeds, session.results, design=design)
-
     results = session.results
     while True:
-        stops = sequential_decisions([e.gains for e in paired(plan)], design)
+        # each claim's nominal runs paired by seed, as the verdicts will read them
+        paired = pair_evidence(plan.claims, plan.seeds, results, design=design)
+        stops = sequential_decisions([e.gains for e in paired], design)
         undecided = [i for i, stop in enumerate(stops) if stop.reason is None]
         following = design.next_look(len(plan.seeds))
         if not undecided or following is None or session.undone:
