@@ -391,15 +391,16 @@ def load_audit_file(path: str | Path, *, reseed: bool = False) -> ScriptSpec:
         reseed=bool(raw.get("reseed", False)) or reseed,
         env=tuple((str(k), str(v)) for k, v in env.items()),
         declared=True,
-        expect_data=check_expect_data(
-            raw.get("expect_data"),
-            at("expect_data"),
-            named="expect_data",
-            example="expect_data: {source: SPR_BENCH, rows: {train: 20000}}",
-        ),
+        expect_data=_expect_data(raw.get("expect_data"), at("expect_data")),
     )
     preflight(spec)
     return spec
+
+
+def _expect_data(value: Any, where: str) -> dict[str, Any] | None:
+    """The audit file's ``expect_data:``, validated as a model file's ``Experiment(...)``."""
+    example = "expect_data: {source: SPR_BENCH, rows: {train: 20000}}"
+    return check_expect_data(value, where, named="expect_data", example=example)
 
 
 def _read_audit_file(file: Path) -> tuple[Mapping[str, Any], dict[str, int]]:
