@@ -382,33 +382,29 @@ def _cell(
     sim = simulate(effect, sd, design, n_sims=sims, random_state=1)
     supported = sim.rate(StopReason.IMPROVEMENT)
     refuted = sim.rate(StopReason.EQUIVALENCE, StopReason.WORSE)
+    ratio_ci: tuple[float, float] | None = None
+    bound: float | None = None
+    ora: tuple[Oracle, Oracle] | None = None
     if effect == 0:
         # the fixed design of equal power is the one that shows equivalence as often
+        power = refuted
         n = (
             matched_n(refuted, lambda k: fixed_equivalence(k, sd, design, sims, 2))
             if refuted >= 0.01
             else None
         )
         fixed_pow = fixed_equivalence(n, sd, design, sims, 2) if n is not None else math.nan
-        return Cell(
-            effect=effect,
-            sd=sd,
-            seeds=sim.mean_seeds,
-            power=refuted,
-            supported=supported,
-            refuted=refuted,
-            fixed=n,
-            fixed_power=fixed_pow,
-            ratio_ci=None,
-            bound=None,
-            oracle=None,
-        )
-    power = supported
-    n = matched_n(power, lambda k: fixed_power(k, effect, sd, design))
-    es = round(effect / sd, 9)
-    if es not in oracles:
-        oracles[es] = oracle(effect, sd, design, sims, null_x)
-    level = min(design.alpha, (1 - design.confidence) / 2)
+    else:
+        power = supported
+        n = matched_n(power, lambda k: fixed_power(k, effect, sd, design))
+        fixed_pow = fixed_power(n, effect, sd, design) if n is not None else math.nan
+        ratio_ci = _ratios_at_interval(sim.mean_seeds, power, sims, effect, sd, design)
+        level = min(design.alpha, (1 - design.confidence) / 2)
+        bound = (wald_bound(effect, sd, power, level, design.min_seeds) / n) if n else None
+        es = round(effect / sd, 9)
+        if es not in oracles:
+            oracles[es] = oracle(effect, sd, design, sims, null_x)
+        ora = oracles[es]
     return Cell(
         effect=effect,
         sd=sd,
@@ -417,10 +413,10 @@ def _cell(
         supported=supported,
         refuted=refuted,
         fixed=n,
-        fixed_power=fixed_power(n, effect, sd, design) if n is not None else math.nan,
-        ratio_ci=_ratios_at_interval(sim.mean_seeds, power, sims, effect, sd, design),
-        bound=(wald_bound(effect, sd, power, level, design.min_seeds) / n) if n else None,
-        oracle=oracles[es],
+        fixed_power=fixed_pow,
+        ratio_ci=ratio_ci,
+        bound=bound,
+        oracle=ora,
     )
 
 
