@@ -42,7 +42,7 @@ from scipy import optimize, special
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_adaptive import EFFECTS, SDS, power_interval
+from bench_adaptive import EFFECTS, SDS, power_interval, t_paths
 
 from auditkit.stats import t_test_power
 
@@ -57,15 +57,6 @@ SIZES, COUNTS = np.unique([round(e / s, 9) for e in EFFECTS[1:] for s in SDS], r
 N_FIXED = np.arange(2, 400)
 #: start: Pocock-like efficacy (log p thresholds), futility rising from t = -1.5 to 2
 START = np.array([-5.2, -5.8, -5.7, -5.6, -5.3, -1.5, 0.0, 0.5, 1.0, 2.0])
-
-
-def t_paths(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Paired t statistics of each row of gains (paths, MAX) at every look, (paths, looks)."""
-    n = LOOKS.astype(np.float64)
-    mean = np.cumsum(x, axis=1)[:, LOOKS - 1] / n
-    sq = np.cumsum(x * x, axis=1)[:, LOOKS - 1]
-    out: npt.NDArray[np.float64] = mean / np.sqrt(np.maximum(sq - n * mean**2, 0.0) / (n - 1) / n)
-    return out
 
 
 def curves(params: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
@@ -143,13 +134,13 @@ def main() -> None:
     parser.add_argument("--fit-sims", type=int, default=20000)
     parser.add_argument("--check", type=int, default=200000)
     args = parser.parse_args()
-    null_fit = t_paths(np.random.default_rng(31).standard_normal((1 << 17, MAX)))
+    null_fit = t_paths(np.random.default_rng(31).standard_normal((1 << 17, MAX)), LOOKS)
     z = np.random.default_rng(32).standard_normal((args.fit_sims, MAX))
-    alt_fit = [t_paths(z + s) for s in SIZES]
+    alt_fit = [t_paths(z + s, LOOKS) for s in SIZES]
     fixed = [fixed_curve(float(s)) for s in SIZES]
-    null_check = t_paths(np.random.default_rng(41).standard_normal((args.check, MAX)))
+    null_check = t_paths(np.random.default_rng(41).standard_normal((args.check, MAX)), LOOKS)
     z = np.random.default_rng(42).standard_normal((args.check, MAX))
-    alt_check = [t_paths(z + s) for s in SIZES]
+    alt_check = [t_paths(z + s, LOOKS) for s in SIZES]
     del z
     print(
         f"looks at every seed, {MIN} to {MAX}; fitted on {args.fit_sims} audits per cell, "

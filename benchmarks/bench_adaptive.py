@@ -184,7 +184,7 @@ def _log_lr_table(es: float, looks: npt.NDArray[np.int64]) -> npt.NDArray[np.flo
     return np.asarray(rows)
 
 
-def _t_paths(x: npt.NDArray[np.float64], looks: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+def t_paths(x: npt.NDArray[np.float64], looks: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """t statistics of each row of gains ``x`` (paths, max_seeds) at ``looks``, (paths, k)."""
     n = looks.astype(np.float64)
     mean = np.cumsum(x, axis=1)[:, looks - 1] / n
@@ -227,6 +227,17 @@ def _sprt_reject(
 ) -> npt.NDArray[np.bool_]:
     """Rejections of Wald's test at ``log_a``, from :func:`_sprt_stops`' peaks and last ratios."""
     out: npt.NDArray[np.bool_] = (peak >= log_a) | (last >= log_a - relax)
+    return out
+
+
+def _sprt_stop_look(
+    lr: npt.NDArray[np.float64], futile: npt.NDArray[np.int64], log_a: float
+) -> npt.NDArray[np.int64]:
+    """Index of each path's stopping look: its first interim look at or above ``log_a``,
+    else its futility look (from :func:`_sprt_stops`), shape (paths,)."""
+    early = lr[:, :-1] >= log_a
+    first_up = np.where(early.any(axis=1), np.argmax(early, axis=1), lr.shape[1])
+    out: npt.NDArray[np.int64] = np.minimum(first_up, futile)
     return out
 
 
@@ -280,9 +291,9 @@ def oracle(
     looks = np.arange(design.min_seeds, design.max_seeds + 1)
     level = min(design.alpha, (1 - design.confidence) / 2)
     table = _log_lr_table(effect / sd, looks)
-    null_lr = _log_lr(_t_paths(null_x[:, : design.max_seeds], looks), table)
+    null_lr = _log_lr(t_paths(null_x[:, : design.max_seeds], looks), table)
     x = np.random.default_rng(5).normal(effect / sd, 1.0, (sims, design.max_seeds))
-    alt_lr = _log_lr(_t_paths(x, looks), table)
+    alt_lr = _log_lr(t_paths(x, looks), table)
     best = [Oracle(math.inf, 0.0, 0.0, 0), Oracle(math.inf, 0.0, 0.0, 0)]
     for log_b in _ORACLE_LOG_B.tolist():
         null_peak, _, null_last = _sprt_stops(null_lr, log_b)
@@ -290,9 +301,7 @@ def oracle(
         for relax in _ORACLE_RELAX:
             log_a = _calibrate_sprt(null_peak, null_last, relax, level)
             power = float(np.mean(_sprt_reject(peak, last, log_a, relax)))
-            early = alt_lr[:, :-1] >= log_a
-            first_up = np.where(early.any(axis=1), np.argmax(early, axis=1), alt_lr.shape[1])
-            seeds = float(np.mean(looks[np.minimum(first_up, futile)]))
+            seeds = float(np.mean(looks[_sprt_stop_look(alt_lr, futile, log_a)]))
             for i, target in enumerate((power, power_interval(power, sims)[0])):
                 n = matched_n(target, lambda k: fixed_power(k, effect, sd, design))
                 if n is not None and seeds / n < best[i].ratio:

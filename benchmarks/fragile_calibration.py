@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from auditkit.conditions import Condition
 from auditkit.stats import gain_interaction_test, holm, paired_t_test
 from auditkit.types import Claim, ConditionEvidence
 from auditkit.verdict import ClaimEvidence, Thresholds, decide_all
@@ -83,7 +84,11 @@ def simulate(
             seeds_planned=n,
             conditions=(
                 ConditionEvidence(
-                    condition="c", rule_id="x", family="f", gains=tuple(cond.tolist()), seeds=seeds
+                    condition=Condition("c"),
+                    rule_id="x",
+                    family="f",
+                    gains=tuple(cond.tolist()),
+                    seeds=seeds,
                 ),
             ),
         )

@@ -71,9 +71,7 @@ def test_vectorised_rule_equals_the_loop(bench: ModuleType, log_b: float, relax:
     log_a = 2.5
     peak, futile, last = bench._sprt_stops(lr, log_b)
     reject = bench._sprt_reject(peak, last, log_a, relax)
-    early = lr[:, :-1] >= log_a
-    first_up = np.where(early.any(axis=1), np.argmax(early, axis=1), lr.shape[1])
-    stop = np.minimum(first_up, futile)
+    stop = bench._sprt_stop_look(lr, futile, log_a)
     want_reject, want_stop = _loop(lr, log_a, log_b, relax)
     assert reject.tolist() == want_reject
     assert stop.tolist() == want_stop
@@ -97,10 +95,10 @@ def test_calibrated_oracle_keeps_the_level_on_fresh_no_gain_paths(bench: ModuleT
     fit = np.random.default_rng(1).standard_normal((1 << 17, design.max_seeds))
     fresh = np.random.default_rng(2).standard_normal((1 << 17, design.max_seeds))
     for log_b, relax in [(-2.0, 0.0), (-4.0, 1.0)]:
-        peak, _, last = bench._sprt_stops(bench._log_lr(bench._t_paths(fit, looks), table), log_b)
+        peak, _, last = bench._sprt_stops(bench._log_lr(bench.t_paths(fit, looks), table), log_b)
         log_a = bench._calibrate_sprt(peak, last, relax, LEVEL)
         peak2, _, last2 = bench._sprt_stops(
-            bench._log_lr(bench._t_paths(fresh, looks), table), log_b
+            bench._log_lr(bench.t_paths(fresh, looks), table), log_b
         )
         rate = float(np.mean(bench._sprt_reject(peak2, last2, log_a, relax)))
         # the threshold is an estimate from the fit paths and the rate one from the fresh
@@ -128,8 +126,12 @@ def test_oracle_told_the_gain_beats_the_shipped_design(bench: ModuleType) -> Non
 
 def test_frontier_boundary_keeps_the_level_on_fresh_no_gain_paths(frontier: ModuleType) -> None:
     shape, futility = frontier.curves(frontier.START)
-    fit = frontier.t_paths(np.random.default_rng(1).standard_normal((1 << 17, frontier.MAX)))
-    fresh = frontier.t_paths(np.random.default_rng(2).standard_normal((1 << 17, frontier.MAX)))
+    fit = frontier.t_paths(
+        np.random.default_rng(1).standard_normal((1 << 17, frontier.MAX)), frontier.LOOKS
+    )
+    fresh = frontier.t_paths(
+        np.random.default_rng(2).standard_normal((1 << 17, frontier.MAX)), frontier.LOOKS
+    )
     c = frontier.calibrate(shape, fit)
     assert float(np.mean((fit >= c).any(axis=1))) <= LEVEL
     rate = float(np.mean((fresh >= c).any(axis=1)))  # efficacy alone: futility is non-binding
