@@ -376,17 +376,16 @@ def execute_script(
         context = _context_for(planned, spec)
         session.run(plan.runs, context, total=len(plan.runs))
         if planned.design is not None:
-            found_spec, found_data = spec, data
             plan = take_looks(
                 plan,
                 session,
                 planned.design,
                 replan=lambda n: plan_script(
-                    found_spec,
+                    spec,
                     planned.pack,
                     list(range(n)),
-                    facts=facts_of(found_spec),
-                    data=found_data,
+                    facts=facts_of(spec),
+                    data=data,
                     metrics=metrics,
                 ),
                 context=context,

@@ -35,7 +35,11 @@ def code_digest(project: Path, *, ignore: Iterable[Path] = ()) -> str:
     through the spec's fingerprint instead).
     """
     digest = hashlib.sha256()
-    skipped = {p.resolve() for p in ignore}
+    root_dir = project.resolve()
+    # project-relative, as each file's ``rel`` below: one comparison per file, no resolve
+    # (the folder is resolved, not the file: a linked audit file keeps its own name)
+    where = [p.parent.resolve() / p.name for p in ignore]
+    skipped = {w.relative_to(root_dir).as_posix() for w in where if w.is_relative_to(root_dir)}
     for root, dirs, files in os.walk(project):
         dirs[:] = sorted(
             d
@@ -49,9 +53,9 @@ def code_digest(project: Path, *, ignore: Iterable[Path] = ()) -> str:
             if not name.endswith(CODE_SUFFIXES):
                 continue
             path = Path(root) / name
-            if skipped and path.resolve() in skipped:
-                continue
             rel = path.relative_to(project).as_posix()
+            if rel in skipped:
+                continue
             try:
                 stat = path.stat()
                 digest.update(rel.encode())
