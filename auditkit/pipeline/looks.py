@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from auditkit.checks import nominal_runs
 from auditkit.errors import UsageError
 from auditkit.execute.core import RunContext
 from auditkit.pipeline.decide import pair_evidence
@@ -100,16 +101,8 @@ def take_looks(
         # a rule's run may carry test-time evaluations that the plan merged onto the run's
         # nominal twin: match runs without them
         wanted = {_bare(run) for rp in plan.rules for i in undecided for run in rp.runs.get(i, ())}
-        for i in undecided:
-            claim = plan.claims[i]
-            wanted.update(
-                _bare(r)
-                for r in plan.runs
-                if r.condition.is_nominal
-                and not r.transform
-                and not r.overrides
-                and r.variant in (claim.baseline, claim.variant)
-            )
+        # the pairs the decision reads, even where no selected rule plans them
+        wanted.update(run for i in undecided for run in nominal_runs(plan.claims[i], plan.seeds))
         batch = [r for r in plan.runs if _bare(r) in wanted and r not in results]
         session.run(batch, context, total=len(results) + len(batch))
         if batch and not any(results[r].ok for r in batch if r in results):
